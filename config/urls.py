@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/s/", permanent=False)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("staff/", include("config.staff_urls")),
+    path("", include("responses.urls")),
+    path("", include("invitations.urls")),
+]
+
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"

@@ -1,0 +1,70 @@
+"""Turning answers into tables: stored result tables, export jobs and their download log."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from surveys.models import Survey
+
+
+class ResultSet(models.Model):
+    """Aggregate result tables computed by a Celery task and shown in the staff area."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("In Warteschlange")
+        RUNNING = "running", _("Wird berechnet")
+        DONE = "done", _("Fertig")
+        FAILED = "failed", _("Fehlgeschlagen")
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="result_sets")
+    include_partial = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    tables = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+
+class ExportJob(models.Model):
+    class Format(models.TextChoices):
+        XLSX = "xlsx", _("Excel-Arbeitsmappe (.xlsx)")
+        CSV = "csv", _("CSV für Excel (.csv)")
+        SAV = "sav", _("SPSS (.sav)")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("In Warteschlange")
+        RUNNING = "running", _("Läuft")
+        DONE = "done", _("Fertig")
+        FAILED = "failed", _("Fehlgeschlagen")
+        EXPIRED = "expired", _("Abgelaufen")
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="export_jobs")
+    format = models.CharField(max_length=5, choices=Format.choices, default=Format.XLSX)
+    include_partial = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(upload_to="exports/", blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class DownloadLog(models.Model):
+    job = models.ForeignKey(ExportJob, on_delete=models.CASCADE, related_name="downloads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    downloaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-downloaded_at"]

@@ -1,0 +1,139 @@
+"""What is asked: a Survey with its Pages, Questions, Options and matrix Rows.
+
+The tables are filled from a definition file by `load_survey` (see surveys/definition.py);
+codes are the contract with analysts and never change once answers exist.
+"""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Survey(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Entwurf")
+        OPEN = "open", _("Offen")
+        CLOSED = "closed", _("Geschlossen")
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=300)
+    intro = models.TextField(blank=True)
+    organisers = models.CharField(max_length=500, blank=True)
+    contact_email = models.EmailField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    opens_on = models.DateField(null=True, blank=True)
+    closes_on = models.DateField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    definition = models.JSONField(default=dict, blank=True)
+    definition_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("manage_surveys", "Can run surveys: register, invitations, lifecycle (role staff)"),
+            ("view_results", "Can see dashboards and results and download exports (role analyst)"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    def open(self) -> None:
+        self.status = self.Status.OPEN
+        self.opened_at = self.opened_at or timezone.now()
+        self.save(update_fields=["status", "opened_at", "updated_at"])
+
+    def close(self) -> None:
+        self.status = self.Status.CLOSED
+        self.closed_at = timezone.now()
+        self.save(update_fields=["status", "closed_at", "updated_at"])
+
+
+class Page(models.Model):
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="pages")
+    code = models.CharField(max_length=50)
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=300)
+    intro = models.TextField(blank=True)
+    condition = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["survey", "position"]
+        constraints = [models.UniqueConstraint(fields=["survey", "code"], name="page_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class Question(models.Model):
+    class Type(models.TextChoices):
+        SINGLE = "single", _("Einfachauswahl")
+        MULTI = "multi", _("Mehrfachauswahl")
+        MATRIX = "matrix", _("Matrix")
+        NUMBER = "number", _("Ganze Zahl")
+        TEXT = "text", _("Text (einzeilig)")
+        TEXTAREA = "textarea", _("Text (mehrzeilig)")
+        EMAIL = "email", _("E-Mail-Adresse")
+        DATE = "date", _("Datum")
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="questions")
+    code = models.CharField(max_length=50)
+    position = models.PositiveIntegerField()
+    type = models.CharField(max_length=10, choices=Type.choices)
+    text = models.TextField()
+    help_text = models.TextField(blank=True)
+    required = models.BooleanField(default=False)
+    condition = models.TextField(blank=True)
+    min_value = models.BigIntegerField(null=True, blank=True)
+    max_value = models.BigIntegerField(null=True, blank=True)
+    max_length = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["page__position", "position"]
+        constraints = [models.UniqueConstraint(fields=["survey", "code"], name="question_code_unique")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Option(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
+    code = models.CharField(max_length=20)
+    label = models.CharField(max_length=500)
+    position = models.PositiveIntegerField()
+    exclusive = models.BooleanField(default=False)
+    has_text = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["question", "position"]
+        constraints = [models.UniqueConstraint(fields=["question", "code"], name="option_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.label}"
+
+    @property
+    def text_variable(self) -> str:
+        return f"{self.question.code}_{self.code}_text"
+
+
+class Row(models.Model):
+    """A row of a matrix question; its code is the variable that holds the row's answer."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="rows")
+    code = models.CharField(max_length=50)
+    label = models.CharField(max_length=500)
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["question", "position"]
+        constraints = [models.UniqueConstraint(fields=["question", "code"], name="row_code_unique")]
+
+    def __str__(self) -> str:
+        return self.code
