@@ -41,3 +41,37 @@ def staff_client(client, staff_user):
 def analyst_client(client, analyst_user):
     client.force_login(analyst_user)
     return client
+
+
+KGST_DEFINITION = "surveys/definitions/kgst-social-media-2013.yaml"
+
+
+@pytest.fixture
+def kgst_survey(db):
+    """The shipped KGSt questionnaire, loaded through `load_survey`, status open."""
+    from django.core.management import call_command
+
+    from surveys.models import Survey
+
+    call_command("load_survey", KGST_DEFINITION, verbosity=0)
+    survey = Survey.objects.get(slug="kgst-social-media-2013")
+    survey.open()
+    return survey
+
+
+@pytest.fixture
+def make_invitation(db):
+    """make_invitation(survey, ags=..., **member_fields) → Invitation for a new register member."""
+    from invitations.models import Invitation, Member
+
+    counter = iter(range(10_000_000, 99_999_999))
+
+    def make(survey, **fields):
+        ags = fields.pop("ags", None) or str(next(counter))
+        defaults = dict(name=f"Gemeinde {ags}", land="Nordrhein-Westfalen", typ="Gemeinde",
+                        einwohner=12_000, email=f"rathaus-{ags}@example.org")
+        defaults.update(fields)
+        member, _ = Member.objects.get_or_create(ags=ags, defaults=defaults)
+        return Invitation.objects.create(survey=survey, member=member)
+
+    return make

@@ -1,0 +1,91 @@
+"""Start a real Celery worker process for tests whose behaviour depends on one.
+
+Use with `transactional_db` (the worker is another process and sees only committed
+rows). The worker connects to the test database and to the broker of the test run.
+"""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import redis
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def worker_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    db = connection.settings_dict
+    url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=url,
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+        RUECKLAUF_TESTING="1",
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        SITE_URL=settings.SITE_URL,
+        EMAIL_HOST=settings.EMAIL_HOST or "",
+        EMAIL_PORT=str(settings.EMAIL_PORT),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra or {})
+    return env
+
+
+def purge_broker() -> None:
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+
+
+@contextlib.contextmanager
+def celery_worker(
+    concurrency: int = 2, extra_env: dict[str, str] | None = None, purge: bool = True, log: Path | None = None
+) -> Iterator[subprocess.Popen]:
+    """A worker (prefork) that is stopped (SIGTERM, then SIGKILL) when the block ends."""
+    if purge:
+        purge_broker()
+    proc = start_worker(concurrency, extra_env, log)
+    try:
+        yield proc
+    finally:
+        stop_worker(proc)
+
+
+def start_worker(concurrency: int = 2, extra_env: dict[str, str] | None = None, log: Path | None = None):
+    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO",
+         f"--concurrency={concurrency}", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=worker_env(extra_env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    time.sleep(0.5)
+    return proc
+
+
+def stop_worker(proc: subprocess.Popen, kill: bool = False) -> None:
+    """Stop the worker and its pool children; kill=True is a SIGKILL of the whole group."""
+    if proc.poll() is not None:
+        return
+    pgid = os.getpgid(proc.pid)
+    os.killpg(pgid, signal.SIGKILL if kill else signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(pgid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
