@@ -1,0 +1,410 @@
+"""Survey definition files: read, validate, and load them into the Survey tables.
+
+A definition (YAML or JSON, format in surveys/schema.json and docs in the BRIEF/DESIGN) is
+1. read (`read_definition`),
+2. normalised and validated (`validate_definition`): JSON schema first, then the rules a schema
+   cannot express well — unique codes and variables, options/rows/limits only where the type takes
+   them, conditions that parse and refer only to questions asked before them,
+3. loaded in one transaction (`sync_survey`), in place by code so ids stay stable. A change that
+   would alter or remove a variable that already has answers is refused (`DefinitionRefused`);
+   wording and labels may always change, and questions may always be added.
+
+Loading the same definition twice writes nothing ("unchanged"): the sha256 of the normalised
+definition is stored in Survey.definition_hash.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+from jsonschema import Draft202012Validator
+
+from . import conditions
+from .models import Option, Page, Question, Row, Survey
+
+SCHEMA_PATH = Path(__file__).with_name("schema.json")
+MAX_FILE_BYTES = 2_000_000
+CHOICE_TYPES = {"single", "multi", "matrix"}
+MAX_REPORTED_ERRORS = 30
+
+
+class DefinitionError(Exception):
+    """The definition file is unreadable or invalid; `errors` lists every problem found."""
+
+    def __init__(self, errors: list[str] | str) -> None:
+        self.errors = [errors] if isinstance(errors, str) else list(errors)
+        super().__init__("\n".join(self.errors))
+
+
+class DefinitionRefused(DefinitionError):
+    """The definition is valid but would alter or remove variables that already have answers."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    survey: Survey
+    action: str  # "created" | "updated" | "unchanged"
+
+    def summary(self) -> str:
+        pages = len(self.survey.definition.get("pages", []))
+        questions = sum(len(p["questions"]) for p in self.survey.definition.get("pages", []))
+        if self.action == "unchanged":
+            return f"{self.survey.slug}: unchanged"
+        return f"{self.survey.slug}: {self.action} ({pages} pages, {questions} questions)"
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def read_definition(path: str | Path) -> dict[str, Any]:
+    """Parse a YAML or JSON file (YAML is a superset of JSON) into a dict."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DefinitionError(f"{path}: file not found")
+    except OSError as exc:
+        raise DefinitionError(f"{path}: cannot read file ({exc.strerror or exc})")
+    if len(raw) > MAX_FILE_BYTES:
+        raise DefinitionError(f"{path}: file is too large ({len(raw)} bytes, at most {MAX_FILE_BYTES})")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DefinitionError(f"{path}: not valid UTF-8 (byte {exc.start})")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise DefinitionError(f"{path}: YAML syntax error{where}: {problem}")
+    if not isinstance(data, dict):
+        raise DefinitionError(f"{path}: the file must contain a mapping (slug, title, pages, ...), "
+                              f"not {type(data).__name__}")
+    return data
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def _format_path(parts: Any) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _normalise(data: dict[str, Any]) -> dict[str, Any]:
+    """YAML conveniences → the JSON form the schema describes: dates as ISO strings, numeric option codes
+    as strings. Works on a deep copy; leaves anything unexpected for the schema to report."""
+    data = json.loads(json.dumps(data, default=_json_default))
+    for page in data.get("pages") or [] if isinstance(data.get("pages"), list) else []:
+        for question in (page.get("questions") or []) if isinstance(page, dict) else []:
+            if not isinstance(question, dict):
+                continue
+            for opt in question.get("options") or [] if isinstance(question.get("options"), list) else []:
+                if isinstance(opt, dict) and isinstance(opt.get("code"), int) and not isinstance(opt["code"], bool):
+                    opt["code"] = str(opt["code"])
+    return data
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    raise TypeError(f"unsupported value {value!r}")
+
+
+def validate_definition(data: dict[str, Any]) -> dict[str, Any]:
+    """Return the normalised definition or raise DefinitionError listing every problem."""
+    try:
+        data = _normalise(data)
+    except (TypeError, ValueError) as exc:
+        raise DefinitionError(f"unsupported value in definition: {exc}")
+    errors = [
+        f"{_format_path(err.absolute_path)}: {err.message}"
+        for err in sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    ]
+    if errors:
+        raise DefinitionError(errors[:MAX_REPORTED_ERRORS])
+    errors = _semantic_errors(data)
+    if errors:
+        raise DefinitionError(errors[:MAX_REPORTED_ERRORS])
+    return data
+
+
+def question_variables(question: dict[str, Any]) -> dict[str, str]:
+    """The answer-mapping keys a question produces → their kind (the question type, "row" or "text")."""
+    code, qtype = question["code"], question["type"]
+    if qtype == "matrix":
+        return {row["code"]: "row" for row in question.get("rows", [])}
+    out = {code: qtype}
+    for opt in question.get("options", []):
+        if opt.get("other_text"):
+            out[f"{code}_{opt['code']}_text"] = "text"
+    return out
+
+
+def _semantic_errors(data: dict[str, Any]) -> list[str]:
+    errors: list[str] = []
+    page_codes: set[str] = set()
+    variable_owner: dict[str, str] = {}  # variable → question code that produces it
+    for p_index, page in enumerate(data["pages"]):
+        if page["code"] in page_codes:
+            errors.append(f"pages[{p_index}].code: duplicate page code {page['code']!r}")
+        page_codes.add(page["code"])
+        for q_index, question in enumerate(page["questions"]):
+            where = f"pages[{p_index}].questions[{q_index}] ({question['code']})"
+            errors.extend(_question_errors(question, where))
+            names = {question["code"]: question["type"], **question_variables(question)}
+            for name in names:
+                if name in variable_owner:
+                    errors.append(f"{where}: duplicate code {name!r} (already used by {variable_owner[name]})")
+                else:
+                    variable_owner[name] = question["code"]
+    if errors:
+        return errors
+    return _condition_errors(data)
+
+
+def _question_errors(q: dict[str, Any], where: str) -> list[str]:
+    errors: list[str] = []
+    qtype = q["type"]
+    options, rows = q.get("options"), q.get("rows")
+    if qtype in CHOICE_TYPES and not options:
+        errors.append(f"{where}: a {qtype} question needs options")
+    if qtype not in CHOICE_TYPES and options is not None:
+        errors.append(f"{where}: a {qtype} question does not take options")
+    if qtype == "matrix" and not rows:
+        errors.append(f"{where}: a matrix question needs rows")
+    if qtype != "matrix" and rows is not None:
+        errors.append(f"{where}: only matrix questions take rows")
+    if qtype != "number" and ("min" in q or "max" in q):
+        errors.append(f"{where}: min/max are only allowed on number questions")
+    if "min" in q and "max" in q and q["min"] > q["max"]:
+        errors.append(f"{where}: min ({q['min']}) is greater than max ({q['max']})")
+    if qtype not in ("text", "textarea") and "max_length" in q:
+        errors.append(f"{where}: max_length is only allowed on text and textarea questions")
+    for label, items in (("option", options or []), ("row", rows or [])):
+        seen: set[str] = set()
+        for item in items:
+            if item["code"] in seen:
+                errors.append(f"{where}: duplicate {label} code {item['code']!r}")
+            seen.add(item["code"])
+    for opt in options or []:
+        if opt.get("exclusive") and qtype != "multi":
+            errors.append(f"{where}: option {opt['code']!r} is exclusive, but only multi questions take "
+                          "exclusive options")
+        if opt.get("other_text") and qtype not in ("single", "multi"):
+            errors.append(f"{where}: option {opt['code']!r} has other_text, but only single and multi "
+                          "questions take it")
+    return errors
+
+
+def _condition_errors(data: dict[str, Any]) -> list[str]:
+    """Conditions must parse and may only refer to questions asked before them: a page condition to
+    earlier pages, a question condition to earlier pages or earlier on its own page."""
+    all_vars: dict[str, str] = {}
+    for page in data["pages"]:
+        for question in page["questions"]:
+            all_vars.update(question_variables(question))
+    errors: list[str] = []
+    before: set[str] = set()  # variables of questions asked before the current point
+    for page in data["pages"]:
+        if "show_if" in page:
+            errors.extend(_check_condition(f"page {page['code']}", page["show_if"], all_vars, before,
+                                           "on an earlier page"))
+        for question in page["questions"]:
+            if "show_if" in question:
+                errors.extend(_check_condition(question["code"], question["show_if"], all_vars, before,
+                                               "before this question"))
+            before.update(question_variables(question))
+    return errors
+
+
+def _check_condition(owner: str, expr: str, all_vars: dict[str, str], before: set[str], place: str) -> list[str]:
+    try:
+        node = conditions.parse(expr, known=all_vars)
+    except conditions.ConditionError as exc:
+        return [f"{owner}: condition {expr!r} at position {exc.position}: {exc.message}"]
+    return [
+        f"{owner}: condition {expr!r} at position {var.position}: {var.name!r} is not asked {place}"
+        for var in conditions.references(node)
+        if var.name not in before
+    ]
+
+
+def definition_hash(data: dict[str, Any]) -> str:
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def load_definition_file(path: str | Path) -> LoadResult:
+    return sync_survey(validate_definition(read_definition(path)))
+
+
+def sync_survey(data: dict[str, Any]) -> LoadResult:
+    """Create or update the survey described by a validated definition, in one transaction."""
+    digest = definition_hash(data)
+    with transaction.atomic():
+        survey = Survey.objects.select_for_update().filter(slug=data["slug"]).first()
+        if survey is not None and survey.definition_hash == digest:
+            return LoadResult(survey, "unchanged")
+        action = "created" if survey is None else "updated"
+        if survey is not None:
+            refusals = _refusals(survey, data)
+            if refusals:
+                raise DefinitionRefused(
+                    [f"{survey.slug}: refused, variables that already have answers would change:"]
+                    + [f"  {line}" for line in refusals]
+                    + ["Nothing was changed. Wording and labels may change; codes, types, options and rows "
+                       "of answered questions may not."]
+                )
+        survey = _save_survey(survey, data, digest)
+        _save_pages(survey, data)
+    return LoadResult(survey, action)
+
+
+def _save_survey(survey: Survey | None, data: dict[str, Any], digest: str) -> Survey:
+    period = data.get("field_period", {})
+    fields = dict(
+        title=data["title"],
+        intro=data.get("intro", ""),
+        organisers=data.get("organisers", ""),
+        contact_email=data.get("contact_email", ""),
+        opens_on=datetime.date.fromisoformat(period["opens"]) if period.get("opens") else None,
+        closes_on=datetime.date.fromisoformat(period["closes"]) if period.get("closes") else None,
+        definition=data,
+        definition_hash=digest,
+    )
+    if survey is None:
+        return Survey.objects.create(slug=data["slug"], **fields)
+    for name, value in fields.items():  # status is never touched by a reload
+        setattr(survey, name, value)
+    survey.save()
+    return survey
+
+
+def _save_pages(survey: Survey, data: dict[str, Any]) -> None:
+    pages = {p.code: p for p in survey.pages.all()}
+    questions = {q.code: q for q in survey.questions.all()}
+    kept_pages: set[str] = set()
+    kept_questions: set[str] = set()
+    for p_pos, pdef in enumerate(data["pages"], start=1):
+        page = pages.get(pdef["code"]) or Page(survey=survey, code=pdef["code"])
+        _assign(page, position=p_pos, title=pdef["title"], intro=pdef.get("intro", ""),
+                condition=pdef.get("show_if", ""))
+        kept_pages.add(page.code)
+        for q_pos, qdef in enumerate(pdef["questions"], start=1):
+            question = questions.get(qdef["code"]) or Question(survey=survey, code=qdef["code"])
+            _assign(question, page_id=page.pk, position=q_pos, type=qdef["type"], text=qdef["text"],
+                    help_text=qdef.get("help", ""), required=qdef.get("required", False),
+                    condition=qdef.get("show_if", ""), min_value=qdef.get("min"), max_value=qdef.get("max"),
+                    max_length=qdef.get("max_length"))
+            kept_questions.add(question.code)
+            _save_options(question, qdef.get("options", []))
+            _save_rows(question, qdef.get("rows", []))
+    # _refusals has made sure that nothing removed here has answers.
+    survey.questions.exclude(code__in=kept_questions).delete()
+    survey.pages.exclude(code__in=kept_pages).delete()
+
+
+def _assign(obj: Any, **values: Any) -> None:
+    """Set fields and save only when something changed (or the object is new)."""
+    changed = obj.pk is None
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    if changed:
+        obj.save()
+
+
+def _save_options(question: Question, defs: list[dict[str, Any]]) -> None:
+    existing = {o.code: o for o in question.options.all()} if question.pk else {}
+    for pos, odef in enumerate(defs, start=1):
+        option = existing.pop(odef["code"], None) or Option(question=question, code=odef["code"])
+        _assign(option, label=odef["label"], position=pos, exclusive=odef.get("exclusive", False),
+                has_text=odef.get("other_text", False))
+    if existing:
+        Option.objects.filter(pk__in=[o.pk for o in existing.values()]).delete()
+
+
+def _save_rows(question: Question, defs: list[dict[str, Any]]) -> None:
+    existing = {r.code: r for r in question.rows.all()} if question.pk else {}
+    for pos, rdef in enumerate(defs, start=1):
+        row = existing.pop(rdef["code"], None) or Row(question=question, code=rdef["code"])
+        _assign(row, label=rdef["label"], position=pos)
+    if existing:
+        Row.objects.filter(pk__in=[r.pk for r in existing.values()]).delete()
+
+
+# --- refusal ---------------------------------------------------------------------------------
+
+
+def _refusals(survey: Survey, data: dict[str, Any]) -> list[str]:
+    """Why the new definition may not be loaded: one line per answered variable it would alter/remove."""
+    answered = list(
+        Question.objects.filter(survey=survey, answers__isnull=False).distinct()
+        .prefetch_related("options", "rows").order_by("page__position", "position")
+    )
+    if not answered:
+        return []
+    new = {q["code"]: q for page in data["pages"] for q in page["questions"]}
+    lines: list[str] = []
+    for question in answered:
+        qdef = new.get(question.code)
+        if qdef is None:
+            lines.append(f"{question.code}: removed")
+            continue
+        lines.extend(f"{question.code}: {why}" for why in _question_changes(question, qdef))
+    return lines
+
+
+def _question_changes(question: Question, qdef: dict[str, Any]) -> list[str]:
+    if question.type != qdef["type"]:
+        return [f"type changed from {question.type} to {qdef['type']}"]
+    why: list[str] = []
+    new_options = {o["code"]: o for o in qdef.get("options", [])}
+    for option in question.options.all():
+        odef = new_options.get(option.code)
+        if odef is None:
+            why.append(f"option code {option.code!r} removed")
+            continue
+        if option.has_text and not odef.get("other_text", False):
+            why.append(f"other text of option {option.code!r} removed ({option.text_variable})")
+        if odef.get("exclusive", False) and not option.exclusive:
+            why.append(f"option {option.code!r} made exclusive")
+    new_rows = {r["code"] for r in qdef.get("rows", [])}
+    why.extend(f"row {row.code!r} removed" for row in question.rows.all() if row.code not in new_rows)
+    why.extend(_limit_changes(question, qdef))
+    return why
+
+
+def _limit_changes(question: Question, qdef: dict[str, Any]) -> list[str]:
+    why: list[str] = []
+    new_min, new_max, new_len = qdef.get("min"), qdef.get("max"), qdef.get("max_length")
+    if new_min is not None and (question.min_value is None or new_min > question.min_value):
+        why.append(f"minimum raised from {question.min_value} to {new_min}")
+    if new_max is not None and (question.max_value is None or new_max < question.max_value):
+        why.append(f"maximum lowered from {question.max_value} to {new_max}")
+    if new_len is not None and (question.max_length is None or new_len < question.max_length):
+        why.append(f"max_length reduced from {question.max_length} to {new_len}")
+    return why

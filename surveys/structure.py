@@ -1,0 +1,218 @@
+"""The shape of a survey as immutable objects, and the visibility rules built on the conditions.
+
+`get_structure(survey)` builds a SurveyStructure from the tables once per survey pk and
+definition_hash and keeps it in a module-level dict: later calls do no database queries.
+The cache only holds what the definition says, so it is safe for several processes: each builds
+its own copy, and a reload changes definition_hash, which changes the key.
+
+Visibility works on *effective* answers: walking the questions in order, an answer to a question
+that is not shown counts as no answer. So a left-over answer (say B2_zweck after B1_nutzung was
+changed to "Nein") can never show a page — conditions only refer to earlier questions (checked at
+load time), so one pass in order decides everything.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from . import conditions
+from .models import Survey
+
+Answers = Mapping[str, "str | list[str] | None"]
+
+
+@dataclass(frozen=True)
+class OptionDef:
+    code: str
+    label: str
+    exclusive: bool
+    has_text: bool
+    text_variable: str | None  # "<question>_<option>_text" when has_text
+
+
+@dataclass(frozen=True)
+class RowDef:
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class QuestionDef:
+    id: int
+    code: str
+    type: str
+    text: str
+    help_text: str
+    required: bool
+    condition: str
+    min_value: int | None
+    max_value: int | None
+    max_length: int | None
+    options: tuple[OptionDef, ...]
+    rows: tuple[RowDef, ...]
+    page_code: str
+    condition_node: conditions.Node | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """The answers-mapping keys (data columns) this question produces: the row codes of a matrix,
+        otherwise the question code followed by the "other" text variables."""
+        if self.type == "matrix":
+            return tuple(row.code for row in self.rows)
+        return (self.code,) + tuple(o.text_variable for o in self.options if o.text_variable)
+
+    def option(self, code: str) -> OptionDef | None:
+        return next((o for o in self.options if o.code == code), None)
+
+
+@dataclass(frozen=True)
+class PageDef:
+    id: int
+    code: str
+    position: int
+    title: str
+    intro: str
+    condition: str
+    questions: tuple[QuestionDef, ...]
+    condition_node: conditions.Node | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class SurveyStructure:
+    survey_id: int
+    definition_hash: str
+    pages: tuple[PageDef, ...]
+    _pages_by_code: Mapping[str, PageDef] = field(default_factory=dict, compare=False, repr=False)
+    _questions_by_code: Mapping[str, QuestionDef] = field(default_factory=dict, compare=False, repr=False)
+    _question_by_variable: Mapping[str, QuestionDef] = field(default_factory=dict, compare=False, repr=False)
+
+    # lookups
+    @property
+    def questions(self) -> tuple[QuestionDef, ...]:
+        return tuple(q for page in self.pages for q in page.questions)
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return tuple(v for q in self.questions for v in q.variables)
+
+    def page(self, code: str) -> PageDef:
+        """The page with this code; KeyError when there is none."""
+        return self._pages_by_code[code]
+
+    def question(self, code: str) -> QuestionDef:
+        """The question with this code; KeyError when there is none."""
+        return self._questions_by_code[code]
+
+    def question_for_variable(self, variable: str) -> QuestionDef | None:
+        return self._question_by_variable.get(variable)
+
+    # visibility
+    def effective_answers(self, answers: Answers) -> dict[str, str | list[str]]:
+        """`answers` without the answers of questions that are not shown (evaluated in order)."""
+        effective: dict[str, str | list[str]] = {}
+        for page in self.pages:
+            if not conditions.evaluate(page.condition_node, effective):
+                continue
+            for question in page.questions:
+                if not conditions.evaluate(question.condition_node, effective):
+                    continue
+                for variable in question.variables:
+                    value = answers.get(variable)
+                    if value is not None:
+                        effective[variable] = value
+        return effective
+
+    def is_page_shown(self, page: PageDef | str, answers: Answers) -> bool:
+        page = self.page(page) if isinstance(page, str) else page
+        return conditions.evaluate(page.condition_node, self.effective_answers(answers))
+
+    def is_question_shown(self, question: QuestionDef | str, answers: Answers) -> bool:
+        """True when the question's page is shown and the question's own condition holds."""
+        question = self.question(question) if isinstance(question, str) else question
+        effective = self.effective_answers(answers)
+        page = self.page(question.page_code)
+        return conditions.evaluate(page.condition_node, effective) and conditions.evaluate(
+            question.condition_node, effective
+        )
+
+    def visible_pages(self, answers: Answers) -> tuple[PageDef, ...]:
+        effective = self.effective_answers(answers)
+        return tuple(p for p in self.pages if conditions.evaluate(p.condition_node, effective))
+
+    def shown_questions(self, answers: Answers) -> tuple[QuestionDef, ...]:
+        """Every question the respondent is shown, in order."""
+        effective = self.effective_answers(answers)
+        return tuple(
+            q
+            for p in self.pages
+            if conditions.evaluate(p.condition_node, effective)
+            for q in p.questions
+            if conditions.evaluate(q.condition_node, effective)
+        )
+
+    def next_page(self, code: str, answers: Answers) -> PageDef | None:
+        """The next visible page after page `code` (None after the last)."""
+        position = self.page(code).position
+        return next((p for p in self.visible_pages(answers) if p.position > position), None)
+
+    def previous_page(self, code: str, answers: Answers) -> PageDef | None:
+        position = self.page(code).position
+        earlier = [p for p in self.visible_pages(answers) if p.position < position]
+        return earlier[-1] if earlier else None
+
+
+_cache: dict[int, SurveyStructure] = {}
+_lock = threading.Lock()
+
+
+def get_structure(survey: Survey) -> SurveyStructure:
+    """The survey's structure, built once per (pk, definition_hash) and then served from memory."""
+    cached = _cache.get(survey.pk)
+    if cached is not None and cached.definition_hash == survey.definition_hash:
+        return cached
+    structure = _build(survey)
+    with _lock:
+        _cache[survey.pk] = structure
+    return structure
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def _parse(expr: str) -> conditions.Node | None:
+    return conditions.parse(expr) if expr.strip() else None
+
+
+def _build(survey: Survey) -> SurveyStructure:
+    pages = []
+    for page in survey.pages.order_by("position").prefetch_related("questions__options", "questions__rows"):
+        questions = tuple(
+            QuestionDef(
+                id=q.pk, code=q.code, type=q.type, text=q.text, help_text=q.help_text, required=q.required,
+                condition=q.condition, min_value=q.min_value, max_value=q.max_value, max_length=q.max_length,
+                options=tuple(
+                    OptionDef(o.code, o.label, o.exclusive, o.has_text,
+                              f"{q.code}_{o.code}_text" if o.has_text else None)
+                    for o in sorted(q.options.all(), key=lambda o: o.position)
+                ),
+                rows=tuple(RowDef(r.code, r.label) for r in sorted(q.rows.all(), key=lambda r: r.position)),
+                page_code=page.code,
+                condition_node=_parse(q.condition),
+            )
+            for q in sorted(page.questions.all(), key=lambda q: q.position)
+        )
+        pages.append(PageDef(page.pk, page.code, page.position, page.title, page.intro, page.condition,
+                             questions, condition_node=_parse(page.condition)))
+    questions = [q for p in pages for q in p.questions]
+    return SurveyStructure(
+        survey_id=survey.pk,
+        definition_hash=survey.definition_hash,
+        pages=tuple(pages),
+        _pages_by_code={p.code: p for p in pages},
+        _questions_by_code={q.code: q for q in questions},
+        _question_by_variable={v: q for q in questions for v in q.variables},
+    )
