@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", RedirectView.as_view(url="/s/", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("health/", include("config.health")),
     path("admin/", admin.site.urls),
     path("staff/", include("config.staff_urls")),
     path("", include("responses.urls")),
