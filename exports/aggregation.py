@@ -1,0 +1,462 @@
+"""Result tables: frequencies per question and cross-tabs by Land and size class.
+
+Counting happens in PostgreSQL (GROUP BY over the long answer table). The one thing SQL
+cannot do by itself is decide which questions a respondent was *shown*, because that is
+the condition language of the questionnaire. We do not re-implement the conditions in SQL;
+instead we use the exact Python evaluation of the questionnaire on *condition signatures*:
+
+1. every response is reduced to the answers of the variables that any condition refers to
+   (its "signature", a small JSON text built in SQL);
+2. the distinct signatures (a few dozen for the KGSt survey, whatever the number of
+   responses) are evaluated in Python with `SurveyStructure.is_question_shown` — the same
+   function the respondent flow uses;
+3. the (signature, question) pairs that are shown go back into SQL as an array, and every
+   count joins the answers to them. Shown counts per question are sums of signature counts.
+
+So a question's base ("shown and answered") and missing ("shown, not answered") follow the
+questionnaire exactly, and counting stays a handful of GROUP BY queries. A pure-Python
+backend (`python_counts`) computes the same raw figures response by response; it serves
+SQLite (`make run`) and is the reference the SQL path is tested against.
+
+All reads of one export run inside one REPEATABLE READ READ ONLY transaction (`snapshot`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from invitations.models import GROESSENKLASSEN, Invitation
+from responses.models import Answer, Response
+from surveys import conditions
+from surveys.models import Survey
+from surveys.structure import get_structure
+
+CHOICE_TYPES = ("single", "multi", "matrix")
+TEXT_TYPES = ("text", "textarea", "email", "date")
+DIMENSIONS = ("land", "groessenklasse")
+
+
+# --- snapshot ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def snapshot() -> Iterator[bool]:
+    """One consistent view of the database for everything read inside the block.
+
+    On PostgreSQL outside a transaction: REPEATABLE READ READ ONLY. Inside an existing
+    transaction (tests wrapped in one) or on SQLite, the surrounding transaction is used.
+    Yields True when a snapshot transaction was opened here.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield False
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield True
+
+
+def statuses(include_partial: bool) -> list[str]:
+    if include_partial:
+        return [Response.Status.SUBMITTED, Response.Status.STARTED]
+    return [Response.Status.SUBMITTED]
+
+
+# --- answers mapping -----------------------------------------------------------------------
+
+
+class AnswerIndex:
+    """Where a stored variable belongs: turns (variable, value) rows into the answers mapping."""
+
+    def __init__(self, structure: Any) -> None:
+        self.multi: set[str] = set()
+        self.matrix_row: dict[str, str] = {}
+        self.question_of: dict[str, Any] = {}
+        for question in iter_questions(structure):
+            if question.type == "multi":
+                self.multi.add(question.code)
+            for row in question.rows:
+                self.matrix_row[row.code] = question.code
+                self.question_of[row.code] = question
+            for option in question.options:
+                if option.has_text:
+                    self.question_of[option.text_variable] = question
+            self.question_of[question.code] = question
+
+    def mapping(self, rows: Iterable[tuple[str, str]]) -> dict[str, Any]:
+        """The answers mapping of DESIGN/BRIEF: multi → list of codes, everything else → str."""
+        answers: dict[str, Any] = {}
+        for variable, value in rows:
+            if value is None or value == "":
+                continue
+            if variable in self.multi:
+                answers.setdefault(variable, []).append(value)
+            else:  # single, number, text; a matrix row by its row code; "other" texts
+                answers[variable] = value
+        return answers
+
+
+def iter_questions(structure: Any) -> Iterator[Any]:
+    for page in structure.pages:
+        yield from page.questions
+
+
+def condition_variables(structure: Any) -> set[str]:
+    names: set[str] = set()
+    for page in structure.pages:
+        if page.condition:
+            names |= conditions.variables(page.condition)
+        for question in page.questions:
+            if question.condition:
+                names |= conditions.variables(question.condition)
+    return names
+
+
+def choice_variables(question: Any) -> list[str]:
+    """The variables that carry option codes: the question code, or each matrix row code."""
+    if question.type == "matrix":
+        return [row.code for row in question.rows]
+    return [question.code]
+
+
+# --- raw counts ----------------------------------------------------------------------------
+
+
+@dataclass
+class RawCounts:
+    """What the backends count; `build_tables` turns it into result tables."""
+
+    respondents: int = 0
+    shown: dict[str, int] = field(default_factory=dict)  # question code → responses shown it
+    freq: dict[tuple[str, str], int] = field(default_factory=dict)  # (variable, value) → answers
+    answered: dict[str, int] = field(default_factory=dict)  # variable → responses with a value
+    numbers: dict[str, tuple] = field(default_factory=dict)  # code → (n, mean, median, min, max)
+    # (dimension, variable, value, column) → answers; (dimension, variable, column) → responses
+    xfreq: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
+    xbase: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    xshown: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (dim, code, col) → shown
+
+
+def _with(*ctes: str) -> str:
+    """A WITH clause from constant CTE texts (no values are ever formatted into SQL)."""
+    return "WITH " + ",".join(ctes)
+
+
+_RESP_SQL = """
+resp AS (
+    SELECT r.id, m.land AS land, m.groessenklasse::text AS gk
+    FROM responses_response r
+    JOIN invitations_invitation i ON i.id = r.invitation_id
+    JOIN invitations_member m ON m.id = i.member_id
+    WHERE r.survey_id = %(survey)s AND r.status = ANY(%(statuses)s)
+),
+sig AS (
+    SELECT resp.id, resp.land, resp.gk, COALESCE(c.key, '[]') AS key
+    FROM resp LEFT JOIN (
+        SELECT a.response_id,
+               jsonb_agg(jsonb_build_array(a.variable, a.value) ORDER BY a.variable, a.value)::text AS key
+        FROM responses_answer a
+        WHERE a.question_id = ANY(%(cond_qids)s) AND a.variable = ANY(%(cond_vars)s) AND a.value <> ''
+        GROUP BY a.response_id
+    ) c ON c.response_id = resp.id
+)"""
+
+_SIGNATURES_SQL = _with(_RESP_SQL) + """
+SELECT key, land, gk, count(*) FROM sig GROUP BY key, land, gk"""
+
+_SHOWN_SQL = """
+shown AS (SELECT * FROM unnest(%(keys)s::text[], %(qids)s::bigint[]) AS t(key, qid)),
+ans AS MATERIALIZED (
+    SELECT a.response_id, a.question_id, a.variable, a.value, s.land, s.gk
+    FROM responses_answer a
+    JOIN sig s ON s.id = a.response_id
+    JOIN shown sh ON sh.key = s.key AND sh.qid = a.question_id
+    WHERE a.question_id = ANY(%(all_qids)s) AND a.value <> ''
+)"""
+
+_COUNTS_SQL = _with(_RESP_SQL, _SHOWN_SQL) + """
+SELECT 'f', variable, value, GROUPING(land), GROUPING(gk), land, gk, count(*)
+FROM ans WHERE question_id = ANY(%(choice_qids)s)
+GROUP BY GROUPING SETS ((variable, value), (variable, value, land), (variable, value, gk))
+UNION ALL
+SELECT 'b', variable, NULL, GROUPING(land), GROUPING(gk), land, gk, count(*)
+FROM ans WHERE question_id <> ALL(%(multi_qids)s)
+GROUP BY GROUPING SETS ((variable), (variable, land), (variable, gk))
+UNION ALL
+SELECT 'b', variable, NULL, GROUPING(land), GROUPING(gk), land, gk, count(DISTINCT response_id)
+FROM ans WHERE question_id = ANY(%(multi_qids)s)
+GROUP BY GROUPING SETS ((variable), (variable, land), (variable, gk))"""
+
+_NUMBERS_SQL = _with(_RESP_SQL, _SHOWN_SQL) + """
+SELECT variable, count(*), avg(v)::float8, percentile_cont(0.5) WITHIN GROUP (ORDER BY v)::float8,
+       min(v)::float8, max(v)::float8
+FROM (SELECT variable, value::numeric AS v FROM ans
+      WHERE question_id = ANY(%(number_qids)s) AND value ~ '^\\s*-?[0-9]+(\\.[0-9]+)?\\s*$') nums
+GROUP BY variable"""  # noqa: S608 (constant SQL)
+
+
+def sql_counts(survey: Survey, include_partial: bool = False) -> RawCounts:
+    """Count in PostgreSQL (call inside `snapshot()` for a consistent view)."""
+    structure = get_structure(survey)
+    index = AnswerIndex(structure)
+    questions = list(iter_questions(structure))
+    cond_vars = sorted(condition_variables(structure))
+    cond_qids = sorted({index.question_of[v].id for v in cond_vars if v in index.question_of})
+    params: dict[str, Any] = {
+        "survey": survey.pk,
+        "statuses": statuses(include_partial),
+        "cond_qids": cond_qids or [0],
+        "cond_vars": cond_vars or [""],
+    }
+    raw = RawCounts()
+    shown_pairs: set[tuple[str, int]] = set()
+    with connection.cursor() as cursor:
+        cursor.execute(_SIGNATURES_SQL, params)
+        signatures = cursor.fetchall()
+        shown_cache: dict[str, list[Any]] = {}
+        for key, land, gk, count in signatures:
+            if key not in shown_cache:
+                answers = index.mapping(tuple(pair) for pair in json.loads(key))
+                shown_cache[key] = list(structure.shown_questions(answers))
+            raw.respondents += count
+            for question in shown_cache[key]:
+                shown_pairs.add((key, question.id))
+                raw.shown[question.code] = raw.shown.get(question.code, 0) + count
+                for dim, col in (("land", land), ("groessenklasse", gk)):
+                    k = (dim, question.code, col)
+                    raw.xshown[k] = raw.xshown.get(k, 0) + count
+        pairs = sorted(shown_pairs)
+        params.update(
+            keys=[p[0] for p in pairs] or [""],
+            qids=[p[1] for p in pairs] or [0],
+            all_qids=[q.id for q in questions] or [0],
+            choice_qids=[q.id for q in questions if q.type in CHOICE_TYPES] or [0],
+            multi_qids=[q.id for q in questions if q.type == "multi"] or [0],
+            number_qids=[q.id for q in questions if q.type == "number"] or [0],
+        )
+        cursor.execute(_COUNTS_SQL, params)
+        for kind, variable, value, no_land, no_gk, land, gk, count in cursor.fetchall():
+            dim, col = _dimension(no_land, no_gk, land, gk)
+            if kind == "f":
+                if dim is None:
+                    raw.freq[(variable, value)] = count
+                else:
+                    raw.xfreq[(dim, variable, value, col)] = count
+            elif dim is None:
+                raw.answered[variable] = count
+            else:
+                raw.xbase[(dim, variable, col)] = count
+        if any(q.type == "number" for q in questions):
+            cursor.execute(_NUMBERS_SQL, params)
+            for variable, n, mean, median, low, high in cursor.fetchall():
+                raw.numbers[variable] = (n, mean, median, low, high)
+    return raw
+
+
+def _dimension(no_land: int, no_gk: int, land: str | None, gk: str | None) -> tuple[str | None, str | None]:
+    if not no_land:
+        return "land", land
+    if not no_gk:
+        return "groessenklasse", gk
+    return None, None
+
+
+def python_counts(survey: Survey, include_partial: bool = False) -> RawCounts:
+    """The same raw figures, response by response in Python (SQLite and the reference in tests)."""
+    structure = get_structure(survey)
+    index = AnswerIndex(structure)
+    raw = RawCounts()
+    numbers: dict[str, list[Decimal]] = defaultdict(list)
+    responses = (
+        Response.objects.filter(survey=survey, status__in=statuses(include_partial))
+        .select_related("invitation__member")
+        .order_by("id")
+    )
+    rows_by_response: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for rid, qid, variable, value in Answer.objects.filter(response__in=responses).values_list(
+        "response_id", "question_id", "variable", "value"
+    ):
+        rows_by_response[rid].append((qid, variable, value))
+    for response in responses:
+        member = response.invitation.member
+        cols = {"land": member.land, "groessenklasse": str(member.groessenklasse)}
+        rows = [r for r in rows_by_response.get(response.pk, []) if r[2] != ""]
+        answers = index.mapping((variable, value) for _, variable, value in rows)
+        raw.respondents += 1
+        shown = {q.id: q for q in structure.shown_questions(answers)}
+        for question in shown.values():
+            _inc(raw.shown, question.code)
+            for dim, col in cols.items():
+                _inc(raw.xshown, (dim, question.code, col))
+        seen: set[str] = set()
+        for qid, variable, value in rows:
+            question = shown.get(qid)
+            if question is None:
+                continue
+            if question.type in CHOICE_TYPES:
+                _inc(raw.freq, (variable, value))
+                for dim, col in cols.items():
+                    _inc(raw.xfreq, (dim, variable, value, col))
+            if variable not in seen:
+                seen.add(variable)
+                _inc(raw.answered, variable)
+                for dim, col in cols.items():
+                    _inc(raw.xbase, (dim, variable, col))
+            if question.type == "number":
+                with contextlib.suppress(InvalidOperation):
+                    numbers[variable].append(Decimal(value.strip()))
+    for variable, values in numbers.items():
+        raw.numbers[variable] = (
+            len(values), float(sum(values) / len(values)), float(statistics.median(values)),
+            float(min(values)), float(max(values)),
+        )
+    return raw
+
+
+def _inc(counter: dict, key: Any, by: int = 1) -> None:
+    counter[key] = counter.get(key, 0) + by
+
+
+def raw_counts(survey: Survey, include_partial: bool = False) -> RawCounts:
+    if connection.vendor == "postgresql":
+        return sql_counts(survey, include_partial)
+    return python_counts(survey, include_partial)
+
+
+# --- tables --------------------------------------------------------------------------------
+
+
+def _pct(count: int, base: int) -> float | None:
+    return count / base if base else None
+
+
+def _option_rows(question: Any, variable: str, raw: RawCounts, base: int) -> list[dict[str, Any]]:
+    rows = []
+    for option in question.options:
+        count = raw.freq.get((variable, option.code), 0)
+        rows.append({"code": option.code, "label": option.label, "count": count, "percent": _pct(count, base)})
+    return rows
+
+
+def frequency_table(question: Any, raw: RawCounts) -> dict[str, Any]:
+    shown = raw.shown.get(question.code, 0)
+    table: dict[str, Any] = {
+        "code": question.code, "type": question.type, "text": question.text,
+        "condition": _condition_text(question), "shown": shown,
+    }
+    if question.type == "matrix":
+        table["rows"] = []
+        for row in question.rows:
+            base = raw.answered.get(row.code, 0)
+            table["rows"].append({
+                "code": row.code, "label": row.label, "base": base, "missing": shown - base,
+                "options": _option_rows(question, row.code, raw, base),
+            })
+        return table
+    base = raw.answered.get(question.code, 0)
+    table.update(base=base, missing=shown - base)
+    if question.type in ("single", "multi"):
+        table["options"] = _option_rows(question, question.code, raw, base)
+        table["other_texts"] = {
+            o.text_variable: raw.answered.get(o.text_variable, 0) for o in question.options if o.has_text
+        }
+    elif question.type == "number":
+        n, mean, median, low, high = raw.numbers.get(question.code, (0, None, None, None, None))
+        table["stats"] = {"n": n, "mean": mean, "median": median, "min": low, "max": high}
+    else:
+        table["answers"] = base
+    return table
+
+
+def _condition_text(question: Any) -> str:
+    return getattr(question, "full_condition", None) or question.condition or ""
+
+
+def crosstab(question: Any, variable: str, label: str, dimension: str, raw: RawCounts,
+             columns: list[tuple[str, str]]) -> dict[str, Any]:
+    """Counts, column percentages and the base per column of one choice variable."""
+    bases = [raw.xbase.get((dimension, variable, col), 0) for col, _ in columns]
+    total_base = raw.answered.get(variable, 0)
+    rows = []
+    for option in question.options:
+        counts = [raw.xfreq.get((dimension, variable, option.code, col), 0) for col, _ in columns]
+        total = raw.freq.get((variable, option.code), 0)
+        rows.append({
+            "code": option.code, "label": option.label, "counts": counts + [total],
+            "percents": [_pct(c, b) for c, b in zip(counts, bases, strict=True)] + [_pct(total, total_base)],
+        })
+    return {
+        "code": question.code, "variable": variable, "text": label, "type": question.type, "by": dimension,
+        "columns": [{"code": col, "label": lbl} for col, lbl in columns] + [{"code": "", "label": "Gesamt"}],
+        "rows": rows, "bases": bases + [total_base],
+    }
+
+
+def dimension_columns(raw: RawCounts, dimension: str) -> list[tuple[str, str]]:
+    present = {col for (dim, _, col) in raw.xshown if dim == dimension and col is not None}
+    if dimension == "groessenklasse":
+        return [(str(k), v) for k, v in sorted(GROESSENKLASSEN.items()) if str(k) in present]
+    return [(land, land) for land in sorted(present)]
+
+
+def build_tables(survey: Survey, raw: RawCounts, include_partial: bool = False) -> dict[str, Any]:
+    """The stored result tables (JSON-serialisable): frequencies and cross-tabs."""
+    structure = get_structure(survey)
+    questions = list(iter_questions(structure))
+    crosstabs = []
+    for dimension in DIMENSIONS:
+        columns = dimension_columns(raw, dimension)
+        for question in questions:
+            if question.type not in CHOICE_TYPES:
+                continue
+            for variable in choice_variables(question):
+                label = question.text
+                if question.type == "matrix":
+                    label = f"{question.text}: {next(r.label for r in question.rows if r.code == variable)}"
+                crosstabs.append(crosstab(question, variable, label, dimension, raw, columns))
+    return {
+        "version": 1,
+        "include_partial": include_partial,
+        "respondents": raw.respondents,
+        "computed_at": timezone.now().isoformat(),
+        "questions": [frequency_table(q, raw) for q in questions],
+        "crosstabs": crosstabs,
+    }
+
+
+def compute_tables(survey: Survey, include_partial: bool = False) -> dict[str, Any]:
+    """All result tables of a survey from one consistent snapshot."""
+    with snapshot():
+        raw = raw_counts(survey, include_partial)
+        tables = build_tables(survey, raw, include_partial)
+        tables["overview"] = overview(survey)
+    return tables
+
+
+def overview(survey: Survey) -> dict[str, Any]:
+    """Invited, submitted, partial and the response rate (read inside the caller's snapshot)."""
+    invited = Invitation.objects.filter(survey=survey).count()
+    counts = dict(_status_counts(survey))
+    submitted = counts.get(Response.Status.SUBMITTED, 0)
+    partial = counts.get(Response.Status.STARTED, 0)
+    return {
+        "invited": invited, "submitted": submitted, "partial": partial,
+        "response_rate": submitted / invited if invited else None,
+        "as_of": timezone.now().isoformat(),
+    }
+
+
+def _status_counts(survey: Survey) -> list[tuple[str, int]]:
+    from django.db.models import Count
+
+    return list(Response.objects.filter(survey=survey).values_list("status").annotate(n=Count("id")))
