@@ -43,6 +43,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", SITE_URL)
+# A friendly German page instead of Django's technical 403 when the CSRF cookie is missing.
+CSRF_FAILURE_VIEW = "responses.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -175,6 +177,11 @@ SURVEY_CONTACT = os.getenv("SURVEY_CONTACT", "befragung@example.org")
 # Messages per second overall and per receiving domain (0 = no throttle).
 MAIL_RATE = envfloat("MAIL_RATE", "10")
 MAIL_RATE_PER_DOMAIN = envfloat("MAIL_RATE_PER_DOMAIN", "5")
+# Temporary SMTP errors: retry after base × 2^(attempt-1) seconds, at most MAIL_MAX_ATTEMPTS attempts.
+MAIL_RETRY_BASE_SECONDS = envfloat("MAIL_RETRY_BASE_SECONDS", "30")
+MAIL_MAX_ATTEMPTS = envint("MAIL_MAX_ATTEMPTS", "8")
+# The outbox sweep re-queues messages whose task has not run for this long (lost broker message).
+OUTBOX_STALE_SECONDS = envint("OUTBOX_STALE_SECONDS", "300")
 
 # Rate limit for wrong tokens / access codes: attempts per client and window.
 TOKEN_RATELIMIT = os.getenv("TOKEN_RATELIMIT", "20/10m")

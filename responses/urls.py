@@ -1,2 +1,15 @@
+"""The respondent's URLs (see responses/views.py for the protocol)."""
+
+from django.urls import path
+
+from . import views
+
 app_name = "responses"
-urlpatterns: list = []
+urlpatterns = [
+    path("s/", views.access_code, name="access_code"),
+    path("s/<str:token>/", views.entry, name="entry"),
+    path("s/<str:token>/seite/<str:page_code>/", views.page, name="page"),
+    path("s/<str:token>/pruefen/", views.review, name="review"),
+    path("s/<str:token>/danke/", views.receipt, name="receipt"),
+    path("s/<str:token>/gespeichert/", views.saved, name="saved"),
+]

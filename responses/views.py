@@ -1,0 +1,271 @@
+"""The respondent flow: access code entry, personal link, pages, review, submission, receipt.
+
+HTTP protocol (tests and the browser suite rely on it; see the helpers' brief):
+  GET  /s/                               access-code form; POST field `code` → 302 /s/<token>/
+  GET  /s/<token>/                       302 to where the respondent left off
+  GET|POST /s/<token>/seite/<PAGE>/      one page; fields named by variable codes, `_version`,
+                                         button `aktion` = weiter | zurueck | speichern
+  GET|POST /s/<token>/pruefen/           review; POST `aktion=absenden` submits
+  GET  /s/<token>/danke/                 receipt with a printable copy of the answers
+  GET  /s/<token>/gespeichert/           "saved, continue later" with the link and code
+Wrong tokens give a 404 that reveals nothing, and are rate-limited per client (429).
+No JavaScript: everything is a plain form post.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from invitations.models import Invitation, normalize_access_code
+from surveys.forms import PageForm, answers_to_data
+from surveys.models import Survey
+from surveys.permissions import can_manage
+from surveys.structure import SurveyStructure, get_structure
+
+from . import ratelimit, services
+from .models import Response
+
+TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_\-]{16,64}")
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def _too_many(request: HttpRequest) -> HttpResponse:
+    response = render(request, "responses/too_many.html", status=429)
+    response["Retry-After"] = "600"
+    return response
+
+
+def _lookup(request: HttpRequest, token: str) -> Invitation | HttpResponse:
+    """The invitation for a personal token, or the 404/429 page. One query."""
+    if ratelimit.is_blocked(request):
+        return _too_many(request)
+    invitation = None
+    if TOKEN_FORMAT.fullmatch(token):
+        invitation = (
+            Invitation.objects.select_related("survey", "member", "response").filter(token=token).first()
+        )
+    if invitation is None:
+        return _too_many(request) if ratelimit.record_miss(request) else _not_found(request)
+    return invitation
+
+
+def _gate(request: HttpRequest, invitation: Invitation, *, receipt: bool = False) -> HttpResponse | None:
+    """Survey state: closed → friendly page; draft → only staff preview. None = go ahead."""
+    survey = invitation.survey
+    if survey.status == Survey.Status.OPEN:
+        return None
+    if survey.status == Survey.Status.CLOSED:
+        if receipt:
+            return None
+        return render(request, "responses/closed.html", _base_context(invitation))
+    if can_manage(request.user):
+        request.preview = True  # type: ignore[attr-defined]
+        return None
+    return render(request, "responses/not_open.html", _base_context(invitation))
+
+
+def _base_context(invitation: Invitation, **extra: Any) -> dict[str, Any]:
+    return {"invitation": invitation, "survey": invitation.survey, "member": invitation.member, **extra}
+
+
+def _ctx(request: HttpRequest, invitation: Invitation, **extra: Any) -> dict[str, Any]:
+    return _base_context(invitation, preview=getattr(request, "preview", False), **extra)
+
+
+def _url(name: str, token: str, page: str | None = None) -> str:
+    if page is not None:
+        return reverse("responses:page", args=[token, page])
+    return reverse(f"responses:{name}", args=[token])
+
+
+def _target_url(token: str, target: str) -> str:
+    return _url("review", token) if target == services.REVIEW else _url("page", token, target)
+
+
+def _open(request: HttpRequest, token: str, *, receipt: bool = False) -> tuple[Invitation | None, HttpResponse | None]:
+    found = _lookup(request, token)
+    if isinstance(found, HttpResponse):
+        return None, found
+    gate = _gate(request, found, receipt=receipt)
+    if gate is not None:
+        return None, gate
+    found.mark_opened()
+    return found, None
+
+
+def _submitted_redirect(request: HttpRequest, token: str) -> HttpResponse:
+    messages.info(request, _("Ihre Antworten wurden bereits abgeschickt und können nicht mehr geändert werden."))
+    return HttpResponseRedirect(_url("receipt", token))
+
+
+# -- access code --------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def access_code(request: HttpRequest) -> HttpResponse:
+    error = ""
+    typed = ""
+    if request.method == "POST":
+        if ratelimit.is_blocked(request):
+            return _too_many(request)
+        typed = request.POST.get("code", "")[:100]
+        code = normalize_access_code(typed)
+        if not code:
+            error = _("Bitte geben Sie den Zugangscode aus Ihrem Anschreiben ein.")
+        else:
+            invitation = Invitation.objects.filter(access_code=code).only("token").first()
+            if invitation is not None:
+                return HttpResponseRedirect(_url("entry", invitation.token))
+            if ratelimit.record_miss(request):
+                return _too_many(request)
+            error = _(
+                "Zu diesem Zugangscode haben wir keine Befragung gefunden. Bitte prüfen Sie die Eingabe "
+                "(Groß- und Kleinschreibung sowie Bindestriche spielen keine Rolle)."
+            )
+    return render(request, "responses/access_code.html", {"error": error, "typed": typed})
+
+
+# -- personal link ------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD"])
+def entry(request: HttpRequest, token: str) -> HttpResponse:
+    invitation, refusal = _open(request, token)
+    if refusal:
+        return refusal
+    response = services.open_response(invitation)
+    if response.is_submitted:
+        return HttpResponseRedirect(_url("receipt", token))
+    structure = get_structure(invitation.survey)
+    answers = services.load_answers(response, structure)
+    return HttpResponseRedirect(_target_url(token, services.resume_target(structure, response, answers)))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def page(request: HttpRequest, token: str, page_code: str) -> HttpResponse:
+    invitation, refusal = _open(request, token)
+    if refusal:
+        return refusal
+    structure = get_structure(invitation.survey)
+    try:
+        page_def = structure.page(page_code)
+    except KeyError:
+        return _not_found(request)
+    response = services.open_response(invitation)
+    if response.is_submitted:
+        return _submitted_redirect(request, token)
+    if request.method == "POST":
+        return _save(request, invitation, structure, page_def)
+    answers = services.load_answers(response, structure)
+    if not structure.is_page_shown(page_def, answers):
+        return HttpResponseRedirect(_target_url(token, services.resume_target(structure, response, answers)))
+    version = int(response.page_versions.get(page_def.code, 0))
+    if request.GET.get("pruefen"):  # sent back from the review: show what is missing
+        data = answers_to_data(services.page_answers(page_def, answers))
+        form = PageForm(structure, page_def, answers, data)
+        form.is_valid()
+    else:
+        form = PageForm(structure, page_def, answers)
+    return _render_page(request, invitation, structure, page_def, form, answers, version)
+
+
+def _save(request: HttpRequest, invitation: Invitation, structure: SurveyStructure, page_def: Any) -> HttpResponse:
+    action = request.POST.get("aktion", services.WEITER)
+    if action not in services.ACTIONS:
+        action = services.WEITER  # Enter in a text field of an old browser sends no button
+    result = services.save_page(invitation, page_def.code, request.POST, action)
+    token = invitation.token
+    if result.status == "submitted":
+        return _submitted_redirect(request, token)
+    if result.status == "hidden":
+        messages.info(request, _("Diese Seite ist nach Ihren bisherigen Antworten nicht auszufüllen."))
+        return HttpResponseRedirect(_url("entry", token))
+    if result.status == "conflict":
+        return _render_page(request, invitation, structure, page_def, result.form, result.answers, result.version,
+                            conflict=True, lost_input=result.lost_input)
+    if result.status == "invalid":
+        return _render_page(request, invitation, structure, page_def, result.form, result.answers, result.version)
+    if action == services.SPEICHERN:
+        return HttpResponseRedirect(_url("saved", token))
+    return HttpResponseRedirect(_target_url(token, result.target))
+
+
+def _render_page(request: HttpRequest, invitation: Invitation, structure: SurveyStructure, page_def: Any,
+                 form: PageForm, answers: dict, version: int, **extra: Any) -> HttpResponse:
+    number, total = services.progress(structure, page_def, answers)
+    previous = structure.previous_page(page_def.code, answers)
+    context = _ctx(request, invitation, page=page_def, form=form, version=version, number=number, total=total,
+                   has_previous=previous is not None, from_review=bool(request.GET.get("pruefen")), **extra)
+    return render(request, "responses/page.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def review(request: HttpRequest, token: str) -> HttpResponse:
+    invitation, refusal = _open(request, token)
+    if refusal:
+        return refusal
+    response = services.open_response(invitation)
+    if response.is_submitted:
+        return HttpResponseRedirect(_url("receipt", token))
+    structure = get_structure(invitation.survey)
+    if request.method == "POST" and request.POST.get("aktion") == "absenden":
+        result = services.submit(invitation)
+        if result.status == "incomplete":
+            messages.error(request, _("Bitte beantworten Sie zuerst die markierten Pflichtfragen."))
+            return HttpResponseRedirect(_url("page", token, result.page_code) + "?pruefen=1")
+        return HttpResponseRedirect(_url("receipt", token))
+    answers = services.load_answers(response, structure)
+    pages = services.review(structure, answers)
+    visible = structure.visible_pages(answers)
+    context = _ctx(request, invitation, pages=pages, has_missing=any(p.has_missing for p in pages),
+                   last_page=visible[-1] if visible else None)
+    return render(request, "responses/review.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+def receipt(request: HttpRequest, token: str) -> HttpResponse:
+    invitation, refusal = _open(request, token, receipt=True)
+    if refusal:
+        return refusal
+    try:
+        response = invitation.response
+    except Response.DoesNotExist:
+        response = None
+    if response is None or not response.is_submitted:
+        if invitation.survey.status == Survey.Status.CLOSED:
+            return render(request, "responses/closed.html", _base_context(invitation))
+        return HttpResponseRedirect(_url("entry", token))
+    structure = get_structure(invitation.survey)
+    answers = services.load_answers(response, structure)
+    context = _ctx(request, invitation, response=response, pages=services.review(structure, answers))
+    return render(request, "responses/receipt.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+def saved(request: HttpRequest, token: str) -> HttpResponse:
+    invitation, refusal = _open(request, token)
+    if refusal:
+        return refusal
+    response = services.open_response(invitation)
+    if response.is_submitted:
+        return HttpResponseRedirect(_url("receipt", token))
+    return render(request, "responses/saved.html", _ctx(request, invitation, resume_url=_url("entry", token)))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form was sent without a valid security cookie (cookies blocked, page open for very long)."""
+    return render(request, "responses/csrf_failure.html", {"back": request.path}, status=403)
