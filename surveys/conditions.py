@@ -23,7 +23,8 @@ Semantics, on the answers mapping `dict[str, str | list[str]]` (see DESIGN / str
 - comparison operators on a list (a multiple choice answer) are false — use `contains`.
 
 Hostile input is bounded: at most MAX_LENGTH characters and MAX_DEPTH nested parentheses/`not`s,
-so parsing and evaluation never hit Python's recursion limit.
+so parsing and evaluation never hit Python's recursion limit. Tokens are produced lazily, so
+whichever limit is reached first is reported (10,000 opening parentheses: "too deeply nested").
 """
 
 from __future__ import annotations
@@ -131,63 +132,73 @@ class Token:
     position: int
 
 
-def _tokenize(expr: str) -> list[Token]:
-    tokens: list[Token] = []
+def _too_long(expr: str) -> ConditionError:
+    return ConditionError(f"condition is too long ({len(expr)} characters, at most {MAX_LENGTH})", MAX_LENGTH, expr)
+
+
+def _tokenize(expr: str) -> Iterator[Token]:
+    """Yield tokens lazily, so nesting errors surface before the whole input is read; input beyond
+    MAX_LENGTH characters is refused as soon as the tokenizer reaches it (work stays bounded)."""
     i, n = 0, len(expr)
     while i < n:
+        if i >= MAX_LENGTH:
+            raise _too_long(expr)
         ch = expr[i]
         if ch in " \t\r\n":
             i += 1
         elif ch in "()[],":
             kind = {"(": "lparen", ")": "rparen", "[": "lbracket", "]": "rbracket", ",": "comma"}[ch]
-            tokens.append(Token(kind, ch, i))
+            yield Token(kind, ch, i)
             i += 1
         elif ch in "<>!=":
             two = expr[i : i + 2]
             if two in ("<=", ">=", "!="):
-                tokens.append(Token("op", two, i))
+                yield Token("op", two, i)
                 i += 2
             elif ch == "!":
                 raise ConditionError("unexpected '!' (did you mean '!='?)", i, expr)
             else:
                 if two == "==":
                     raise ConditionError("unexpected '==' (use a single '=')", i, expr)
-                tokens.append(Token("op", ch, i))
+                yield Token("op", ch, i)
                 i += 1
         elif ch in "'\"":
-            i = _string_token(expr, i, tokens)
+            token, i = _string_token(expr, i)
+            yield token
         elif ch.isascii() and (ch.isdigit() or (ch == "-" and i + 1 < n and expr[i + 1].isdigit())):
             m = _NUM_TOKEN_RE.match(expr, i)
             assert m is not None
             end = m.end()
             if end < n and (expr[end].isalnum() or expr[end] in "_."):
                 raise ConditionError(f"malformed number {expr[i:end + 1]!r}", i, expr)
-            tokens.append(Token("number", m.group(), i))
+            yield Token("number", m.group(), i)
             i = end
         elif ch.isascii() and (ch.isalpha() or ch == "_"):
             m = _IDENT_RE.match(expr, i)
             assert m is not None
             word = m.group()
-            tokens.append(Token("keyword" if word in KEYWORDS else "ident", word, i))
+            yield Token("keyword" if word in KEYWORDS else "ident", word, i)
             i = m.end()
         else:
             raise ConditionError(f"unexpected character {ch!r}", i, expr)
-    tokens.append(Token("end", "", n))
-    return tokens
+    if n > MAX_LENGTH:
+        raise _too_long(expr)
+    yield Token("end", "", n)
 
 
-def _string_token(expr: str, start: int, tokens: list[Token]) -> int:
+def _string_token(expr: str, start: int) -> tuple[Token, int]:
     quote = expr[start]
     chars: list[str] = []
     i = start + 1
     while i < len(expr):
+        if i >= MAX_LENGTH:
+            raise _too_long(expr)
         ch = expr[i]
         if ch == "\\" and i + 1 < len(expr) and expr[i + 1] in ("\\", "'", '"'):
             chars.append(expr[i + 1])
             i += 2
         elif ch == quote:
-            tokens.append(Token("string", "".join(chars), start))
-            return i + 1
+            return Token("string", "".join(chars), start), i + 1
         else:
             chars.append(ch)
             i += 1
@@ -201,17 +212,18 @@ class _Parser:
     def __init__(self, expr: str, known: Mapping[str, str] | frozenset[str] | set[str] | None) -> None:
         self.expr = expr
         self.tokens = _tokenize(expr)
-        self.i = 0
+        self.current = next(self.tokens)
         self.depth = 0
         self.known = known
 
     # helpers
     def peek(self) -> Token:
-        return self.tokens[self.i]
+        return self.current
 
     def advance(self) -> Token:
-        tok = self.tokens[self.i]
-        self.i += 1
+        tok = self.current
+        if tok.kind != "end":
+            self.current = next(self.tokens)
         return tok
 
     def error(self, message: str, tok: Token | None = None) -> ConditionError:
@@ -222,10 +234,10 @@ class _Parser:
         tok = self.peek()
         return tok.kind == "keyword" and tok.text == word
 
-    def enter(self) -> None:
+    def enter(self, opener: Token) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise self.error(f"condition is too deeply nested (more than {MAX_DEPTH} levels)")
+            raise self.error(f"condition is too deeply nested (more than {MAX_DEPTH} levels)", opener)
 
     # grammar
     def parse(self) -> Node:
@@ -253,8 +265,7 @@ class _Parser:
 
     def not_expr(self) -> Node:
         if self.is_kw("not"):
-            self.advance()
-            self.enter()
+            self.enter(self.advance())
             node = Not(self.not_expr())
             self.depth -= 1
             return node
@@ -263,8 +274,7 @@ class _Parser:
     def primary(self) -> Node:
         tok = self.peek()
         if tok.kind == "lparen":
-            self.advance()
-            self.enter()
+            self.enter(self.advance())
             node = self.or_expr()
             self.depth -= 1
             if self.peek().kind != "rparen":
@@ -273,7 +283,9 @@ class _Parser:
             return node
         if tok.kind == "keyword" and tok.text == "answered":
             self.advance()
-            return Answered(self.variable())
+            answered = Answered(self.variable())
+            self.check_kind(answered)
+            return answered
         var = self.variable()
         op = self.peek()
         if op.kind == "op":
@@ -331,6 +343,9 @@ class _Parser:
         if isinstance(node, Contains) and kind != "multi":
             raise ConditionError(f"'contains' needs a multiple choice variable; {var.name!r} is {kind}",
                                  var.position, self.expr)
+        if kind == "matrix":
+            raise ConditionError(f"{var.name!r} is a matrix question: refer to one of its row codes",
+                                 var.position, self.expr)
         if isinstance(node, Compare) and kind == "multi":
             raise ConditionError(f"{var.name!r} is multiple choice: use 'contains' instead of '{node.op}'",
                                  var.position, self.expr)
@@ -347,9 +362,6 @@ def parse(expr: str, known: Mapping[str, str] | set[str] | frozenset[str] | None
     kind "multi" marks multiple choice variables). Raises ConditionError with `.position`."""
     if not isinstance(expr, str):
         raise ConditionError(f"a condition must be text, not {type(expr).__name__}", 0, "")
-    if len(expr) > MAX_LENGTH:
-        raise ConditionError(f"condition is too long ({len(expr)} characters, at most {MAX_LENGTH})",
-                             MAX_LENGTH, expr[:MAX_LENGTH])
     if known is None:
         return _parse_cached(expr)
     if not isinstance(known, Mapping):
@@ -442,6 +454,12 @@ def _walk(node: Node) -> Iterator[Node]:
             stack.extend(reversed(current.items))
         elif isinstance(current, Not):
             stack.append(current.operand)
+
+
+def tests(expr_or_node: str | Node) -> list[Compare | Contains | In | Answered]:
+    """The leaf tests of a condition (comparisons, contains, in, answered)."""
+    node = parse(expr_or_node) if isinstance(expr_or_node, str) else expr_or_node
+    return [n for n in _walk(node) if not isinstance(n, And | Or | Not)]  # type: ignore[misc]
 
 
 def references(expr_or_node: str | Node) -> list[Var]:

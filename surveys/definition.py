@@ -172,6 +172,8 @@ def _semantic_errors(data: dict[str, Any]) -> list[str]:
             errors.extend(_question_errors(question, where))
             names = {question["code"]: question["type"], **question_variables(question)}
             for name in names:
+                if name in conditions.KEYWORDS:
+                    errors.append(f"{where}: {name!r} is a reserved word of the condition language")
                 if name in variable_owner:
                     errors.append(f"{where}: duplicate code {name!r} (already used by {variable_owner[name]})")
                 else:
@@ -215,37 +217,58 @@ def _question_errors(q: dict[str, Any], where: str) -> list[str]:
     return errors
 
 
+@dataclass
+class _ConditionContext:
+    kinds: dict[str, str]  # variable → kind (question type, "row", "text"; "matrix" for a matrix's own code)
+    option_codes: dict[str, set[str]]  # choice variable → its option codes
+    before: set[str]  # variables of questions asked before the current point
+
+
 def _condition_errors(data: dict[str, Any]) -> list[str]:
     """Conditions must parse and may only refer to questions asked before them: a page condition to
-    earlier pages, a question condition to earlier pages or earlier on its own page."""
-    all_vars: dict[str, str] = {}
+    earlier pages, a question condition to earlier pages or earlier on its own page. Values compared
+    with a choice variable must be option codes of that question."""
+    ctx = _ConditionContext({}, {}, set())
     for page in data["pages"]:
         for question in page["questions"]:
-            all_vars.update(question_variables(question))
+            ctx.kinds.update(question_variables(question))
+            codes = {o["code"] for o in question.get("options", [])}
+            if question["type"] == "matrix":
+                ctx.kinds[question["code"]] = "matrix"
+                ctx.option_codes.update({row["code"]: codes for row in question["rows"]})
+            elif question["type"] in CHOICE_TYPES:
+                ctx.option_codes[question["code"]] = codes
     errors: list[str] = []
-    before: set[str] = set()  # variables of questions asked before the current point
     for page in data["pages"]:
         if "show_if" in page:
-            errors.extend(_check_condition(f"page {page['code']}", page["show_if"], all_vars, before,
-                                           "on an earlier page"))
+            errors.extend(_check_condition(f"page {page['code']}", page["show_if"], ctx, "on an earlier page"))
         for question in page["questions"]:
             if "show_if" in question:
-                errors.extend(_check_condition(question["code"], question["show_if"], all_vars, before,
-                                               "before this question"))
-            before.update(question_variables(question))
+                errors.extend(_check_condition(question["code"], question["show_if"], ctx, "before this question"))
+            ctx.before.update(question_variables(question))
     return errors
 
 
-def _check_condition(owner: str, expr: str, all_vars: dict[str, str], before: set[str], place: str) -> list[str]:
+def _check_condition(owner: str, expr: str, ctx: _ConditionContext, place: str) -> list[str]:
+    prefix = f"{owner}: condition {expr!r} at position"
     try:
-        node = conditions.parse(expr, known=all_vars)
+        node = conditions.parse(expr, known=ctx.kinds)
     except conditions.ConditionError as exc:
-        return [f"{owner}: condition {expr!r} at position {exc.position}: {exc.message}"]
-    return [
-        f"{owner}: condition {expr!r} at position {var.position}: {var.name!r} is not asked {place}"
-        for var in conditions.references(node)
-        if var.name not in before
-    ]
+        return [f"{prefix} {exc.position}: {exc.message}"]
+    errors = []
+    for ref in conditions.references(node):
+        if ref.name not in ctx.before:
+            errors.append(f"{prefix} {ref.position}: {ref.name!r} is not asked {place}")
+    for test in conditions.tests(node):
+        if isinstance(test, conditions.Compare) and test.op not in ("=", "!="):
+            continue
+        allowed = ctx.option_codes.get(test.var.name)
+        values = test.values if isinstance(test, conditions.In) else (test.value,)
+        for value in values:
+            if allowed is not None and value.value not in allowed:
+                errors.append(f"{prefix} {test.var.position}: {value.value!r} is not an option code of "
+                              f"{test.var.name} ({', '.join(sorted(allowed))})")
+    return errors
 
 
 def definition_hash(data: dict[str, Any]) -> str:
