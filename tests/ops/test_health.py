@@ -3,17 +3,11 @@
 import json
 
 import pytest
-from django.db import connection
 
-from tests.ops.conftest import free_port, get, gunicorn
+from tests.ops.conftest import db_url_of_test_run, free_port, get, gunicorn
 from tests.worker import celery_worker, wait_for
 
 KEYS = {"status", "database", "redis", "worker"}
-
-
-def _db_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.mark.django_db
@@ -70,7 +64,7 @@ def test_worker_answers_while_running_and_is_missed_after_stop(client):
 @pytest.mark.slow
 def test_under_gunicorn_database_up_and_down(settings):
     redis = settings.CELERY_BROKER_URL
-    with gunicorn({"DATABASE_URL": _db_url(), "CELERY_BROKER_URL": redis, "REDIS_URL": redis}) as base:
+    with gunicorn({"DATABASE_URL": db_url_of_test_run(), "CELERY_BROKER_URL": redis, "REDIS_URL": redis}) as base:
         status, body, headers = get(base + "/health/")
         assert status == 200, body
         assert json.loads(body)["database"] == "ok"
