@@ -1,10 +1,99 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Staff area: survey list, survey page, field period and lifecycle (draft → open → closed ⇄ open).
 
+Reading is for analysts and staff; every change is staff-only and POST with CSRF. Lifecycle
+steps are confirmed on their own page (no JavaScript) and applied under a row lock, so two
+staff members clicking at once cannot apply a step twice or from the wrong state.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from .forms_staff import TRANSITIONS, SurveyDatesForm, Transition, TransitionForm
 from .models import Survey
-from .permissions import analyst_required
+from .permissions import analyst_required, can_manage, staff_required
 
 
 @analyst_required
+@require_safe
 def survey_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "surveys/staff/survey_list.html", {"surveys": Survey.objects.all()})
+    context = {"surveys": Survey.objects.all(), "can_manage": can_manage(request.user)}
+    return render(request, "surveys/staff/survey_list.html", context)
+
+
+@analyst_required
+@require_safe
+def survey_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    transitions = [t for t in TRANSITIONS.values() if survey.status in t.source]
+    return render(request, "surveys/staff/survey_detail.html", {
+        "survey": survey,
+        "transitions": transitions,
+        "can_manage": can_manage(request.user),
+        "pages": survey.pages.count(),
+        "questions": survey.questions.count(),
+        "active_tab": "detail",
+    })
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def survey_dates(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    form = SurveyDatesForm(request.POST or None, instance=survey)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Die Feldphase wurde gespeichert."))
+        return redirect("staff:survey_detail", slug=survey.slug)
+    return render(request, "surveys/staff/survey_dates.html", {"survey": survey, "form": form, "active_tab": "detail"})
+
+
+def _transition(action: str) -> Transition:
+    try:
+        return TRANSITIONS[action]
+    except KeyError:
+        raise Http404 from None
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def survey_transition(request: HttpRequest, slug: str, action: str) -> HttpResponse:
+    step = _transition(action)
+    survey = get_object_or_404(Survey, slug=slug)
+    if survey.status not in step.source:
+        messages.error(request, _("Dieser Schritt ist im Status „%(status)s“ nicht möglich.")
+                       % {"status": survey.get_status_display()})
+        return redirect("staff:survey_detail", slug=survey.slug)
+    form = TransitionForm(request.POST or None, survey=survey, transition=step)
+    if request.method == "POST" and form.is_valid():
+        if _apply(survey.pk, step, form.cleaned_data.get("closes_on")):
+            messages.success(request, _("Erledigt: %(step)s.") % {"step": step.label})
+        else:
+            messages.error(request, _("Der Status der Befragung wurde inzwischen geändert. Bitte prüfen Sie ihn."))
+        return redirect("staff:survey_detail", slug=survey.slug)
+    return render(request, "surveys/staff/survey_transition.html",
+                  {"survey": survey, "step": step, "form": form, "active_tab": "detail"})
+
+
+def _apply(pk: int, step: Transition, new_deadline: object) -> bool:
+    """Apply a lifecycle step under a row lock; False when the survey left the source state meanwhile."""
+    with transaction.atomic():
+        survey = Survey.objects.select_for_update().get(pk=pk)
+        if survey.status not in step.source:
+            return False
+        if new_deadline:
+            survey.closes_on = new_deadline
+            survey.save(update_fields=["closes_on", "updated_at"])
+        if step.target == Survey.Status.OPEN:
+            if survey.closed_at is not None:
+                survey.closed_at = None
+                survey.save(update_fields=["closed_at", "updated_at"])
+            survey.open()
+        else:
+            survey.close()
+    return True

@@ -1,0 +1,278 @@
+"""Staff area views of the invitations app (all staff-only).
+
+- Register upload with preview: the file is checked completely (invitations.register), the
+  uploaded bytes are kept server-side in the shared cache under a random key that is bound
+  to the uploading user, and only a confirmation POST applies them — after checking the
+  same bytes again, so nothing the client sends besides the key is trusted.
+- Sending invitations / reminders: a confirmation page with the number that will be queued,
+  then a POST that queues them (invitations.services; the services make repeats harmless).
+- Outbox overview, resend the personal link, mark an address as bounced.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Min, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from surveys.models import Survey
+from surveys.permissions import staff_required
+
+from . import services
+from .forms import BounceForm, RegisterConfirmForm, RegisterUploadForm, max_upload_bytes
+from .models import Invitation, Member, OutboxMessage
+from .register import RegisterCheck, apply_register, check_register
+
+log = logging.getLogger(__name__)
+
+UPLOAD_TTL_SECONDS = 60 * 60
+PREVIEW_ROWS = 20
+MAX_PROBLEMS_SHOWN = 300
+# Multipart overhead allowed on top of the file size limit before the body is even read.
+UPLOAD_ENVELOPE_BYTES = 64 * 1024
+
+
+# --- register upload -------------------------------------------------------------------
+
+@dataclass
+class StoredUpload:
+    user_id: int
+    filename: str
+    data: bytes
+
+
+def _cache_key(key: str) -> str:
+    return f"staff:register-upload:{key}"
+
+
+def _store_upload(user_id: int, filename: str, data: bytes) -> str:
+    key = secrets.token_urlsafe(24)
+    cache.set(_cache_key(key), {"user_id": user_id, "filename": filename, "data": data}, UPLOAD_TTL_SECONDS)
+    return key
+
+
+def _load_upload(request: HttpRequest, key: str) -> StoredUpload | None:
+    """The stored upload, only for the user who uploaded it."""
+    try:
+        entry = cache.get(_cache_key(key))
+    except Exception:  # cache (Redis) unavailable: treat like an expired upload
+        log.exception("register upload: cache unavailable")
+        return None
+    if not isinstance(entry, dict) or entry.get("user_id") != request.user.pk:
+        return None
+    return StoredUpload(entry["user_id"], entry["filename"], entry["data"])
+
+
+def _register_summary() -> dict[str, object]:
+    return Member.objects.aggregate(
+        count=Count("id"), bounced=Count("id", filter=Q(email_bounced=True)), latest=Max("updated_at"),
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def register_upload(request: HttpRequest) -> HttpResponse:
+    form = RegisterUploadForm()
+    if request.method == "POST":
+        too_large = int(request.META.get("CONTENT_LENGTH") or 0) > max_upload_bytes() + UPLOAD_ENVELOPE_BYTES
+        if too_large:
+            form = RegisterUploadForm(data={})
+            form.is_valid()
+            form.errors.clear()
+            form.add_error("file", _("Die Datei ist zu groß. Erlaubt sind höchstens %(limit)s MB.")
+                           % {"limit": f"{max_upload_bytes() / 1024 / 1024:.0f}"})
+        else:
+            form = RegisterUploadForm(request.POST, request.FILES)
+            if form.is_valid():
+                upload = form.cleaned_data["file"]
+                try:
+                    key = _store_upload(request.user.pk, upload.name, form.read())
+                except Exception:
+                    log.exception("register upload: cannot store upload in cache")
+                    messages.error(request, _("Die Datei konnte nicht zwischengespeichert werden. "
+                                              "Bitte versuchen Sie es in einigen Minuten erneut."))
+                else:
+                    return redirect("staff:register_preview", key=key)
+    status = 400 if form.errors else 200
+    return render(request, "invitations/staff/register_upload.html",
+                  {"form": form, "summary": _register_summary(), "max_bytes": max_upload_bytes()}, status=status)
+
+
+def _preview_context(check: RegisterCheck, key: str, form: RegisterConfirmForm) -> dict[str, object]:
+    return {
+        "check": check, "key": key, "form": form,
+        "preview_rows": check.rows[:PREVIEW_ROWS],
+        "problems": check.problems[:MAX_PROBLEMS_SHOWN],
+        "more_problems": max(0, len(check.problems) - MAX_PROBLEMS_SHOWN),
+        "can_skip": not check.is_clean and not check.has_fatal and bool(check.rows),
+        "can_apply": check.is_clean and bool(check.rows),
+    }
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def register_preview(request: HttpRequest, key: str) -> HttpResponse:
+    stored = _load_upload(request, key)
+    if stored is None:
+        messages.error(request, _("Die hochgeladene Datei ist nicht mehr vorhanden (nach einer Stunde wird sie "
+                                  "verworfen). Bitte laden Sie sie erneut hoch."))
+        return redirect("staff:register_upload")
+    check = check_register(stored.data, stored.filename)  # re-checked on every view and before applying
+    form = RegisterConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        skip = form.cleaned_data["skip_invalid"]
+        if check.has_fatal or not check.rows or (not check.is_clean and not skip):
+            messages.error(request, _("Die Datei enthält Fehler und wurde nicht übernommen. Es wurde nichts "
+                                      "gespeichert."))
+        else:
+            result = apply_register(check, skip_invalid=skip)
+            cache.delete(_cache_key(key))
+            messages.success(request, _(
+                "Register übernommen: %(created)d neu, %(updated)d aktualisiert, %(unchanged)d unverändert, "
+                "%(skipped)d fehlerhafte Zeilen übersprungen."
+            ) % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
+                 "skipped": result.skipped})
+            return redirect("staff:register_upload")
+    return render(request, "invitations/staff/register_preview.html", _preview_context(check, key, form))
+
+
+# --- invitations and reminders ---------------------------------------------------------
+
+def _invitation_count(survey: Survey) -> int:
+    """How many invitation mails queue_invitations would queue now (two COUNT queries)."""
+    uninvited = Member.objects.exclude(invitations__survey=survey).count()
+    without_mail = (Invitation.objects.filter(survey=survey, opted_out_at__isnull=True)
+                    .exclude(messages__step="invitation").count())
+    return uninvited + without_mail
+
+
+def _send(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    if survey.status != Survey.Status.OPEN:
+        messages.error(request, _("E-Mails können nur versendet werden, solange die Befragung offen ist."))
+        return redirect("staff:survey_detail", slug=survey.slug)
+    if request.method == "POST":
+        queue = services.queue_invitations if kind == "invitations" else services.queue_reminders
+        try:
+            count = queue(survey, created_by=request.user.get_username())
+        except services.InvitationError as exc:
+            messages.error(request, str(exc))
+        else:
+            _report_queued(request, kind, count)
+        return redirect("staff:survey_detail", slug=survey.slug)
+    count = _invitation_count(survey) if kind == "invitations" else services.reminder_candidates(survey).count()
+    return render(request, "invitations/staff/send_confirm.html",
+                  {"survey": survey, "kind": kind, "count": count, "active_tab": "detail"})
+
+
+def _report_queued(request: HttpRequest, kind: str, count: int) -> None:
+    if kind == "invitations":
+        if count:
+            messages.success(request, _("%(n)d Einladungen wurden in die Warteschlange gestellt.") % {"n": count})
+        else:
+            messages.info(request, _("Keine neuen Einladungen: alle Mitglieder des Registers sind bereits eingeladen."))
+    elif count:
+        messages.success(request, _("%(n)d Erinnerungen wurden in die Warteschlange gestellt.") % {"n": count})
+    else:
+        messages.info(request, _("Keine Erinnerungen versendet: niemand wartet auf eine Erinnerung (oder diese "
+                                 "Runde wurde gerade erst versendet)."))
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def send_invitations(request: HttpRequest, slug: str) -> HttpResponse:
+    return _send(request, slug, "invitations")
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def send_reminders(request: HttpRequest, slug: str) -> HttpResponse:
+    return _send(request, slug, "reminders")
+
+
+# --- outbox ----------------------------------------------------------------------------
+
+@staff_required
+@require_safe
+def outbox(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    messages_qs = OutboxMessage.objects.filter(invitation__survey=survey)
+    by_status = {row["status"]: row["n"] for row in messages_qs.order_by().values("status").annotate(n=Count("id"))}
+    steps: dict[str, dict[str, int]] = {}
+    for row in messages_qs.order_by().values("step", "status").annotate(n=Count("id")):
+        steps.setdefault(row["step"], {})[row["status"]] = row["n"]
+    statuses = OutboxMessage.Status.choices
+    problems = (messages_qs.filter(status__in=[OutboxMessage.Status.FAILED, OutboxMessage.Status.BOUNCED])
+                .select_related("invitation__member").order_by("-queued_at", "-id"))
+    page = Paginator(problems, 50).get_page(request.GET.get("seite"))
+    oldest_waiting = messages_qs.filter(
+        status__in=[OutboxMessage.Status.QUEUED, OutboxMessage.Status.SENDING]).aggregate(t=Min("queued_at"))["t"]
+    return render(request, "invitations/staff/outbox.html", {
+        "survey": survey, "active_tab": "outbox",
+        "status_rows": [(code, label, by_status.get(code, 0)) for code, label in statuses],
+        "total": sum(by_status.values()),
+        "step_rows": [(step, [counts.get(code, 0) for code, _label in statuses], sum(counts.values()))
+                      for step, counts in sorted(steps.items(), key=lambda item: _step_order(item[0]))],
+        "statuses": statuses, "page": page, "oldest_waiting": oldest_waiting,
+    })
+
+
+def _step_order(step: str) -> tuple[int, int, str]:
+    kind, _sep, number = step.partition("-")
+    rank = {"invitation": 0, "reminder": 1, "resend": 2}.get(kind, 3)
+    return rank, int(number) if number.isdigit() else 0, step
+
+
+# --- one member ------------------------------------------------------------------------
+
+def _member_url(survey: Survey, member: Member) -> str:
+    return reverse("staff:member_detail", kwargs={"slug": survey.slug, "ags": member.ags})
+
+
+@staff_required
+@require_POST
+def member_resend(request: HttpRequest, slug: str, ags: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    member = get_object_or_404(Member, ags=ags)
+    invitation = Invitation.objects.filter(survey=survey, member=member).first()
+    if invitation is None:
+        messages.error(request, _("Dieses Mitglied ist zu dieser Befragung noch nicht eingeladen."))
+        return redirect(_member_url(survey, member))
+    try:
+        message = services.resend_link(invitation, created_by=request.user.get_username())
+    except services.InvitationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Der persönliche Link wird erneut an %(email)s gesendet.")
+                         % {"email": message.to_email})
+    return redirect(_member_url(survey, member))
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def member_bounce(request: HttpRequest, slug: str, ags: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    member = get_object_or_404(Member, ags=ags)
+    form = BounceForm(request.POST or None, member=member)
+    if request.method == "POST" and form.is_valid():
+        services.mark_bounced(member, fallback_email=form.cleaned_data["fallback_email"])
+        member.refresh_from_db()
+        if member.fallback_email:
+            messages.success(request, _("%(email)s ist als unzustellbar markiert; E-Mails gehen künftig an "
+                                        "%(fallback)s.") % {"email": member.email, "fallback": member.fallback_email})
+        else:
+            messages.warning(request, _("%(email)s ist als unzustellbar markiert.") % {"email": member.email})
+        return redirect(_member_url(survey, member))
+    return render(request, "invitations/staff/member_bounce.html",
+                  {"survey": survey, "member": member, "form": form, "active_tab": "members"},
+                  status=400 if form.errors else 200)

@@ -1,0 +1,174 @@
+"""Staff area views that need to know about responses: dashboard, member list with status,
+member detail, non-responder download.
+
+The dashboard is readable by analysts; member data (names, addresses, contact persons) is
+staff-only. All figures are counted in SQL (responses/dashboard.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from urllib.parse import urlencode
+
+from django import forms
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_safe
+
+from invitations.models import GROESSENKLASSEN, LAENDER, Invitation, Member
+from invitations.services import messages_for_member
+from surveys.forms_staff import StaffFormMixin
+from surveys.models import Survey
+from surveys.permissions import analyst_required, staff_required
+
+from . import dashboard as dash
+from .models import Response
+
+MEMBERS_PER_PAGE = 50
+
+
+@analyst_required
+@require_safe
+def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    data = dash.build(survey)
+    return render(request, "responses/staff/dashboard.html", {
+        "survey": survey, "data": data, "active_tab": "dashboard",
+    })
+
+
+class MemberFilterForm(StaffFormMixin, forms.Form):
+    q = forms.CharField(label=gettext_lazy("Suche"), required=False, max_length=200,
+                        help_text=gettext_lazy("Name, AGS, E-Mail-Adresse oder Ansprechperson"))
+    land = forms.ChoiceField(label=gettext_lazy("Land"), required=False,
+                             choices=[("", gettext_lazy("alle Länder"))] + [(land, land) for land in LAENDER])
+    klasse = forms.TypedChoiceField(
+        label=gettext_lazy("Größenklasse"), required=False, coerce=int, empty_value=None,
+        choices=[("", gettext_lazy("alle Größenklassen"))] + [(k, f"{k} – {v}") for k, v in GROESSENKLASSEN.items()],
+    )
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False,
+                               choices=[("", gettext_lazy("alle"))] + dash.MemberStatus.CHOICES)
+
+    def filter(self, members: QuerySet[Member]) -> QuerySet[Member]:
+        """Apply the valid filters; invalid values (hand-edited URLs) are ignored, never a 500."""
+        data = self.cleaned_data if self.is_valid() else {}
+        query = (data.get("q") or "").strip()
+        if query:
+            members = members.filter(
+                Q(name__icontains=query) | Q(ags__startswith=query) | Q(email__icontains=query)
+                | Q(fallback_email__icontains=query) | Q(ansprechpartner__icontains=query)
+            )
+        if data.get("land"):
+            members = members.filter(land=data["land"])
+        if data.get("klasse"):
+            members = members.filter(groessenklasse=data["klasse"])
+        if data.get("status"):
+            members = members.filter(status=data["status"])
+        return members
+
+    def querystring(self) -> str:
+        """The active filters as a query string (for pagination and the CSV link)."""
+        if not self.is_valid():
+            return ""
+        return urlencode({k: v for k, v in self.cleaned_data.items() if v not in (None, "")})
+
+
+@staff_required
+@require_safe
+def members(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    form = MemberFilterForm(request.GET or None)
+    queryset = form.filter(dash.members_with_status(survey)).order_by("ags")
+    page = Paginator(queryset, MEMBERS_PER_PAGE).get_page(request.GET.get("seite"))
+    for member in page:
+        member.status_label = dash.MemberStatus.LABELS.get(member.status, member.status)
+    return render(request, "responses/staff/members.html", {
+        "survey": survey, "form": form, "page": page, "querystring": form.querystring(),
+        "status_counts": _status_counts(survey),
+        "active_tab": "members",
+    })
+
+
+def _status_counts(survey: Survey) -> list[tuple[str, str, int]]:
+    counts = dash.status_counts(survey)
+    return [(code, label, counts.get(code, 0)) for code, label in dash.MemberStatus.CHOICES]
+
+
+@staff_required
+@require_safe
+def member_detail(request: HttpRequest, slug: str, ags: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    member = get_object_or_404(dash.members_with_status(survey), ags=ags)
+    invitation = Invitation.objects.filter(survey=survey, member=member).first()
+    response = Response.objects.filter(invitation=invitation).first() if invitation else None
+    outbox = messages_for_member(member)
+    return render(request, "responses/staff/member_detail.html", {
+        "survey": survey, "member": member, "invitation": invitation, "response": response,
+        "status_label": dash.MemberStatus.LABELS.get(member.status, member.status),
+        "outbox": outbox, "active_tab": "members",
+    })
+
+
+# --- non-responder download ---------------------------------------------------------------
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
+
+
+def neutralise(value: object) -> str:
+    """A cell value that spreadsheet programs cannot run as a formula (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    if text and (text.startswith(FORMULA_PREFIXES) or ord(text[0]) < 32 or ord(text[0]) == 127):
+        return "'" + text
+    return text
+
+
+NONRESPONDER_COLUMNS = [
+    ("ags", gettext_lazy("AGS")), ("name", gettext_lazy("Name")), ("land", gettext_lazy("Land")),
+    ("typ", gettext_lazy("Typ")), ("einwohner", gettext_lazy("Einwohner")),
+    ("groessenklasse", gettext_lazy("Größenklasse")), ("email", gettext_lazy("E-Mail")),
+    ("fallback_email", gettext_lazy("Ersatzadresse")), ("ansprechpartner", gettext_lazy("Ansprechperson")),
+    ("status", gettext_lazy("Status")), ("first_opened_at", gettext_lazy("Link zuerst geöffnet")),
+]
+
+
+def nonresponder_rows(survey: Survey, members: QuerySet[Member]) -> list[list[str]]:
+    """Header plus one row per invited member who has not submitted (opted out and bounced included)."""
+    opened = {
+        inv.member_id: inv.first_opened_at
+        for inv in Invitation.objects.filter(survey=survey, first_opened_at__isnull=False).only(
+            "member_id", "first_opened_at")
+    }
+    rows = [[str(label) for _key, label in NONRESPONDER_COLUMNS]]
+    for member in members.filter(status__in=dash.MemberStatus.NON_RESPONDING).order_by("land", "ags"):
+        first_opened = opened.get(member.pk)
+        values = {
+            "ags": member.ags, "name": member.name, "land": member.land, "typ": member.typ,
+            "einwohner": member.einwohner, "groessenklasse": member.groessenklasse, "email": member.email,
+            "fallback_email": member.fallback_email, "ansprechpartner": member.ansprechpartner,
+            "status": dash.MemberStatus.LABELS[member.status],
+            "first_opened_at": timezone.localtime(first_opened).strftime("%d.%m.%Y %H:%M") if first_opened else "",
+        }
+        rows.append([neutralise(values[key]) for key, _label in NONRESPONDER_COLUMNS])
+    return rows
+
+
+@staff_required
+@require_safe
+def nonresponders_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """CSV for German Excel: semicolons, UTF-8 with BOM, CRLF; filters of the member list apply."""
+    survey = get_object_or_404(Survey, slug=slug)
+    form = MemberFilterForm(request.GET or None)
+    members = form.filter(dash.members_with_status(survey))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerows(nonresponder_rows(survey, members))
+    filename = f"nicht-antwortende-{survey.slug}-{timezone.localdate():%Y-%m-%d}.csv"
+    response = HttpResponse(("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
