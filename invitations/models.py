@@ -139,6 +139,13 @@ class OutboxMessage(models.Model):
     sending_since = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_by = models.CharField(max_length=150, blank=True)
+    # Message-ID header, fixed when the row is created: a retry of the same row carries the same id.
+    message_id = models.CharField(max_length=250, blank=True)
+    # Set (and committed) just before the final "." of SMTP DATA is sent: from here on the
+    # server may have the message, so a worker that dies must not lead to a resend.
+    handed_off_at = models.DateTimeField(null=True, blank=True)
+    # Earliest time for the next attempt after a temporary error (the sweep respects it).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["queued_at", "id"]

@@ -1,2 +1,8 @@
+from django.urls import path
+
+from . import views
+
 app_name = "invitations"
-urlpatterns: list = []
+urlpatterns = [
+    path("abmelden/<str:token>/", views.optout, name="optout"),
+]

@@ -1,0 +1,253 @@
+"""Rendering the invitation e-mails and handing them to the SMTP server.
+
+Rendering happens when a message is queued (the outbox row stores subject, text and HTML),
+so what was sent can be shown to staff later and a retry sends exactly the same mail.
+
+Sending uses one SMTP connection per worker process (opened lazily after the fork and
+reused across tasks) and splits DATA in two: the body goes out, then `on_handoff()` runs
+(the caller commits "handed off" in the database), then the final "." is sent and the reply
+read. RFC 5321 §3.8: a server that loses the connection before the final "." must discard the
+transaction, so before the hand-off nothing can have been delivered; after it, the server
+may have accepted the message even if we never see the reply. See tasks.py for how that
+decides between "resend" and "never resend".
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, translation
+
+from .models import Invitation
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    body_text: str
+    body_html: str
+
+
+def contact_for(survey) -> str:  # noqa: ANN001
+    return survey.contact_email or settings.SURVEY_CONTACT
+
+
+def optout_url(invitation: Invitation) -> str:
+    return settings.SITE_URL + reverse("invitations:optout", args=[invitation.token])
+
+
+def render_mail(invitation: Invitation, kind: str, reminder_number: int = 0) -> RenderedMail:
+    """kind: "invitation", "reminder" or "resend"; German, plain text + HTML."""
+    survey = invitation.survey
+    member = invitation.member
+    with translation.override("de"):
+        context = {
+            "survey": survey,
+            "member": member,
+            "invitation": invitation,
+            "link": invitation.link(),
+            "access_code": invitation.access_code_display,
+            "access_url": settings.SITE_URL + "/s/",
+            "deadline": formats.date_format(survey.closes_on, "j. F Y") if survey.closes_on else "",
+            "contact": contact_for(survey),
+            "optout_url": optout_url(invitation),
+            "reminder_number": reminder_number,
+            "kind": kind,
+        }
+        base = f"invitations/emails/{kind}"
+        subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
+        text = render_to_string(f"{base}.txt", context).strip() + "\n"
+        html = render_to_string(f"{base}.html", context)
+    return RenderedMail(subject=subject[:300], body_text=text, body_html=html)
+
+
+def new_message_id() -> str:
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<{uuid.uuid4().hex}.ruecklauf@{domain}>"
+
+
+def build_email(message) -> EmailMultiAlternatives:  # noqa: ANN001 – an OutboxMessage
+    """The e-mail of an outbox row (subject, text, HTML alternative, its fixed Message-ID)."""
+    mail = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to_email],
+        headers={
+            "Message-ID": message.message_id or new_message_id(),
+            "Auto-Submitted": "auto-generated",
+            "List-Unsubscribe": f"<{optout_url(message.invitation)}>",
+        },
+    )
+    if message.body_html:
+        mail.attach_alternative(message.body_html, "text/html")
+    return mail
+
+
+def as_bytes(mail: EmailMultiAlternatives) -> bytes:
+    return mail.message().as_bytes(linesep="\r\n")
+
+
+# --- SMTP ------------------------------------------------------------------------------
+
+class SMTPTemporaryError(Exception):
+    """Worth another try later: 4xx reply, connection refused/lost before the hand-off."""
+
+
+class SMTPPermanentError(Exception):
+    """5xx reply: the message will never be accepted as it is."""
+
+
+class SMTPUnconfirmed(Exception):
+    """The connection broke after the hand-off: the server may or may not have the message."""
+
+
+_connection: smtplib.SMTP | None = None
+
+
+def _open() -> smtplib.SMTP:
+    timeout = settings.EMAIL_TIMEOUT
+    if getattr(settings, "EMAIL_USE_SSL", False):
+        conn: smtplib.SMTP = smtplib.SMTP_SSL(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=timeout,
+                                              context=ssl.create_default_context())
+    else:
+        conn = smtplib.SMTP(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=timeout)
+    conn.ehlo_or_helo_if_needed()
+    if settings.EMAIL_USE_TLS:
+        conn.starttls(context=ssl.create_default_context())
+        conn.ehlo()
+    if settings.EMAIL_HOST_USER:
+        conn.login(settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD)
+    return conn
+
+
+def close_connection(abort: bool = False) -> None:
+    """Close this process's SMTP connection; abort=True drops the socket without QUIT
+    (mid-DATA this makes the server discard the unfinished message)."""
+    global _connection
+    if _connection is not None and abort:
+        try:
+            _connection.close()
+        except OSError:
+            pass
+    elif _connection is not None:
+        try:
+            _connection.quit()
+        except (smtplib.SMTPException, OSError):
+            try:
+                _connection.close()
+            except OSError:
+                pass
+    _connection = None
+
+
+def _connection_for_send(fresh: bool) -> smtplib.SMTP:
+    global _connection
+    if fresh:
+        close_connection()
+    if _connection is None:
+        _connection = _open()
+    return _connection
+
+
+_BARE_LF = re.compile(rb"(?<!\r)\n")
+
+
+def _dot_stuffed(raw: bytes) -> bytes:
+    body = _BARE_LF.sub(b"\r\n", raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+    body = re.sub(rb"(?m)^\.", b"..", body)
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    return body
+
+
+def _reason(code: int, text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{code} {text}".strip()
+
+
+def _transaction(conn: smtplib.SMTP, sender: str, recipient: str, raw: bytes, on_handoff: Callable[[], None]) -> str:
+    """MAIL/RCPT/DATA on an open connection; returns the server's acceptance line."""
+    code, text = conn.mail(sender)
+    if code != 250:
+        _fail(conn, code, text)
+    code, text = conn.rcpt(recipient)
+    if code not in (250, 251):
+        _fail(conn, code, text)
+    code, text = conn.docmd("DATA")
+    if code != 354:
+        _fail(conn, code, text)
+    conn.send(_dot_stuffed(raw))  # everything but the terminating "."
+    on_handoff()
+    try:
+        conn.send(b".\r\n")
+        code, text = conn.getreply()
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        raise SMTPUnconfirmed(f"connection lost after hand-off: {exc}") from exc
+    if code == 250:
+        return _reason(code, text)
+    _fail(conn, code, text, in_transaction=False)
+    raise AssertionError("unreachable")
+
+
+def _fail(conn: smtplib.SMTP, code: int, text: bytes, in_transaction: bool = True) -> None:
+    if in_transaction:
+        try:
+            conn.rset()
+        except (smtplib.SMTPException, OSError):
+            close_connection()
+    if 400 <= code < 500 or code == -1:
+        raise SMTPTemporaryError(_reason(code, text))
+    raise SMTPPermanentError(_reason(code, text))
+
+
+def deliver(sender: str, recipient: str, raw: bytes, on_handoff: Callable[[], None]) -> str:
+    """Send one message over this process's SMTP connection (reconnecting once if it went stale).
+
+    Raises SMTPTemporaryError, SMTPPermanentError or SMTPUnconfirmed; `on_handoff` is called
+    exactly once, right before the final "." – only if the server accepted MAIL, RCPT and DATA.
+    """
+    handed_off = False
+
+    def mark() -> None:
+        nonlocal handed_off
+        handed_off = True
+        on_handoff()
+
+    for attempt in (0, 1):
+        try:
+            conn = _connection_for_send(fresh=attempt > 0)
+            return _transaction(conn, sender, recipient, raw, mark)
+        except (SMTPTemporaryError, SMTPPermanentError, SMTPUnconfirmed):
+            raise
+        except smtplib.SMTPResponseException as exc:  # e.g. login/starttls refused
+            close_connection()
+            if 400 <= exc.smtp_code < 500:
+                raise SMTPTemporaryError(_reason(exc.smtp_code, exc.smtp_error)) from exc
+            raise SMTPPermanentError(_reason(exc.smtp_code, exc.smtp_error)) from exc
+        except (smtplib.SMTPException, OSError) as exc:  # includes socket timeouts
+            close_connection(abort=True)
+            if handed_off:
+                raise SMTPUnconfirmed(f"connection lost after hand-off: {exc}") from exc
+            if attempt == 1 or isinstance(exc, ConnectionRefusedError):
+                raise SMTPTemporaryError(f"{type(exc).__name__}: {exc}") from exc
+            # A reused connection the server had closed: try once more on a fresh one.
+        except BaseException:
+            close_connection(abort=True)  # e.g. the hand-off could not be recorded: never send the "."
+            raise
+    raise AssertionError("unreachable")
+
+
+def envelope_sender() -> str:
+    return getattr(settings, "MAIL_ENVELOPE_FROM", "") or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
