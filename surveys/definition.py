@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from jsonschema import Draft202012Validator
 
 from . import conditions
@@ -112,15 +112,32 @@ def _format_path(parts: Any) -> str:
 def _normalise(data: dict[str, Any]) -> dict[str, Any]:
     """YAML conveniences → the JSON form the schema describes: dates as ISO strings, numeric option codes
     as strings. Works on a deep copy; leaves anything unexpected for the schema to report."""
+    _check_size(data)
     data = json.loads(json.dumps(data, default=_json_default))
-    for page in data.get("pages") or [] if isinstance(data.get("pages"), list) else []:
-        for question in (page.get("questions") or []) if isinstance(page, dict) else []:
-            if not isinstance(question, dict):
-                continue
-            for opt in question.get("options") or [] if isinstance(question.get("options"), list) else []:
-                if isinstance(opt, dict) and isinstance(opt.get("code"), int) and not isinstance(opt["code"], bool):
+    for page in _dicts(data.get("pages")):
+        for question in _dicts(page.get("questions")):
+            for opt in _dicts(question.get("options")):
+                if isinstance(opt.get("code"), int) and not isinstance(opt["code"], bool):
                     opt["code"] = str(opt["code"])
     return data
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _check_size(data: Any, budget: int = 200_000) -> None:
+    """Refuse documents that expand to huge trees (YAML aliases, "billion laughs") before copying them."""
+    stack, seen = [data], 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > budget:
+            raise ValueError(f"the definition is too large (more than {budget} values)")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _json_default(value: Any) -> str:
@@ -300,8 +317,13 @@ def sync_survey(data: dict[str, Any]) -> LoadResult:
                     + ["Nothing was changed. Wording and labels may change; codes, types, options and rows "
                        "of answered questions may not."]
                 )
-        survey = _save_survey(survey, data, digest)
-        _save_pages(survey, data)
+        try:
+            with transaction.atomic():
+                survey = _save_survey(survey, data, digest)
+                _save_pages(survey, data)
+        except IntegrityError:
+            raise DefinitionError(f"{data['slug']}: another load of this survey ran at the same time; "
+                                  "nothing was changed, please run the command again")
     return LoadResult(survey, action)
 
 

@@ -424,6 +424,22 @@ def test_overlong_condition_is_a_schema_error(tmp_path):
 
 
 @pytest.mark.django_db
+def test_yaml_alias_bomb_is_refused(tmp_path):
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    text = "\n".join(lines) + "\nslug: bomb\ntitle: x\npages: *a8\n"
+    assert "too large" in broken(tmp_path, text=text)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("pages", [5, "text", {"code": "P1"}, [5], [{"questions": 7}],
+                                   [{"questions": [{"options": 3}]}]])
+def test_odd_shapes_are_schema_errors_not_crashes(tmp_path, pages):
+    message = broken(tmp_path, {"slug": "odd", "title": "Odd", "pages": pages})
+    assert "pages" in message
+
+
+@pytest.mark.django_db
 def test_reserved_word_as_code(tmp_path):
     data = kgst_data()
     question_def(data, "H1_anmerkungen")["code"] = "answered"
