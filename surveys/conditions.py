@@ -469,8 +469,10 @@ def references(expr_or_node: str | Node) -> list[Var]:
     return sorted(refs, key=lambda v: v.position)
 
 
-def variables(expr: str | Node) -> set[str]:
-    """The variable codes a condition refers to."""
+def variables(expr: str | Node | None) -> set[str]:
+    """The variable codes a condition refers to (an empty condition refers to none)."""
+    if expr is None or (isinstance(expr, str) and not expr.strip()):
+        return set()
     return {var.name for var in references(expr)}
 
 

@@ -127,6 +127,7 @@ def test_string_escapes_and_unicode():
 def test_variables_and_references():
     assert variables("B1_nutzung = 1 and (B2_zweck contains 2 or not answered H3_email)") == {
         "B1_nutzung", "B2_zweck", "H3_email"}
+    assert variables("") == set() and variables(None) == set()
     refs = references("a = 1 or b = 2")
     assert [(r.name, r.position) for r in refs] == [("a", 0), ("b", 9)]
 
