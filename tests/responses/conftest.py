@@ -23,3 +23,10 @@ def flow(client, invitation):
     from .helpers import Flow
 
     return Flow(client, invitation)
+
+
+@pytest.fixture
+def client_factory():
+    from django.test import Client
+
+    return lambda **kwargs: Client(**kwargs)
