@@ -27,6 +27,9 @@ class ResultSet(models.Model):
     class Meta:
         ordering = ["-requested_at"]
 
+    def __str__(self) -> str:
+        return f"ResultSet {self.pk} ({self.status})"
+
 
 class ExportJob(models.Model):
     class Format(models.TextChoices):
@@ -60,6 +63,17 @@ class ExportJob(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"ExportJob {self.pk} {self.format} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def is_retryable(self) -> bool:
+        return self.status in (self.Status.FAILED, self.Status.EXPIRED)
+
 
 class DownloadLog(models.Model):
     job = models.ForeignKey(ExportJob, on_delete=models.CASCADE, related_name="downloads")
@@ -68,3 +82,6 @@ class DownloadLog(models.Model):
 
     class Meta:
         ordering = ["-downloaded_at"]
+
+    def __str__(self) -> str:
+        return f"Download of job {self.job_id} by {self.user_id} at {self.downloaded_at}"

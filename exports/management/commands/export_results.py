@@ -1,0 +1,53 @@
+"""python manage.py export_results SLUG --out FILE.xlsx [--include-partial]
+
+Builds the same workbook as an ExportJob, synchronously, through the same code.
+The format follows the file name: .xlsx (default), .csv or .sav.
+"""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from exports.services import build_export
+from surveys.models import Survey
+
+FORMATS = {".xlsx": "xlsx", ".csv": "csv", ".sav": "sav"}
+
+
+class Command(BaseCommand):
+    help = "Build the results export (Excel workbook, or CSV/SPSS by file extension) of a survey now."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("slug", help="survey slug, e.g. kgst-social-media-2013")
+        parser.add_argument("--out", required=True, help="output file (.xlsx, .csv or .sav)")
+        parser.add_argument("--include-partial", action="store_true",
+                            help="count responses that were started but not submitted")
+
+    def handle(self, *args: object, **options: object) -> None:
+        slug = str(options["slug"])
+        out = Path(str(options["out"]))
+        survey = Survey.objects.filter(slug=slug).first()
+        if survey is None:
+            known = ", ".join(Survey.objects.order_by("slug").values_list("slug", flat=True)) or "none"
+            raise CommandError(f"Unknown survey slug {slug!r}. Known surveys: {known}.")
+        fmt = FORMATS.get(out.suffix.lower())
+        if fmt is None:
+            raise CommandError(f"Cannot tell the format from {out.name!r}: use a .xlsx, .csv or .sav file name.")
+        if out.is_dir():
+            raise CommandError(f"{out} is a directory; give a file name, e.g. {out / (slug + '.xlsx')}.")
+        partial_file = out.with_name(out.name + ".part")
+        try:
+            partial_file.parent.mkdir(parents=True, exist_ok=True)
+            partial_file.touch()
+        except OSError as exc:
+            raise CommandError(f"Cannot write to {out}: {exc.strerror or exc}.") from exc
+        try:
+            count = build_export(survey, fmt, partial_file, bool(options["include_partial"]))
+            partial_file.replace(out)
+        except OSError as exc:
+            partial_file.unlink(missing_ok=True)
+            raise CommandError(f"Cannot write to {out}: {exc.strerror or exc}.") from exc
+        except BaseException:
+            partial_file.unlink(missing_ok=True)
+            raise
+        self.stdout.write(f"Wrote {out} ({count} responses, {out.stat().st_size:,} bytes).")

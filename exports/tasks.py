@@ -1,0 +1,20 @@
+"""Thin Celery tasks around exports.services."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def run_export_job(job_id: int) -> None:
+    services.run_job(job_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def compute_result_set(result_set_id: int) -> None:
+    services.compute_results(result_set_id)
+
+
+@shared_task(ignore_result=True)
+def sweep_exports() -> dict[str, int]:
+    return services.sweep()

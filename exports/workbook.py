@@ -1,0 +1,314 @@
+"""The Excel workbook (openpyxl, write-only: rows stream to disk, memory stays flat).
+
+Sheets, in this order: Übersicht, Codebuch, Daten, Ergebnisse, Kreuztabellen, Diagramme.
+Layout of a result table (DESIGN.md, binding): a cell with `<code> – <question text>`,
+then one row per option (label, code, count, percent), a row for the base of valid answers
+and a row for missing answers. Numbers are numbers; percentages are fractions with a
+percent number format. Respondents' text never becomes a formula (see safe.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from .datarows import Column
+from .safe import clean_text, xlsx_text
+
+PERCENT = "0.0%"
+DECIMAL = "#,##0.0"
+INTEGER = "#,##0"
+DATETIME = "DD.MM.YYYY HH:MM"
+DATE = "DD.MM.YYYY"
+BOLD = Font(bold=True)
+TITLE = Font(bold=True, size=12)
+WRAP = Alignment(wrap_text=True, vertical="top")
+DASH = " – "
+TYPE_LABELS = {
+    "single": "Einfachauswahl", "multi": "Mehrfachauswahl (0/1 je Option)", "matrix": "Matrix (Zeile)",
+    "number": "Ganze Zahl", "text": "Text", "other": "Text (Sonstiges)", "register": "Registerangabe",
+    "meta": "Metadaten",
+}
+BASE_LABEL = "Basis (gültige Antworten)"
+MISSING_LABEL = "Fehlend (gezeigt, nicht beantwortet)"
+
+
+def _cell(ws: Any, value: Any, font: Font | None = None, fmt: str | None = None, wrap: bool = False) -> Any:
+    if isinstance(value, str):
+        value = clean_text(value)
+    cell = WriteOnlyCell(ws, value)
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"  # text, never a formula
+    if font:
+        cell.font = font
+    if fmt:
+        cell.number_format = fmt
+    if wrap:
+        cell.alignment = WRAP
+    return cell
+
+
+def _widths(ws: Any, widths: Iterable[float]) -> None:
+    for i, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+
+
+def title_text(code: str, text: str) -> str:
+    return f"{code}{DASH}{text}"
+
+
+class ResultWriter:
+    """Writes the Ergebnisse sheet and remembers where each table is (for the charts)."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.row = 0
+        self.locations: dict[str, tuple[int, int]] = {}  # variable → (first option row, last option row)
+
+    def append(self, values: list[Any]) -> None:
+        self.ws.append(values)
+        self.row += 1
+
+    def header(self) -> None:
+        ws = self.ws
+        self.append([_cell(ws, h, BOLD) for h in ("Antwort", "Code", "Anzahl", "Prozent")])
+
+    def title(self, text: str) -> None:
+        self.append([_cell(self.ws, clean_text(text), TITLE)])
+
+    def options(self, variable: str, options: list[dict[str, Any]]) -> None:
+        first = self.row + 1
+        for o in options:
+            self.append([clean_text(o["label"]), _code(o["code"]), o["count"], _pct(self.ws, o["percent"])])
+        self.locations[variable] = (first, self.row)
+
+    def base_missing(self, base: int, missing: int) -> None:
+        self.append([_cell(self.ws, BASE_LABEL, BOLD), None, base])
+        self.append([MISSING_LABEL, None, missing])
+
+    def note(self, text: str) -> None:
+        self.append([_cell(self.ws, text, Font(italic=True))])
+
+    def blank(self) -> None:
+        self.append([])
+
+    def question(self, table: dict[str, Any]) -> None:
+        kind = table["type"]
+        if kind == "matrix":
+            for row in table["rows"]:
+                self.title(title_text(row["code"], f"{table['text']}{DASH}{row['label']}"))
+                self.options(row["code"], row["options"])
+                self.base_missing(row["base"], row["missing"])
+                self._filter_note(table)
+                self.blank()
+            return
+        self.title(title_text(table["code"], table["text"]))
+        if kind in ("single", "multi"):
+            self.options(table["code"], table["options"])
+        elif kind == "number":
+            stats = table["stats"]
+            for label, key, fmt in (("Anzahl (n)", "n", INTEGER), ("Mittelwert", "mean", DECIMAL),
+                                    ("Median", "median", DECIMAL), ("Minimum", "min", INTEGER),
+                                    ("Maximum", "max", INTEGER)):
+                self.append([label, None, _num(self.ws, stats[key], fmt)])
+        else:
+            self.append(["Anzahl Antworten", None, table["answers"]])
+        self.base_missing(table["base"], table["missing"])
+        if kind == "multi":
+            self.note("Mehrfachnennungen: Prozent der Befragten, die die Frage beantwortet haben "
+                      "(Summe kann über 100 % liegen).")
+        for variable, count in table.get("other_texts", {}).items():
+            self.note(f"Freitexte {variable}: {count}")
+        self._filter_note(table)
+        self.blank()
+
+    def _filter_note(self, table: dict[str, Any]) -> None:
+        if table.get("condition"):
+            self.note(f"Filter: gezeigt, wenn {table['condition']} (gezeigt: {table['shown']})")
+
+
+def _code(code: str) -> int | str:
+    return int(code) if code.isdigit() else code
+
+
+def _pct(ws: Any, value: float | None) -> Any:
+    if value is None:
+        return None
+    return _cell(ws, value, fmt=PERCENT)
+
+
+def _num(ws: Any, value: float | None, fmt: str) -> Any:
+    if value is None:
+        return None
+    if fmt == INTEGER and float(value).is_integer():
+        value = int(value)
+    return _cell(ws, value, fmt=fmt)
+
+
+def write_overview(ws: Any, survey: Any, tables: dict[str, Any]) -> None:
+    ov = tables["overview"]
+    _widths(ws, (34, 60))
+    ws.append([_cell(ws, "Übersicht", TITLE)])
+    rows: list[tuple[str, Any, str | None]] = [
+        ("Befragung", survey.title, None),
+        ("Kennung", survey.slug, None),
+        ("Veranstalter", survey.organisers, None),
+        ("Feldzeit von", survey.opens_on, DATE),
+        ("Feldzeit bis", survey.closes_on, DATE),
+        ("Eingeladen", ov["invited"], INTEGER),
+        ("Abgeschickt", ov["submitted"], INTEGER),
+        ("Begonnen, nicht abgeschickt", ov["partial"], INTEGER),
+        ("Rücklaufquote (abgeschickt / eingeladen)", ov["response_rate"], PERCENT),
+        ("Ausgewertet", "abgeschickte und begonnene Antworten" if tables["include_partial"]
+         else "nur abgeschickte Antworten", None),
+        ("Befragte in den Auswertungen", tables["respondents"], INTEGER),
+        ("Datenstand", _naive(ov["as_of"]), DATETIME),
+    ]
+    for label, value, fmt in rows:
+        ws.append([_cell(ws, label, BOLD), _cell(ws, value, fmt=fmt) if value not in (None, "") else None])
+    ws.append([])
+    for text in (
+        "Blätter: Codebuch (Variablen und Wertelabels), Daten (eine Zeile je Antwort), Ergebnisse "
+        "(Häufigkeiten), Kreuztabellen (nach Land und Größenklasse), Diagramme.",
+        "Prozentwerte beziehen sich auf die gültigen Antworten derjenigen, denen die Frage gezeigt wurde (Basis); "
+        "fehlende Antworten sind getrennt ausgewiesen.",
+    ):
+        ws.append([None, _cell(ws, text, wrap=True)])
+
+
+def _naive(iso: str) -> datetime:
+    from django.utils import timezone
+
+    value = datetime.fromisoformat(iso)
+    return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+
+
+def write_codebook(ws: Any, cols: list[Column]) -> None:
+    _widths(ws, (24, 70, 22, 34, 70))
+    ws.freeze_panes = "A2"
+    ws.append([_cell(ws, h, BOLD) for h in ("Variable", "Frage", "Typ", "Bedingung", "Wertelabels")])
+    for c in cols:
+        labels = "; ".join(f"{k} = {v}" for k, v in c.value_labels.items())
+        ws.append([c.code, clean_text(c.label), TYPE_LABELS.get(c.kind, c.kind), c.condition or None,
+                   clean_text(labels) or None])
+
+
+def write_data(ws: Any, cols: list[Column], rows: Iterable[list[Any]]) -> int:
+    """The Daten sheet; returns the number of data rows written."""
+    _widths(ws, (c.width for c in cols))
+    ws.freeze_panes = "A2"
+    ws.append([_cell(ws, c.code, BOLD) for c in cols])
+    text_idx = [i for i, c in enumerate(cols) if c.is_text]
+    count = 0
+    append = ws.append
+    for row in rows:
+        for i in text_idx:
+            value = row[i]
+            if value is not None:
+                row[i] = xlsx_text(ws, value)
+        append(row)
+        count += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{count + 1}"
+    return count
+
+
+def write_results(ws: Any, tables: dict[str, Any]) -> ResultWriter:
+    _widths(ws, (60, 8, 10, 10))
+    ws.freeze_panes = "A2"
+    writer = ResultWriter(ws)
+    writer.header()
+    for table in tables["questions"]:
+        writer.question(table)
+    return writer
+
+
+def write_crosstabs(ws: Any, tables: dict[str, Any]) -> None:
+    width = max((len(x["columns"]) for x in tables["crosstabs"]), default=1)
+    _widths(ws, (50, 8, *([14] * width)))
+    ws.freeze_panes = "A2"
+    ws.append([_cell(ws, "Kreuztabellen: Anzahl, Spaltenprozent und Basis je Spalte", TITLE)])
+    by_label = {"land": "nach Land", "groessenklasse": "nach Größenklasse"}
+    for x in tables["crosstabs"]:
+        ws.append([_cell(ws, title_text(x["variable"], f"{x['text']}{DASH}{by_label[x['by']]}"), TITLE)])
+        ws.append([_cell(ws, h, BOLD) for h in ("Anzahl", "Code", *[c["label"] for c in x["columns"]])])
+        for r in x["rows"]:
+            ws.append([clean_text(r["label"]), _code(r["code"]), *r["counts"]])
+        ws.append([_cell(ws, "Spaltenprozent", BOLD)])
+        for r in x["rows"]:
+            ws.append([clean_text(r["label"]), _code(r["code"]), *[_pct(ws, p) for p in r["percents"]]])
+        ws.append([_cell(ws, BASE_LABEL, BOLD), None, *x["bases"]])
+        ws.append([])
+
+
+def write_charts(ws: Any, results: ResultWriter, res_ws: Any, tables: dict[str, Any]) -> None:
+    """A bar chart per choice question; data from Ergebnisse (single/multi) or a small grid here (matrix)."""
+    _widths(ws, (40, 12, 12, 12, 12, 12))
+    ws.append([_cell(ws, "Diagramme: Prozent der gültigen Antworten je Frage", TITLE)])
+    row = 1
+    for table in tables["questions"]:
+        if table["type"] not in ("single", "multi", "matrix"):
+            continue
+        ws.append([_cell(ws, title_text(table["code"], table["text"]), BOLD)])
+        row += 1
+        chart = BarChart()
+        chart.type = "bar"
+        chart.style = 10
+        chart.title = _short(title_text(table["code"], table["text"]))
+        chart.y_axis.number_format = "0%"
+        chart.y_axis.title = "Prozent"
+        chart.height, chart.width = 8, 18
+        if table["type"] == "matrix":
+            options = table["rows"][0]["options"] if table["rows"] else []
+            ws.append([None, *[_cell(ws, o["label"], BOLD) for o in options]])
+            first = row + 1
+            for r in table["rows"]:
+                ws.append([clean_text(r["label"]), *[_pct(ws, o["percent"]) for o in r["options"]]])
+            last = first + len(table["rows"])
+            data = Reference(ws, min_col=2, max_col=1 + len(options), min_row=first, max_row=last)
+            cats = Reference(ws, min_col=1, min_row=first + 1, max_row=last)
+            chart.grouping = "percentStacked"
+            chart.overlap = 100
+            chart.add_data(data, titles_from_data=True)
+            chart.set_categories(cats)
+            row = last
+        else:
+            lo, hi = results.locations[table["code"]]
+            chart.add_data(Reference(res_ws, min_col=4, min_row=lo, max_row=hi), titles_from_data=False)
+            chart.set_categories(Reference(res_ws, min_col=1, min_row=lo, max_row=hi))
+            chart.legend = None
+        ws.add_chart(chart, f"H{row}")
+        for _ in range(16):
+            ws.append([])
+        row += 16
+
+
+def _short(text: str, limit: int = 90) -> str:
+    text = clean_text(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def write_workbook(path: Path | str, survey: Any, tables: dict[str, Any], cols: list[Column],
+                   rows: Iterable[list[Any]], on_saving: Callable[[], None] | None = None) -> int:
+    """Write the whole workbook to `path`; returns the number of data rows."""
+    wb = Workbook(write_only=True)
+    sheets = {name: wb.create_sheet(name) for name in
+              ("Übersicht", "Codebuch", "Daten", "Ergebnisse", "Kreuztabellen", "Diagramme")}
+    write_overview(sheets["Übersicht"], survey, tables)
+    write_codebook(sheets["Codebuch"], cols)
+    count = write_data(sheets["Daten"], cols, rows)
+    results = write_results(sheets["Ergebnisse"], tables)
+    write_crosstabs(sheets["Kreuztabellen"], tables)
+    write_charts(sheets["Diagramme"], results, sheets["Ergebnisse"], tables)
+    if on_saving:
+        on_saving()
+    wb.save(str(path))
+    return count
+
