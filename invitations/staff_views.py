@@ -128,7 +128,7 @@ def register_preview(request: HttpRequest, key: str) -> HttpResponse:
                                   "verworfen). Bitte laden Sie sie erneut hoch."))
         return redirect("staff:register_upload")
     check = check_register(stored.data, stored.filename)  # re-checked on every view and before applying
-    form = RegisterConfirmForm(request.POST or None)
+    form = RegisterConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         skip = form.cleaned_data["skip_invalid"]
         if check.has_fatal or not check.rows or (not check.is_clean and not skip):
@@ -263,7 +263,7 @@ def member_resend(request: HttpRequest, slug: str, ags: str) -> HttpResponse:
 def member_bounce(request: HttpRequest, slug: str, ags: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     member = get_object_or_404(Member, ags=ags)
-    form = BounceForm(request.POST or None, member=member)
+    form = BounceForm(request.POST if request.method == "POST" else None, member=member)
     if request.method == "POST" and form.is_valid():
         services.mark_bounced(member, fallback_email=form.cleaned_data["fallback_email"])
         member.refresh_from_db()

@@ -45,7 +45,7 @@ def survey_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey_dates(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
-    form = SurveyDatesForm(request.POST or None, instance=survey)
+    form = SurveyDatesForm(request.POST if request.method == "POST" else None, instance=survey)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Die Feldphase wurde gespeichert."))
@@ -69,7 +69,7 @@ def survey_transition(request: HttpRequest, slug: str, action: str) -> HttpRespo
         messages.error(request, _("Dieser Schritt ist im Status „%(status)s“ nicht möglich.")
                        % {"status": survey.get_status_display()})
         return redirect("staff:survey_detail", slug=survey.slug)
-    form = TransitionForm(request.POST or None, survey=survey, transition=step)
+    form = TransitionForm(request.POST if request.method == "POST" else None, survey=survey, transition=step)
     if request.method == "POST" and form.is_valid():
         if _apply(survey.pk, step, form.cleaned_data.get("closes_on")):
             messages.success(request, _("Erledigt: %(step)s.") % {"step": step.label})
