@@ -113,6 +113,14 @@ def check_accessibility(page, label: str) -> None:
         pytest.fail("\n".join(lines), pytrace=False)
 
 
+def screenshot(page, name: str) -> None:
+    """Full-page screenshot into $E2E_SCREENSHOTS (when set) for a human look at the layout."""
+    directory = os.getenv("E2E_SCREENSHOTS")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        page.screenshot(path=os.path.join(directory, f"{name}.png"), full_page=True)
+
+
 @pytest.fixture
 def survey(kgst_survey):
     return kgst_survey

@@ -7,7 +7,7 @@ the start page in test_resume_and_entry.py.
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import check_accessibility
+from .conftest import check_accessibility, screenshot
 from .flow import fill, url_re, weiter
 
 pytestmark = pytest.mark.browser
@@ -27,6 +27,7 @@ def test_page_with_errors(app_url, page, invitation):
     assert any(page.locator(f"#{ident}").inner_text().strip() for ident in described), \
         "the field error is announced with the field"
     check_accessibility(page, "page with a number error")
+    screenshot(page, "error-P1")
 
     summary_link.first.click()
     assert page.evaluate("() => location.hash").endswith("A2_beschaeftigte") or \
@@ -61,6 +62,7 @@ def test_closed_survey_page(app_url, page, invitation, survey):
     assert "beendet" in text or "geschlossen" in text, text[:500]
     assert page.locator('input[name="aktion"], button[name="aktion"]').count() == 0
     check_accessibility(page, "closed survey page")
+    screenshot(page, "closed")
 
 
 def test_not_found_page(app_url, page):

@@ -28,3 +28,12 @@ def test_foreign_request_is_detected(app_url, browser):
     page.wait_for_timeout(300)
     context.close()
     assert any(url.startswith("http://example.invalid/") for url in seen)
+
+
+def test_accessibility_check_reports_violations(app_url, page):
+    """check_accessibility must fail on a real violation (here: an image without alternative text)."""
+    page.goto(app_url + "/s/")
+    page.evaluate("() => { const i = document.createElement('img'); i.src = '/static/css/app.css';"
+                  " document.querySelector('main').appendChild(i); }")
+    with pytest.raises(pytest.fail.Exception, match="image-alt"):
+        check_accessibility(page, "start page with an image without alt")

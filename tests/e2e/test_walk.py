@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import check_accessibility
+from .conftest import check_accessibility, screenshot
 from .flow import (
     NON_USER_PAGES,
     USER_PAGES,
@@ -36,6 +36,7 @@ def walk(page, token: str, pages, accessibility: bool = False, progress: dict | 
         if accessibility:
             check_accessibility(page, f"page {code}")
         fill(page, answers)
+        screenshot(page, f"page-{code}")
         weiter(page)
     expect(page).to_have_url(url_re(token, "pruefen/"))
 
@@ -62,12 +63,14 @@ def test_user_branch_internal_and_external(app_url, page, invitation):
     for code, _answers in USER_PAGES:
         assert page.locator(f'a[href$="/seite/{code}/"]').count() >= 1, f"review has no link back to {code}"
     check_accessibility(page, "review page")
+    screenshot(page, "review")
 
     submit(page, token)
     receipt = page.locator("main")
     expect(receipt).to_contain_text("Digitalisierung & E-Government")
     expect(receipt).to_contain_text("Mastodon")
     check_accessibility(page, "receipt page")
+    screenshot(page, "receipt")
 
     response = Response.objects.get(invitation=invitation)
     assert response.is_submitted and response.submitted_at is not None
