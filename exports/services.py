@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -205,7 +206,10 @@ def job_path(job: ExportJob) -> Path | None:
         return None
     if job.expires_at and job.expires_at < timezone.now():
         return None
-    path = Path(job.file.path)
+    try:
+        path = Path(job.file.path)
+    except SuspiciousFileOperation:
+        return None
     root = (Path(settings.MEDIA_ROOT) / EXPORT_DIR).resolve()
     if path.resolve().parent != root or not path.is_file():
         return None

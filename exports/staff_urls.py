@@ -1,1 +1,15 @@
-urlpatterns: list = []
+"""Staff URLs of the exports app (namespace "staff", see config/staff_urls.py)."""
+
+from django.urls import path
+
+from . import staff_views as views
+
+urlpatterns = [
+    path("befragungen/<slug:slug>/ergebnisse/", views.results, name="results"),
+    path("befragungen/<slug:slug>/ergebnisse/aktualisieren/", views.results_refresh, name="results_refresh"),
+    path("befragungen/<slug:slug>/exporte/", views.exports, name="exports"),
+    path("befragungen/<slug:slug>/exporte/neu/", views.export_create, name="export_create"),
+    path("exporte/<int:pk>/", views.export_detail, name="export_detail"),
+    path("exporte/<int:pk>/wiederholen/", views.export_retry, name="export_retry"),
+    path("exporte/<int:pk>/herunterladen/", views.export_download, name="export_download"),
+]
