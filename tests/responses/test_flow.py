@@ -210,3 +210,14 @@ def test_answer_rows_reference_their_question(flow):
     walk(flow, USER, 2)
     for answer in Answer.objects.select_related("question"):
         assert answer.question.code == answer.variable or answer.variable.startswith(answer.question.code)
+
+
+def test_english_interface(flow, client):
+    client.cookies["django_language"] = "en"
+    flow.open()
+    html = flow.get("P1").content.decode()
+    assert '<html lang="en">' in html
+    assert "Page 1 of 5" in html and ">Next</button>" in html and "Save and continue later" in html
+    assert 'lang="de">In welchem Bereich' in html  # the questionnaire itself stays German, marked as such
+    errors = flow.weiter("P1", {"A2_beschaeftigte": "viele"}).content.decode()
+    assert "Please enter a whole number" in errors
