@@ -65,6 +65,10 @@ def test_user_branch_internal_and_external(app_url, page, invitation):
     check_accessibility(page, "review page")
     screenshot(page, "review")
 
+    # A colleague still has P1 open in another tab while the response is submitted.
+    stale = page.context.new_page()
+    stale.goto(f"{app_url}/s/{token}/seite/P1/")
+
     submit(page, token)
     receipt = page.locator("main")
     expect(receipt).to_contain_text("Digitalisierung & E-Government")
@@ -76,14 +80,16 @@ def test_user_branch_internal_and_external(app_url, page, invitation):
     assert response.is_submitted and response.submitted_at is not None
     assert normalise(stored_rows(invitation)) == expected_rows(USER_PAGES)
 
-    # Submitted: the link now leads to the receipt, and a page can no longer be changed.
+    # Submitted responses are read-only: the stale tab's save changes nothing and lands on the receipt.
+    fill(stale, {"A2_beschaeftigte": "999"})
+    weiter(stale)
+    expect(stale).to_have_url(url_re(token, "danke/"))
+    assert normalise(stored_rows(invitation)) == expected_rows(USER_PAGES)
+    # Submitting twice is harmless; the link now leads to the receipt.
+    page.goto(f"{app_url}/s/{token}/pruefen/")
+    expect(page).to_have_url(url_re(token, "danke/"))
     page.goto(f"{app_url}/s/{token}/")
     expect(page).to_have_url(url_re(token, "danke/"))
-    page.goto(f"{app_url}/s/{token}/seite/P1/")
-    if page.locator('[name="A2_beschaeftigte"]').count() and page.locator('[name="A2_beschaeftigte"]').is_editable():
-        page.locator('[name="A2_beschaeftigte"]').fill("999")
-        weiter(page)
-    assert normalise(stored_rows(invitation)) == expected_rows(USER_PAGES)
 
 
 def test_non_user_branch_skips_p3_to_p5_and_drops_hidden_answers(app_url, page, invitation):
