@@ -82,7 +82,9 @@ class AnswerIndex:
         self.multi: set[str] = set()
         self.matrix_row: dict[str, str] = {}
         self.question_of: dict[str, Any] = {}
+        self.code_of_id: dict[int, str] = {}
         for question in iter_questions(structure):
+            self.code_of_id[question.id] = question.code
             if question.type == "multi":
                 self.multi.add(question.code)
             for row in question.rows:
@@ -152,15 +154,16 @@ def _with(*ctes: str) -> str:
     return "WITH " + ",".join(ctes)
 
 
+# Responses of the export with their register columns, and each one's condition signature.
 _RESP_SQL = """
-resp AS (
+resp AS MATERIALIZED (
     SELECT r.id, m.land AS land, m.groessenklasse::text AS gk
     FROM responses_response r
     JOIN invitations_invitation i ON i.id = r.invitation_id
     JOIN invitations_member m ON m.id = i.member_id
     WHERE r.survey_id = %(survey)s AND r.status = ANY(%(statuses)s)
 ),
-sig AS (
+keyed AS (
     SELECT resp.id, resp.land, resp.gk, COALESCE(c.key, '[]') AS key
     FROM resp LEFT JOIN (
         SELECT a.response_id,
@@ -172,34 +175,42 @@ sig AS (
 )"""
 
 _SIGNATURES_SQL = _with(_RESP_SQL) + """
-SELECT key, land, gk, count(*) FROM sig GROUP BY key, land, gk"""
+SELECT key, land, gk, count(*) FROM keyed GROUP BY key, land, gk"""  # noqa: S608 (constant SQL)
 
+# The signature number of every response (hash join on the text key once per response), and the
+# (signature, question) pairs that are shown: every count below joins answers to these by integers.
 _SHOWN_SQL = """
-shown AS (SELECT * FROM unnest(%(keys)s::text[], %(qids)s::bigint[]) AS t(key, qid)),
-ans AS MATERIALIZED (
+keys AS (SELECT key, kid::int AS kid FROM unnest(%(keys)s::text[]) WITH ORDINALITY AS k(key, kid)),
+sig AS MATERIALIZED (SELECT keyed.id, keyed.land, keyed.gk, keys.kid FROM keyed JOIN keys ON keys.key = keyed.key),
+shown AS (SELECT * FROM unnest(%(kids)s::int[], %(qids)s::bigint[]) AS t(kid, qid)),
+ans AS NOT MATERIALIZED (
     SELECT a.response_id, a.question_id, a.variable, a.value, s.land, s.gk
     FROM responses_answer a
     JOIN sig s ON s.id = a.response_id
-    JOIN shown sh ON sh.key = s.key AND sh.qid = a.question_id
-    WHERE a.question_id = ANY(%(all_qids)s) AND a.value <> ''
+    JOIN shown sh ON sh.kid = s.kid AND sh.qid = a.question_id
+    WHERE a.value <> ''
 )"""
 
+# f: answers per (variable, option) overall and per column; m: respondents per multiple choice
+# question (DISTINCT: one row per chosen option); b: respondents per other variable (one row each).
+# Bases of single choice and matrix rows are the sums of their f counts.
 _COUNTS_SQL = _with(_RESP_SQL, _SHOWN_SQL) + """
-SELECT 'f', variable, value, GROUPING(land), GROUPING(gk), land, gk, count(*)
-FROM ans WHERE question_id = ANY(%(choice_qids)s)
+SELECT 'f', variable, value, GROUPING(land), GROUPING(gk), land, gk, count(*), NULL::float8, NULL::float8,
+       NULL::float8, NULL::float8
+FROM ans WHERE question_id = ANY(%(choice_qids)s) AND variable = ANY(%(choice_vars)s)
 GROUP BY GROUPING SETS ((variable, value), (variable, value, land), (variable, value, gk))
 UNION ALL
-SELECT 'b', variable, NULL, GROUPING(land), GROUPING(gk), land, gk, count(*)
-FROM ans WHERE question_id <> ALL(%(multi_qids)s)
+SELECT 'm', variable, NULL, GROUPING(land), GROUPING(gk), land, gk, count(DISTINCT response_id), NULL, NULL, NULL,
+       NULL
+FROM ans WHERE question_id = ANY(%(multi_qids)s) AND variable = ANY(%(multi_vars)s)
 GROUP BY GROUPING SETS ((variable), (variable, land), (variable, gk))
 UNION ALL
-SELECT 'b', variable, NULL, GROUPING(land), GROUPING(gk), land, gk, count(DISTINCT response_id)
-FROM ans WHERE question_id = ANY(%(multi_qids)s)
-GROUP BY GROUPING SETS ((variable), (variable, land), (variable, gk))"""
-
-_NUMBERS_SQL = _with(_RESP_SQL, _SHOWN_SQL) + """
-SELECT variable, count(*), avg(v)::float8, percentile_cont(0.5) WITHIN GROUP (ORDER BY v)::float8,
-       min(v)::float8, max(v)::float8
+SELECT 'b', variable, NULL, 1, 1, NULL, NULL, count(*), NULL, NULL, NULL, NULL
+FROM ans WHERE variable <> ALL(%(choice_vars)s)
+GROUP BY variable
+UNION ALL
+SELECT 'n', variable, NULL, 1, 1, NULL, NULL, count(*), avg(v)::float8,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY v)::float8, min(v)::float8, max(v)::float8
 FROM (SELECT variable, value::numeric AS v FROM ans
       WHERE question_id = ANY(%(number_qids)s) AND value ~ '^\\s*-?[0-9]+(\\.[0-9]+)?\\s*$') nums
 GROUP BY variable"""  # noqa: S608 (constant SQL)
@@ -219,48 +230,65 @@ def sql_counts(survey: Survey, include_partial: bool = False) -> RawCounts:
         "cond_vars": cond_vars or [""],
     }
     raw = RawCounts()
-    shown_pairs: set[tuple[str, int]] = set()
     with connection.cursor() as cursor:
         cursor.execute(_SIGNATURES_SQL, params)
-        signatures = cursor.fetchall()
-        shown_cache: dict[str, list[Any]] = {}
-        for key, land, gk, count in signatures:
-            if key not in shown_cache:
+        keys: dict[str, int] = {}
+        shown_by_key: dict[str, list[str]] = {}
+        shown_pairs: set[tuple[int, int]] = set()
+        for key, land, gk, count in cursor.fetchall():
+            if key not in keys:
+                keys[key] = len(keys) + 1
                 answers = index.mapping(tuple(pair) for pair in json.loads(key))
-                shown_cache[key] = list(structure.shown_questions(answers))
+                shown = structure.shown_questions(answers)
+                shown_by_key[key] = [q.code for q in shown]
+                shown_pairs.update((keys[key], q.id) for q in shown)
             raw.respondents += count
-            for question in shown_cache[key]:
-                shown_pairs.add((key, question.id))
-                raw.shown[question.code] = raw.shown.get(question.code, 0) + count
-                for dim, col in (("land", land), ("groessenklasse", gk)):
-                    k = (dim, question.code, col)
-                    raw.xshown[k] = raw.xshown.get(k, 0) + count
+            for code in shown_by_key[key]:
+                _inc(raw.shown, code, count)
+                _inc(raw.xshown, ("land", code, land), count)
+                _inc(raw.xshown, ("groessenklasse", code, gk), count)
+        if not keys:
+            return raw
         pairs = sorted(shown_pairs)
+        choice = [q for q in questions if q.type in CHOICE_TYPES]
+        multi = [q for q in questions if q.type == "multi"]
         params.update(
-            keys=[p[0] for p in pairs] or [""],
-            qids=[p[1] for p in pairs] or [0],
-            all_qids=[q.id for q in questions] or [0],
-            choice_qids=[q.id for q in questions if q.type in CHOICE_TYPES] or [0],
-            multi_qids=[q.id for q in questions if q.type == "multi"] or [0],
+            keys=list(keys), kids=[p[0] for p in pairs] or [0], qids=[p[1] for p in pairs] or [0],
+            choice_qids=[q.id for q in choice] or [0],
+            choice_vars=[v for q in choice for v in choice_variables(q)] or [""],
+            multi_qids=[q.id for q in multi] or [0], multi_vars=[q.code for q in multi] or [""],
             number_qids=[q.id for q in questions if q.type == "number"] or [0],
         )
         cursor.execute(_COUNTS_SQL, params)
-        for kind, variable, value, no_land, no_gk, land, gk, count in cursor.fetchall():
-            dim, col = _dimension(no_land, no_gk, land, gk)
-            if kind == "f":
-                if dim is None:
-                    raw.freq[(variable, value)] = count
-                else:
-                    raw.xfreq[(dim, variable, value, col)] = count
-            elif dim is None:
+        rows = cursor.fetchall()
+    _collect(raw, rows, {q.code for q in multi})
+    return raw
+
+
+def _collect(raw: RawCounts, rows: list[tuple], multi_vars: set[str]) -> None:
+    for kind, variable, value, no_land, no_gk, land, gk, count, mean, median, low, high in rows:
+        dim, col = _dimension(no_land, no_gk, land, gk)
+        if kind == "f" and variable in multi_vars:
+            if dim is None:
+                raw.freq[(variable, value)] = count
+            else:
+                raw.xfreq[(dim, variable, value, col)] = count
+        elif kind == "f":
+            if dim is None:
+                raw.freq[(variable, value)] = count
+                _inc(raw.answered, variable, count)
+            else:
+                raw.xfreq[(dim, variable, value, col)] = count
+                _inc(raw.xbase, (dim, variable, col), count)
+        elif kind == "m":
+            if dim is None:
                 raw.answered[variable] = count
             else:
                 raw.xbase[(dim, variable, col)] = count
-        if any(q.type == "number" for q in questions):
-            cursor.execute(_NUMBERS_SQL, params)
-            for variable, n, mean, median, low, high in cursor.fetchall():
-                raw.numbers[variable] = (n, mean, median, low, high)
-    return raw
+        elif kind == "b":
+            raw.answered[variable] = count
+        else:
+            raw.numbers[variable] = (count, mean, median, low, high)
 
 
 def _dimension(no_land: int, no_gk: int, land: str | None, gk: str | None) -> tuple[str | None, str | None]:
@@ -275,6 +303,7 @@ def python_counts(survey: Survey, include_partial: bool = False) -> RawCounts:
     """The same raw figures, response by response in Python (SQLite and the reference in tests)."""
     structure = get_structure(survey)
     index = AnswerIndex(structure)
+    choice_vars = {v for q in iter_questions(structure) if q.type in CHOICE_TYPES for v in choice_variables(q)}
     raw = RawCounts()
     numbers: dict[str, list[Decimal]] = defaultdict(list)
     responses = (
@@ -303,15 +332,16 @@ def python_counts(survey: Survey, include_partial: bool = False) -> RawCounts:
             question = shown.get(qid)
             if question is None:
                 continue
-            if question.type in CHOICE_TYPES:
+            if question.type in CHOICE_TYPES and variable in choice_vars:
                 _inc(raw.freq, (variable, value))
                 for dim, col in cols.items():
                     _inc(raw.xfreq, (dim, variable, value, col))
             if variable not in seen:
                 seen.add(variable)
                 _inc(raw.answered, variable)
-                for dim, col in cols.items():
-                    _inc(raw.xbase, (dim, variable, col))
+                if variable in choice_vars:
+                    for dim, col in cols.items():
+                        _inc(raw.xbase, (dim, variable, col))
             if question.type == "number":
                 with contextlib.suppress(InvalidOperation):
                     numbers[variable].append(Decimal(value.strip()))

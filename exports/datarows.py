@@ -15,11 +15,12 @@ datetimes); the writers make text safe for their format (see `safe.py`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from invitations.models import GROESSENKLASSEN
@@ -194,6 +195,15 @@ def _number(value: str) -> int | float | str:
             return value
 
 
+def _answers_of(ids: list[int]) -> Iterable[tuple[int, str, str]]:
+    if connection.vendor == "postgresql":  # raw rows: no ORM per-row work on millions of answers
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT response_id, variable, value FROM responses_answer WHERE response_id = ANY(%s)",
+                           [ids])
+            return cursor.fetchall()
+    return Answer.objects.filter(response_id__in=ids).order_by().values_list("response_id", "variable", "value")
+
+
 def count_rows(survey: Survey, include_partial: bool) -> int:
     return Response.objects.filter(survey=survey, status__in=statuses(include_partial)).count()
 
@@ -217,9 +227,7 @@ def iter_rows(survey: Survey, cols: list[Column], include_partial: bool = False,
             return
         ids = [h[0] for h in heads]
         answers: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
-        for rid, variable, value in (
-            Answer.objects.filter(response_id__in=ids).order_by().values_list("response_id", "variable", "value")
-        ):
+        for rid, variable, value in _answers_of(ids):
             answers[rid].append((variable, value))
         for head in heads:
             yield builder.row(head[1:], answers[head[0]], head[7] != Response.Status.SUBMITTED)

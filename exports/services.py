@@ -38,10 +38,6 @@ def _chunk_size() -> int:
 def build_export(survey: Survey, fmt: str, path: Path | str, include_partial: bool = False,
                  progress: Progress | None = None) -> int:
     """Write one export file from one consistent snapshot; returns the number of data rows."""
-    from .csvexport import write_csv
-    from .spss import write_sav
-    from .workbook import write_workbook
-
     report = progress or (lambda pct: None)
     with aggregation.snapshot():
         tables = aggregation.compute_tables(survey, include_partial) if fmt == ExportJob.Format.XLSX else None
@@ -51,10 +47,16 @@ def build_export(survey: Survey, fmt: str, path: Path | str, include_partial: bo
         rows = datarows.iter_rows(survey, cols, include_partial, _chunk_size(),
                                   on_chunk=lambda done: report(5 + int(85 * done / total)))
         if fmt == ExportJob.Format.XLSX:
+            from .workbook import write_workbook
+
             count = write_workbook(path, survey, tables, cols, rows, on_saving=lambda: report(92))
         elif fmt == ExportJob.Format.CSV:
+            from .csvexport import write_csv
+
             count = write_csv(path, cols, rows)
         elif fmt == ExportJob.Format.SAV:
+            from .spss import write_sav  # pandas: imported only when needed
+
             count = write_sav(path, cols, rows)
         else:
             raise ValueError(f"unknown export format {fmt!r}")
