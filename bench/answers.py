@@ -15,6 +15,35 @@ PAGES: list[tuple[str, list[tuple[str, str]]]] = [
             ("H3_email", "digital@musterhausen.example")]),
 ]
 
+# One answer per page changes from walk to walk, so every save really writes: a save that
+# changes nothing keeps the page's version and touches no answer rows (responses/services.py).
+VARYING: dict[str, tuple[str, list[str]]] = {
+    "P1": ("A2_beschaeftigte", [str(n) for n in range(100, 110)]),
+    "P2": ("B3_dauer", ["1", "2", "3"]),
+    "P3": ("C2_ziele_intern", ["1", "2", "3", "4", "9"]),
+    "P4": ("D1_extern_7_text", [f"Mastodon {n}" for n in range(10)]),
+    "P5": ("E3_monitoring", ["1", "2", "3", "4"]),
+    "P6": ("F1_hemmnisse_7_text", [f"Fehlende Schulungen ({n})" for n in range(10)]),
+    "P7": ("G1_ausbau", ["1", "3", "4", "5"]),
+    "P8": ("H1_anmerkungen", [f"Danke für die Befragung. Runde {n}" for n in range(10)]),
+}
+
+
+def answers_for(index: int, walk: int) -> list[tuple[str, str]]:
+    """The fields of page PAGES[index] in walk number `walk` (differs from the previous walk)."""
+    code, fields = PAGES[index]
+    name, values = VARYING[code]
+    value = values[walk % len(values)]
+    result, replaced = [], False
+    for field_name, field_value in fields:
+        if field_name == name and not replaced:
+            result.append((field_name, value))
+            replaced = True
+        else:
+            result.append((field_name, field_value))
+    return result
+
+
 ROWS_PER_SAVE = sum(len(fields) for _code, fields in PAGES) / len(PAGES)
 
 # The floor's ten fields (see bench/floor_urls.py) and valid values for them.

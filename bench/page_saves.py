@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from .answers import FLOOR_FIELDS, PAGES, ROWS_PER_SAVE
+from .answers import FLOOR_FIELDS, PAGES, ROWS_PER_SAVE, answers_for
 from .client import CSRF_RE, VERSION_RE, Client, form_value
 from .serve import drop_database, gunicorn, manage, recreate_database, run_module
 
@@ -43,7 +43,7 @@ class Stats:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, started: float, ended: float, window: tuple[float, float], error: str | None) -> None:
-        if not (window[0] <= started and ended <= window[1]):
+        if not window[0] <= ended <= window[1]:  # count what completes inside the measured window
             return
         with self.lock:
             if error:
@@ -70,6 +70,7 @@ class Respondent:
         self.client = Client(parts.hostname, parts.port)
         self.token = token
         self.index = 0
+        self.walk = int.from_bytes(token[:4].encode(), "big")  # start at different values per client
         self.version = self.csrf = ""
 
     def path(self, code: str) -> str:
@@ -85,15 +86,17 @@ class Respondent:
 
     def start(self) -> None:
         self.index = 0
+        self.walk += 1
         error = self.load(self.path(PAGES[0][0]))
         if error:
             raise RuntimeError(error)
 
     def save(self) -> str | None:
         """POST the current page, GET where it leads; returns an error text or None."""
-        code, answers = PAGES[self.index]
-        body = urlencode([*answers, ("_version", self.version), ("csrfmiddlewaretoken", self.csrf),
-                          ("aktion", "weiter")])
+        code = PAGES[self.index][0]
+        fields = answers_for(self.index, self.walk)
+        hidden = [("_version", self.version), ("csrfmiddlewaretoken", self.csrf), ("aktion", "weiter")]
+        body = urlencode(fields + hidden)
         reply = self.client.request("POST", self.path(code), body)
         last = self.index == len(PAGES) - 1
         expected = f"/s/{self.token}/pruefen/" if last else self.path(PAGES[self.index + 1][0])
@@ -181,10 +184,10 @@ HEADER = (f"{'phase':<11} {'conc':>4} {'ops':>7} {'ops/s':>8} {'med ms':>8} {'p9
           f"{'errors':>6} {'clientCPU':>9}")
 
 
-def run_phase(name: str, clients: list, duration: float, warmup: float) -> Result:
+def run_slice(clients: list, stats: Stats, duration: float, warmup: float) -> float:
+    """Drive the clients for warmup + duration seconds; returns the client process's CPU seconds."""
     for client in clients:
         client.start()
-    stats = Stats()
     now = time.perf_counter()
     window = (now + warmup, now + warmup + duration)
     cpu0 = time.process_time()
@@ -193,10 +196,9 @@ def run_phase(name: str, clients: list, duration: float, warmup: float) -> Resul
         thread.start()
     for thread in threads:
         thread.join(timeout=warmup + duration + 60)
-    cpu = (time.process_time() - cpu0) / (warmup + duration)
     for client in clients:
         client.client.close()
-    return Result(name, len(clients), duration, stats, cpu)
+    return time.process_time() - cpu0
 
 
 def server_env(database_url: str, redis_url: str, static_root: str, settings_module: str) -> dict[str, str]:
@@ -212,23 +214,35 @@ def server_env(database_url: str, redis_url: str, static_root: str, settings_mod
 
 
 def measure(worker_class: str, args, seed: dict, env_app: dict, env_floor: dict, log: Path) -> list[Result]:
+    """Floor and page saves alternate in `rounds` slices per concurrency, so background load on the
+    machine hits both alike; both servers stay up (the idle one uses no CPU)."""
     results = []
-    for concurrency in CONCURRENCY:
-        if "floor" in args.phases:
-            with gunicorn(env_floor, worker_class, args.workers, args.threads, log) as base:
-                floor = [FloorClient(base, rid, qid) for rid, qid in seed["floor"][:concurrency]]
-                results.append(run_phase("floor", floor, args.duration, args.warmup))
-        if "pages" in args.phases:
-            with gunicorn(env_app, worker_class, args.workers, args.threads, log) as base:
-                respondents = [Respondent(base, token) for token in seed["tokens"][:concurrency]]
-                results.append(run_phase("page saves", respondents, args.duration, args.warmup))
+    with (gunicorn(env_floor, worker_class, args.workers, args.threads, log) as floor_base,
+          gunicorn(env_app, worker_class, args.workers, args.threads, log) as app_base):
+        for concurrency in CONCURRENCY:
+            def floor_clients(n: int = concurrency) -> list:
+                return [FloorClient(floor_base, rid, qid) for rid, qid in seed["floor"][:n]]
+
+            def respondents(n: int = concurrency) -> list:
+                return [Respondent(app_base, token) for token in seed["tokens"][:n]]
+
+            phases = [("floor", floor_clients)] if "floor" in args.phases else []
+            phases += [("page saves", respondents)] if "pages" in args.phases else []
+            slice_seconds = args.duration / args.rounds
+            for name, _make in phases:
+                results.append(Result(name, concurrency, args.duration, Stats(), 0.0))
+            for round_number in range(args.rounds):
+                warmup = args.warmup if round_number == 0 else min(1.0, args.warmup)
+                for (_name, make), result in zip(phases, results[-len(phases):], strict=True):
+                    cpu = run_slice(make(), result.stats, slice_seconds, warmup)
+                    result.client_cpu += cpu / (args.duration + args.rounds * warmup)
     return results
 
 
 def report(worker_class: str, args, results: list[Result]) -> bool:
     print(f"\n== gunicorn -w {args.workers} -k {worker_class}"
           + (f" --threads {args.threads}" if worker_class == "gthread" else "")
-          + f"; {args.duration:.0f} s per phase after {args.warmup:.0f} s warm-up")
+          + f"; {args.duration:.0f} s per phase in {args.rounds} alternating slices, after warm-up")
     print(HEADER)
     for result in results:
         print(result.line())
@@ -262,7 +276,8 @@ def report(worker_class: str, args, results: list[Result]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per phase")
-    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each phase")
+    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before a phase's first slice")
+    parser.add_argument("--rounds", type=int, default=4, help="floor and page-save slices alternate this often")
     parser.add_argument("--worker-class", choices=["sync", "gthread", "both"], default="both")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4, help="threads per worker for gthread")
