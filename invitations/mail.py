@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+import socket
 import ssl
 import uuid
 from collections.abc import Callable
@@ -122,6 +123,9 @@ def _open() -> smtplib.SMTP:
                                               context=ssl.create_default_context())
     else:
         conn = smtplib.SMTP(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=timeout)
+    # DATA goes out in two writes (body, then "."). Without TCP_NODELAY the small second write
+    # waits for the ACK of the first (Nagle + delayed ACK: ~40 ms per message on Linux).
+    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     conn.ehlo_or_helo_if_needed()
     if settings.EMAIL_USE_TLS:
         conn.starttls(context=ssl.create_default_context())

@@ -80,9 +80,28 @@ def _advisory_lock(pk: int) -> Iterator[bool]:
                 cursor.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", [LOCK_NAMESPACE, pk])
 
 
+def _relaxed_commit() -> None:
+    """Inside a transaction: do not wait for the WAL flush at COMMIT (about 4 ms per commit).
+
+    Safe for the claim and the final status, never for the hand-off marker: if PostgreSQL
+    itself crashed and lost a relaxed commit, the row falls back to an earlier state that the
+    rules above resolve without a duplicate (claim lost → nothing was handed off yet; final
+    status lost → "sending" with hand-off → presumed sent). The hand-off commit is durable and
+    flushes every earlier commit with it.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _update(pk: int, **fields: object) -> None:
+    with transaction.atomic():
+        _relaxed_commit()
+        OutboxMessage.objects.filter(pk=pk).update(**fields)
+
+
 def _finish(pk: int, status: str, error: str = "", sent_at=None) -> None:  # noqa: ANN001
-    OutboxMessage.objects.filter(pk=pk).update(status=status, error=error[:2000], sent_at=sent_at,
-                                               next_attempt_at=None)
+    _update(pk, status=status, error=error[:2000], sent_at=sent_at, next_attempt_at=None)
 
 
 def _skip_reason(message: OutboxMessage) -> str:
@@ -101,6 +120,7 @@ def _claim(pk: int) -> tuple[OutboxMessage | None, Outcome | None]:
     """Lock the row and move it to "sending"; or say why there is nothing to send."""
     now = timezone.now()
     with transaction.atomic():
+        _relaxed_commit()
         message = (OutboxMessage.objects.select_for_update(of=("self",))
                    .select_related("invitation__member", "invitation__survey").filter(pk=pk).first())
         if message is None:
@@ -139,7 +159,7 @@ def _retry_delay(attempts: int) -> float:
 def _transmit(message: OutboxMessage) -> None:
     email = mail.build_email(message)
 
-    def handed_off() -> None:  # autocommit: committed before the final "." is sent
+    def handed_off() -> None:  # autocommit, durable (synchronous) commit before the final "." is sent
         OutboxMessage.objects.filter(pk=message.pk).update(handed_off_at=timezone.now())
 
     if not settings.EMAIL_HOST:  # development / tests without SMTP: Django's configured backend
@@ -165,9 +185,8 @@ def process_message(pk: int) -> Outcome:
                 _finish(pk, Status.FAILED, f"gave up after {message.attempts} attempts: {exc}")
                 return Outcome("failed")
             delay = _retry_delay(message.attempts)
-            OutboxMessage.objects.filter(pk=pk).update(
-                status=Status.QUEUED, error=str(exc)[:2000], handed_off_at=None,
-                next_attempt_at=timezone.now() + timedelta(seconds=delay))
+            _update(pk, status=Status.QUEUED, error=str(exc)[:2000], handed_off_at=None,
+                    next_attempt_at=timezone.now() + timedelta(seconds=delay))
             return Outcome("retry", retry_in=delay)
         except mail.SMTPPermanentError as exc:
             _finish(pk, Status.FAILED, str(exc))
