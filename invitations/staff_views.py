@@ -131,9 +131,12 @@ def register_preview(request: HttpRequest, key: str) -> HttpResponse:
     form = RegisterConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         skip = form.cleaned_data["skip_invalid"]
-        if check.has_fatal or not check.rows or (not check.is_clean and not skip):
+        if check.has_fatal or not check.rows:
             messages.error(request, _("Die Datei enthält Fehler und wurde nicht übernommen. Es wurde nichts "
                                       "gespeichert."))
+        elif not check.is_clean and not skip:
+            form.add_error("skip_invalid", _("Bitte bestätigen Sie, dass die fehlerhaften Zeilen übersprungen "
+                                             "werden sollen. Es wurde nichts gespeichert."))
         else:
             result = apply_register(check, skip_invalid=skip)
             cache.delete(_cache_key(key))
@@ -143,7 +146,8 @@ def register_preview(request: HttpRequest, key: str) -> HttpResponse:
             ) % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
                  "skipped": result.skipped})
             return redirect("staff:register_upload")
-    return render(request, "invitations/staff/register_preview.html", _preview_context(check, key, form))
+    return render(request, "invitations/staff/register_preview.html", _preview_context(check, key, form),
+                  status=400 if form.errors else 200)
 
 
 # --- invitations and reminders ---------------------------------------------------------

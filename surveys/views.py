@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -37,6 +38,7 @@ def survey_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "can_manage": can_manage(request.user),
         "pages": survey.pages.count(),
         "questions": survey.questions.count(),
+        "deadline_passed": survey.is_open and survey.closes_on is not None and survey.closes_on < timezone.localdate(),
         "active_tab": "detail",
     })
 

@@ -88,3 +88,13 @@ def test_field_period_form(staff_client, survey):
     assert ok.status_code == 302
     survey.refresh_from_db()
     assert (survey.opens_on, survey.closes_on) == (date(2025, 6, 1), date(2025, 6, 30))
+
+
+def test_open_survey_past_deadline_is_flagged(staff_client, db):
+    survey = make_survey(slug="alt", status="open", closes_on=timezone.localdate() - timedelta(days=1))
+    html = staff_client.get(reverse("staff:survey_detail", args=[survey.slug])).content.decode()
+    assert "Ende der Feldphase liegt in der Vergangenheit" in html
+    survey.closes_on = timezone.localdate()
+    survey.save()
+    html = staff_client.get(reverse("staff:survey_detail", args=[survey.slug])).content.decode()
+    assert "Ende der Feldphase liegt in der Vergangenheit" not in html

@@ -1,7 +1,7 @@
 """Permission matrix: every URL of the "staff" namespace × {anonymous, respondent, no role, analyst, staff}.
 
 New views cannot slip through: the test walks the URL patterns themselves, and a URL name
-that is not classified below fails the test until someone decides who may use it.
+that is not classified in ACCESS fails the test until someone decides who may use it.
 """
 
 import pytest
@@ -14,59 +14,104 @@ from config import staff_urls
 pytestmark = pytest.mark.django_db
 
 PUBLIC = {"login", "logout"}
-# Read-only pages analysts may see (GET 200, POST 405).
-ANALYST_READABLE = {"home", "survey_detail", "dashboard"}
-# Staff-only pages and actions (analysts get 403 for GET and POST).
-STAFF_ONLY = {
-    "survey_dates", "survey_transition", "members", "member_detail", "nonresponders_csv",
-    "register_upload", "register_preview", "send_invitations", "send_reminders", "outbox",
-    "member_resend", "member_bounce",
+GET, POST, BOTH = {"GET"}, {"POST"}, {"GET", "POST"}
+
+# name → (role needed, methods the view accepts). "analyst" = analysts and staff; "staff" = staff only.
+ACCESS: dict[str, tuple[str, set[str]]] = {
+    # surveys
+    "home": ("analyst", GET),
+    "survey_detail": ("analyst", GET),
+    "survey_dates": ("staff", BOTH),
+    "survey_transition": ("staff", BOTH),
+    # responses (dashboard, members)
+    "dashboard": ("analyst", GET),
+    "members": ("staff", GET),
+    "member_detail": ("staff", GET),
+    "nonresponders_csv": ("staff", GET),
+    # invitations
+    "register_upload": ("staff", BOTH),
+    "register_preview": ("staff", BOTH),
+    "send_invitations": ("staff", BOTH),
+    "send_reminders": ("staff", BOTH),
+    "outbox": ("staff", GET),
+    "member_resend": ("staff", POST),
+    "member_bounce": ("staff", BOTH),
+    # exports (analysts run and download exports by design)
+    "results": ("analyst", GET),
+    "results_refresh": ("analyst", POST),
+    "exports": ("analyst", GET),
+    "export_create": ("analyst", POST),
+    "export_detail": ("analyst", GET),
+    "export_retry": ("analyst", POST),
+    "export_download": ("analyst", GET),
 }
-# Views that only accept POST (GET → 405 even for staff).
-POST_ONLY = {"member_resend"}
+# Analyst-readable pages that must render (200) for analysts, not just "not forbidden".
+ANALYST_PAGES = {"home", "survey_detail", "dashboard", "results", "exports", "export_detail"}
+LOGIN = "/staff/login/"
 
 
 def staff_patterns() -> list[URLPattern]:
     return [p for p in staff_urls.urlpatterns if isinstance(p, URLPattern) and p.name not in PUBLIC]
 
 
-def sample_kwargs(pattern: URLPattern, sample) -> dict[str, str]:
+def sample_kwargs(pattern: URLPattern, sample) -> dict[str, object]:
     values = {"slug": sample.survey.slug, "ags": sample.member.ags, "action": "schliessen",
-              "key": "kein-gueltiger-schluessel"}
+              "key": "kein-gueltiger-schluessel", "pk": sample.export_job.pk}
     missing = set(pattern.pattern.converters) - set(values)
     assert not missing, f"URL {pattern.name!r}: add a sample value for {missing} in test_permissions.py"
     return {name: values[name] for name in pattern.pattern.converters}
 
 
-def urls(sample) -> list[tuple[str, str]]:
-    return [(p.name, reverse(f"staff:{p.name}", kwargs=sample_kwargs(p, sample))) for p in staff_patterns()]
+def urls(sample) -> list[tuple[str, str, str, set[str]]]:
+    """(name, url, role, methods) for every staff URL."""
+    result = []
+    for pattern in staff_patterns():
+        role, methods = ACCESS[pattern.name]
+        result.append((pattern.name, reverse(f"staff:{pattern.name}", kwargs=sample_kwargs(pattern, sample)),
+                       role, methods))
+    return result
 
 
 @pytest.fixture
 def sample(dataset):
+    from exports.models import ExportJob
+
     class Sample:
         survey = dataset.survey
         member = dataset.members.m2
+        export_job = ExportJob.objects.create(survey=dataset.survey, status="failed", error="test")
 
     return Sample
 
 
+def _call(client, method, url):
+    return client.get(url) if method == "GET" else client.post(url, {"fallback_email": "x@example.org"})
+
+
+def _is_login_redirect(response) -> bool:
+    return response.status_code == 302 and response["Location"].startswith(LOGIN + "?next=")
+
+
 def test_every_staff_url_is_classified():
     names = {p.name for p in staff_patterns()}
-    unclassified = names - ANALYST_READABLE - STAFF_ONLY
+    unclassified = names - set(ACCESS)
     assert not unclassified, f"classify these URL names in tests/staff/test_permissions.py: {unclassified}"
-    assert names >= ANALYST_READABLE | STAFF_ONLY  # and the table has no stale entries
+    assert set(ACCESS) == names, f"stale entries in ACCESS: {set(ACCESS) - names}"
 
 
-def _assert_login_redirect(response, url):
-    assert response.status_code == 302, (url, response.status_code)
-    assert response["Location"].startswith(reverse("staff:login") + "?next="), url
+def _assert_locked_out(client, sample, refused):
+    """Accepted methods must be refused (`refused(response)`); other methods may say 405 instead."""
+    for name, url, _role, methods in urls(sample):
+        for method in ("GET", "POST"):
+            response = _call(client, method, url)
+            if method in methods:
+                assert refused(response), (name, method, response.status_code)
+            else:
+                assert refused(response) or response.status_code == 405, (name, method, response.status_code)
 
 
 def test_anonymous_is_sent_to_login_everywhere(client, sample):
-    for name, url in urls(sample):
-        _assert_login_redirect(client.get(url), url)
-        _assert_login_redirect(client.post(url, {"fallback_email": "x@example.org"}), url)
+    _assert_locked_out(client, sample, _is_login_redirect)
 
 
 def test_respondent_link_session_grants_nothing(client, sample):
@@ -74,42 +119,47 @@ def test_respondent_link_session_grants_nothing(client, sample):
 
     invitation = sample.survey.invitations.get(member=sample.member)
     entered = client.get(f"/s/{invitation.token}/")
-    assert entered.status_code == 302  # the personal link works and opens a session
-    for name, url in urls(sample):
-        _assert_login_redirect(client.get(url), url)
-        _assert_login_redirect(client.post(url), url)
+    assert entered.status_code == 302 and "/s/" in entered["Location"]
+    assert client.get(entered["Location"]).status_code == 200  # the respondent is on their first page
+    _assert_locked_out(client, sample, _is_login_redirect)
     assert not Response.objects.filter(invitation=invitation, status="submitted").exists()
 
 
 def test_user_without_role_gets_403(client, sample):
     user = User.objects.create_user("niemand", "n@example.org", "Test-Passwort-123")
     client.force_login(user)
-    for name, url in urls(sample):
-        assert client.get(url).status_code == 403, url
-        assert client.post(url).status_code == 403, url
+    _assert_locked_out(client, sample, lambda response: response.status_code == 403)
 
 
-def test_analyst_reads_but_never_changes(analyst_client, sample):
-    for name, url in urls(sample):
-        get, post = analyst_client.get(url), analyst_client.post(url, {"fallback_email": "x@example.org"})
-        if name in ANALYST_READABLE:
-            assert get.status_code == 200, url
-            assert post.status_code == 405, url
-        else:
-            assert get.status_code == 403, url
-            assert post.status_code == 403, url
+def test_analyst_reads_but_never_changes_staff_things(analyst_client, sample):
+    for name, url, role, methods in urls(sample):
+        for method in ("GET", "POST"):
+            if role == "analyst" and method == "POST" and method in methods:
+                continue  # analyst actions (exports) are exercised by the exports tests
+            response = _call(analyst_client, method, url)
+            if method not in methods:
+                assert response.status_code in (403, 405), (name, method, response.status_code)
+            elif role == "staff":
+                assert response.status_code == 403, (name, method, response.status_code)
+            elif name in ANALYST_PAGES:
+                assert response.status_code == 200, (name, method, response.status_code)
+            else:
+                assert response.status_code not in (401, 403) and response.status_code < 500, (name, method)
+                assert not _is_login_redirect(response), name
     sample.member.refresh_from_db()
     assert not sample.member.email_bounced
     assert sample.survey.status == "open"
 
 
 def test_staff_reaches_every_page(staff_client, sample):
-    for name, url in urls(sample):
+    for name, url, _role, methods in urls(sample):
         response = staff_client.get(url)
-        if name in POST_ONLY:
+        if "GET" not in methods:
             assert response.status_code == 405, url
         elif name == "register_preview":  # unknown upload key → back to the upload page
             assert response.status_code == 302 and response["Location"] == reverse("staff:register_upload")
+        elif name == "export_download":  # the sample job has no file
+            assert response.status_code == 404, url
         else:
             assert response.status_code == 200, url
 
@@ -117,16 +167,16 @@ def test_staff_reaches_every_page(staff_client, sample):
 def test_post_actions_need_csrf(staff_user, sample):
     client = Client(enforce_csrf_checks=True)
     client.force_login(staff_user)
-    for name, url in urls(sample):
-        if name in ANALYST_READABLE or name in {"members", "member_detail", "nonresponders_csv", "outbox"}:
-            continue
-        assert client.post(url).status_code == 403, url
+    for name, url, _role, methods in urls(sample):
+        if "POST" in methods:
+            assert client.post(url).status_code == 403, url
     sample.survey.refresh_from_db()
     assert sample.survey.status == "open"
 
 
 def test_unknown_survey_and_member_are_404(staff_client, sample):
     assert staff_client.get(reverse("staff:survey_detail", args=["gibt-es-nicht"])).status_code == 404
+    assert staff_client.get(reverse("staff:dashboard", args=["gibt-es-nicht"])).status_code == 404
     assert staff_client.get(reverse("staff:member_detail", args=[sample.survey.slug, "00000000"])).status_code == 404
     unknown_step = reverse("staff:survey_transition", args=[sample.survey.slug, "loeschen"])
     assert staff_client.get(unknown_step).status_code == 404

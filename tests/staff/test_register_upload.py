@@ -92,8 +92,9 @@ def test_error_file_shows_problems_and_stores_nothing(staff_client):
     assert re.search(r"<td>4</td>\s*<td><code>land</code></td>\s*<td>„Atlantis“ ist kein Bundesland", html)
     assert re.search(r"<td>4</td>\s*<td><code>email</code></td>", html)
     assert "Register übernehmen" not in html
-    # confirming without "skip invalid rows" stores nothing either
-    staff_client.post(preview_url)
+    # confirming without "skip invalid rows" stores nothing either, and says why
+    refused = staff_client.post(preview_url)
+    assert refused.status_code == 400 and "Bitte bestätigen Sie" in refused.content.decode()
     assert Member.objects.count() == 0
 
 
