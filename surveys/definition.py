@@ -277,6 +277,8 @@ def _check_condition(owner: str, expr: str, ctx: _ConditionContext, place: str) 
         if ref.name not in ctx.before:
             errors.append(f"{prefix} {ref.position}: {ref.name!r} is not asked {place}")
     for test in conditions.tests(node):
+        if isinstance(test, conditions.Answered):
+            continue  # `answered X` names no option code
         if isinstance(test, conditions.Compare) and test.op not in ("=", "!="):
             continue
         allowed = ctx.option_codes.get(test.var.name)
