@@ -138,14 +138,9 @@ NONRESPONDER_COLUMNS = [
 
 def nonresponder_rows(survey: Survey, members: QuerySet[Member]) -> list[list[str]]:
     """Header plus one row per invited member who has not submitted (opted out and bounced included)."""
-    opened = {
-        inv.member_id: inv.first_opened_at
-        for inv in Invitation.objects.filter(survey=survey, first_opened_at__isnull=False).only(
-            "member_id", "first_opened_at")
-    }
     rows = [[str(label) for _key, label in NONRESPONDER_COLUMNS]]
     for member in members.filter(status__in=dash.MemberStatus.NON_RESPONDING).order_by("land", "ags"):
-        first_opened = opened.get(member.pk)
+        first_opened = member.first_opened
         values = {
             "ags": member.ags, "name": member.name, "land": member.land, "typ": member.typ,
             "einwohner": member.einwohner, "groessenklasse": member.groessenklasse, "email": member.email,

@@ -133,3 +133,19 @@ def test_bounce_without_fallback_makes_member_undeliverable(staff_client, datase
     assert Member.objects.get(pk=member.pk).email_bounced
     listed = staff_client.get(_members_url(dataset.survey, status="unzustellbar"))
     assert member.ags in _ags_listed(listed)
+
+
+def test_member_list_query_count_does_not_grow_with_members(staff_client, dataset, make_invitation):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = _members_url(dataset.survey, land="Nordrhein-Westfalen")
+    staff_client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        staff_client.get(url)
+    for _ in range(30):
+        make_invitation(dataset.survey, land="Nordrhein-Westfalen")
+    with CaptureQueriesContext(connection) as large:
+        response = staff_client.get(url)
+    assert len(response.context["page"]) == 35
+    assert len(large) == len(small)
