@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 REMINDER_ROUND_INTERVAL = timedelta(minutes=getattr(settings, "REMINDER_ROUND_MINUTES", 60))
 
 
+QUEUE_CHUNK = 200
+
+
 class InvitationError(Exception):
     """The action is not possible (e.g. the survey is closed); the message is German for staff."""
 
@@ -68,11 +71,13 @@ def _lock_survey(survey: Survey) -> Survey:
     return locked
 
 
-def queue_invitations(survey: Survey, *, created_by: str = "") -> int:
+def queue_invitations(survey: Survey, *, created_by: str = "", chunk: int = QUEUE_CHUNK) -> int:
     """Invite every register member: create missing Invitations and their "invitation" mail.
 
     Idempotent: a second run queues nothing for members who already have their invitation
     message (whatever its status). Opted-out invitations get no mail. Returns the number queued.
+    Messages are committed (and their tasks enqueued) in chunks, so workers start sending while
+    the rest is still being rendered; an interrupted run is completed by running it again.
     """
     with transaction.atomic():
         survey = _lock_survey(survey)
@@ -81,15 +86,22 @@ def queue_invitations(survey: Survey, *, created_by: str = "") -> int:
             [Invitation(survey=survey, member=m) for m in Member.objects.exclude(pk__in=invited)],
             batch_size=1000,
         )
-        pending = (
-            Invitation.objects.filter(survey=survey, opted_out_at__isnull=True)
-            .exclude(messages__step="invitation")
-            .select_related("member", "survey")
-        )
-        messages = [_new_message(inv, "invitation", "invitation", created_by) for inv in pending]
-        OutboxMessage.objects.bulk_create(messages, batch_size=500)
-        _enqueue([m.pk for m in messages])
-    return len(messages)
+    total = 0
+    while True:
+        with transaction.atomic():
+            survey = _lock_survey(survey)  # serialises concurrent runs chunk by chunk
+            pending = (
+                Invitation.objects.filter(survey=survey, opted_out_at__isnull=True)
+                .exclude(messages__step="invitation")
+                .select_related("member", "survey")
+                .order_by("pk")[:chunk]
+            )
+            messages = [_new_message(inv, "invitation", "invitation", created_by) for inv in pending]
+            OutboxMessage.objects.bulk_create(messages)
+            _enqueue([m.pk for m in messages])
+        total += len(messages)
+        if len(messages) < chunk:
+            return total
 
 
 _REMINDER_STEP = re.compile(r"^reminder-(\d+)$")

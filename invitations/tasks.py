@@ -116,13 +116,18 @@ def _skip_reason(message: OutboxMessage) -> str:
     return ""
 
 
+_MESSAGE_FIELDS = ("id", "invitation_id", "step", "to_email", "subject", "body_text", "body_html", "status",
+                   "attempts", "sending_since", "handed_off_at", "next_attempt_at", "message_id")
+
+
 def _claim(pk: int) -> tuple[OutboxMessage | None, Outcome | None]:
     """Lock the row and move it to "sending"; or say why there is nothing to send."""
     now = timezone.now()
     with transaction.atomic():
         _relaxed_commit()
-        message = (OutboxMessage.objects.select_for_update(of=("self",))
-                   .select_related("invitation__member", "invitation__survey").filter(pk=pk).first())
+        # Only what sending needs: no member or survey row (the survey's definition JSON is big).
+        message = (OutboxMessage.objects.select_for_update(of=("self",)).select_related("invitation")
+                   .only(*_MESSAGE_FIELDS, "invitation__token", "invitation__opted_out_at").filter(pk=pk).first())
         if message is None:
             return None, Outcome("gone")
         if message.status in (Status.SENT, Status.FAILED, Status.BOUNCED):
