@@ -4,6 +4,8 @@ Mail scanners and link previews open links with GET, so a GET must never change 
 Opting out stops reminders; the personal link keeps working.
 """
 
+import re
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -11,11 +13,16 @@ from django.views.decorators.http import require_http_methods
 
 from .models import Invitation
 
+TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_\-]{16,64}")
+
 
 @require_http_methods(["GET", "POST"])
 def optout(request: HttpRequest, token: str) -> HttpResponse:
-    invitation = Invitation.objects.select_related("survey").filter(token=token).first()
-    if invitation is None or len(token) > 64:
+    # Check the shape first: a NUL byte in the path would make PostgreSQL refuse the query (500).
+    invitation = None
+    if TOKEN_FORMAT.fullmatch(token):
+        invitation = Invitation.objects.select_related("survey").filter(token=token).first()
+    if invitation is None:
         raise Http404
     if request.method == "POST" and invitation.opted_out_at is None:
         Invitation.objects.filter(pk=invitation.pk, opted_out_at__isnull=True).update(opted_out_at=timezone.now())
