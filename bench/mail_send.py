@@ -72,14 +72,22 @@ class Worker:
                 return
         raise RuntimeError("worker did not start; see " + str(log))
 
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(os.getpgid(self.proc.pid), signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(os.getpgid(self.proc.pid), signal.SIGKILL)
-                self.proc.wait()
+    def stop(self) -> float:
+        """Stop the worker; returns the CPU seconds it and its pool processes used."""
+        if self.proc.returncode is not None:
+            return 0.0
+        os.killpg(os.getpgid(self.proc.pid), signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            pid, _, usage = os.wait4(self.proc.pid, os.WNOHANG)
+            if pid:
+                self.proc.returncode = 0
+                return usage.ru_utime + usage.ru_stime
+            time.sleep(0.1)
+        os.killpg(os.getpgid(self.proc.pid), signal.SIGKILL)
+        _, _, usage = os.wait4(self.proc.pid, 0)
+        self.proc.returncode = -9
+        return usage.ru_utime + usage.ru_stime
 
 
 def wait_count(sink, n: int, timeout: float) -> bool:
@@ -174,8 +182,10 @@ def main() -> None:
         # 2. throttle off
         worker = Worker(args.concurrency, {"MAIL_RATE": "0", "MAIL_RATE_PER_DOMAIN": "0"}, log)
         start = time.perf_counter()
+        cpu_start = time.process_time()
         call_command("send_invitations", "bench", stdout=open(os.devnull, "w"))
         queued = time.perf_counter() - start
+        queue_cpu = time.process_time() - cpu_start
         ok = wait_count(sink, args.members, timeout=300)
         total = time.perf_counter() - start
         counts = sink.per_recipient()
@@ -185,7 +195,11 @@ def main() -> None:
               + ("" if ok else f"  (TIMEOUT: only {sink.count()} received)"))
         print(f"  target ≤ 30 s: {'met' if ok and total <= 30 else 'NOT met'}; "
               f"distinct recipients {len(counts)}, max per recipient {max(counts.values())}")
-        worker.stop()
+        worker_cpu = worker.stop()
+        per_msg = (worker_cpu + queue_cpu) / args.members
+        print(f"  CPU per message (load-independent): worker {worker_cpu / args.members * 1000:.1f} ms "
+              f"+ queueing {queue_cpu / args.members * 1000:.1f} ms (PostgreSQL and Redis not counted) "
+              f"→ at most {os.cpu_count() / per_msg:,.0f} msg/s if this machine's {os.cpu_count()} CPUs were ours")
 
         # 3. throttle on, overall rate
         keep_first(args.throttled)
