@@ -10,6 +10,6 @@ urlpatterns = [
     path("befragungen/<slug:slug>/einladen/", views.send_invitations, name="send_invitations"),
     path("befragungen/<slug:slug>/erinnern/", views.send_reminders, name="send_reminders"),
     path("befragungen/<slug:slug>/postausgang/", views.outbox, name="outbox"),
-    path("befragungen/<slug:slug>/mitglieder/<str:ags>/link-senden/", views.member_resend, name="member_resend"),
-    path("befragungen/<slug:slug>/mitglieder/<str:ags>/unzustellbar/", views.member_bounce, name="member_bounce"),
+    path("befragungen/<slug:slug>/mitglieder/<slug:ags>/link-senden/", views.member_resend, name="member_resend"),
+    path("befragungen/<slug:slug>/mitglieder/<slug:ags>/unzustellbar/", views.member_bounce, name="member_bounce"),
 ]
