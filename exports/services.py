@@ -144,10 +144,24 @@ def run_job(job_id: int) -> None:
         (directory / name).unlink(missing_ok=True)
 
 
+def _requeue_seconds() -> int:
+    return int(os.getenv("EXPORT_REQUEUE_SECONDS", "120"))
+
+
+def _send(task: Any, pk: int) -> bool:
+    """Queue a task; with the broker down the row stays queued and the sweep sends it again."""
+    try:
+        task.delay(pk)
+    except Exception:
+        logger.warning("could not queue %s(%s); the sweep will queue it again", task.name, pk, exc_info=True)
+        return False
+    return True
+
+
 def enqueue_job(job: ExportJob) -> None:
     from .tasks import run_export_job
 
-    transaction.on_commit(lambda: run_export_job.delay(job.pk))
+    transaction.on_commit(lambda: _send(run_export_job, job.pk))
 
 
 def create_job(survey: Survey, fmt: str, include_partial: bool, user: Any) -> ExportJob:
@@ -199,7 +213,21 @@ def sweep(now: Any = None) -> dict[str, int]:
             if part.stat().st_mtime < stale.timestamp():
                 part.unlink(missing_ok=True)
                 removed += 1
-    return {"stuck": stuck, "stuck_results": stuck_results, "expired": expired, "partial_files": removed}
+    requeued = requeue_waiting(now)
+    return {"stuck": stuck, "stuck_results": stuck_results, "expired": expired, "partial_files": removed,
+            "requeued": requeued}
+
+
+def requeue_waiting(now: Any) -> int:
+    """Queue again what has waited too long: its message was lost (broker restarted, or down when
+    the job was created). A duplicate message is harmless: jobs are claimed from "queued" once."""
+    from .tasks import compute_result_set, run_export_job
+
+    before = now - timedelta(seconds=_requeue_seconds())
+    jobs = ExportJob.objects.filter(status=ExportJob.Status.QUEUED, created_at__lt=before).values_list("pk", flat=True)
+    sets = ResultSet.objects.filter(status=ResultSet.Status.QUEUED, requested_at__lt=before).values_list("pk",
+                                                                                                       flat=True)
+    return sum(_send(run_export_job, pk) for pk in jobs) + sum(_send(compute_result_set, pk) for pk in sets)
 
 
 def job_path(job: ExportJob) -> Path | None:
@@ -225,7 +253,7 @@ def request_results(survey: Survey, include_partial: bool) -> ResultSet:
     from .tasks import compute_result_set
 
     result_set = ResultSet.objects.create(survey=survey, include_partial=include_partial)
-    transaction.on_commit(lambda: compute_result_set.delay(result_set.pk))
+    transaction.on_commit(lambda: _send(compute_result_set, result_set.pk))
     return result_set
 
 
