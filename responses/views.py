@@ -103,7 +103,8 @@ def _open(request: HttpRequest, token: str, *, receipt: bool = False) -> tuple[I
     gate = _gate(request, found, receipt=receipt)
     if gate is not None:
         return None, gate
-    found.mark_opened()
+    if not getattr(request, "preview", False):  # a staff preview does not count as the member opening it
+        found.mark_opened()
     return found, None
 
 

@@ -55,6 +55,8 @@ def test_draft_survey_preview_for_staff(staff_client, invitation, kgst_survey):
     assert location(flow.open()).endswith("/seite/P1/")
     html = flow.get("P1").content.decode()
     assert "Vorschau" in html
+    invitation.refresh_from_db()
+    assert invitation.first_opened_at is None  # staff looking is not the member opening it
 
 
 def test_draft_preview_needs_the_manage_permission(analyst_client, invitation, kgst_survey):
