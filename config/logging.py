@@ -3,15 +3,20 @@
 import logging
 import re
 
-TOKEN_PATH = re.compile(r"/(s|abmelden)/[A-Za-z0-9_\-]{8,}/")  # personal link and opt-out link
+# personal link and opt-out link; the token ends at "/", "?", a blank, a quote or the end
+TOKEN_PATH = re.compile(r"/(s|abmelden)/[A-Za-z0-9_\-]{8,}(?=[/?\s\"']|$)")
 
 
 class RedactTokens(logging.Filter):
+    """Redacts the formatted message, so tuple args (Django), mapping args (gunicorn's access
+    log) and pre-formatted strings are all covered."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str) and ("/s/" in record.msg or "/abmelden/" in record.msg):
-            record.msg = TOKEN_PATH.sub(r"/\1/[token]/", record.msg)
-        if record.args:
-            record.args = tuple(
-                TOKEN_PATH.sub(r"/\1/[token]/", a) if isinstance(a, str) else a for a in record.args
-            ) if isinstance(record.args, tuple) else record.args
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is logging's problem, not ours
+            return True
+        if "/s/" in message or "/abmelden/" in message:
+            record.msg = TOKEN_PATH.sub(r"/\1/[token]", message)
+            record.args = None
         return True

@@ -229,5 +229,9 @@ LOGGING = {
     "filters": {"redact_tokens": {"()": "config.logging.RedactTokens"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"handlers": ["console"], "filters": ["redact_tokens"], "propagate": False}},
+    "loggers": {
+        "django.server": {"handlers": ["console"], "filters": ["redact_tokens"], "propagate": False},
+        # gunicorn's access log (only written when an access log is switched on) goes through the filter too
+        "gunicorn.access": {"handlers": ["console"], "filters": ["redact_tokens"], "propagate": False},
+    },
 }
