@@ -14,26 +14,26 @@ def result_tables(path) -> dict:
     tables: dict = {}
     current = None
     for row in ws.iter_rows(min_row=2):
-        cells = list(row) + [None] * 4
-        first = cells[0].value if cells[0] is not None else None
-        if isinstance(first, str) and " – " in first and (cells[1] is None or cells[1].value is None) \
-                and (cells[2] is None or cells[2].value is None):
+        cells = [c if c is not None and hasattr(c, "value") else None for c in row]
+        cells += [None] * (4 - len(cells))
+        values = [c.value if c is not None else None for c in cells[:4]]
+        first = values[0]
+        if isinstance(first, str) and " – " in first and values[1] is None and values[2] is None:
             code = first.split(" – ", 1)[0]
             current = tables[code] = {"title": first, "options": {}, "base": None, "missing": None, "formats": {}}
             continue
         if current is None or first is None:
             continue
         if first == BASE:
-            current["base"] = cells[2].value
+            current["base"] = values[2]
         elif first == MISSING:
-            current["missing"] = cells[2].value
-        elif current["base"] is None and cells[1] is not None and cells[1].value is not None:
-            pct = cells[3].value if cells[3] is not None else None
-            current["options"][cells[1].value] = (first, cells[2].value, pct)
-            if cells[3] is not None:
-                current["formats"][cells[1].value] = cells[3].number_format
+            current["missing"] = values[2]
+        elif current["base"] is None and values[1] is not None:
+            current["options"][values[1]] = (first, values[2], values[3])
+            if values[3] is not None:
+                current["formats"][values[1]] = cells[3].number_format
         elif current["base"] is None and first in ("Anzahl (n)", "Mittelwert", "Median", "Minimum", "Maximum",
                                                    "Anzahl Antworten"):
-            current["options"][first] = (first, cells[2].value, None)
+            current["options"][first] = (first, values[2], None)
     wb.close()
     return tables
