@@ -87,7 +87,7 @@ class ResultWriter:
     def options(self, variable: str, options: list[dict[str, Any]]) -> None:
         first = self.row + 1
         for o in options:
-            self.append([clean_text(o["label"]), _code(o["code"]), o["count"], _pct(self.ws, o["percent"])])
+            self.append([xlsx_text(self.ws, o["label"]), _code(o["code"]), o["count"], _pct(self.ws, o["percent"])])
         self.locations[variable] = (first, self.row)
 
     def base_missing(self, base: int, missing: int) -> None:
@@ -197,8 +197,8 @@ def write_codebook(ws: Any, cols: list[Column]) -> None:
     ws.append([_cell(ws, h, BOLD) for h in ("Variable", "Frage", "Typ", "Bedingung", "Wertelabels")])
     for c in cols:
         labels = "; ".join(f"{k} = {v}" for k, v in c.value_labels.items())
-        ws.append([c.code, clean_text(c.label), TYPE_LABELS.get(c.kind, c.kind), c.condition or None,
-                   clean_text(labels) or None])
+        ws.append([c.code, xlsx_text(ws, c.label), TYPE_LABELS.get(c.kind, c.kind), c.condition or None,
+                   xlsx_text(ws, labels) if labels else None])
 
 
 def write_data(ws: Any, cols: list[Column], rows: Iterable[list[Any]]) -> int:
@@ -240,10 +240,10 @@ def write_crosstabs(ws: Any, tables: dict[str, Any]) -> None:
         ws.append([_cell(ws, title_text(x["variable"], f"{x['text']}{DASH}{by_label[x['by']]}"), TITLE)])
         ws.append([_cell(ws, h, BOLD) for h in ("Anzahl", "Code", *[c["label"] for c in x["columns"]])])
         for r in x["rows"]:
-            ws.append([clean_text(r["label"]), _code(r["code"]), *r["counts"]])
+            ws.append([xlsx_text(ws, r["label"]), _code(r["code"]), *r["counts"]])
         ws.append([_cell(ws, "Spaltenprozent", BOLD)])
         for r in x["rows"]:
-            ws.append([clean_text(r["label"]), _code(r["code"]), *[_pct(ws, p) for p in r["percents"]]])
+            ws.append([xlsx_text(ws, r["label"]), _code(r["code"]), *[_pct(ws, p) for p in r["percents"]]])
         ws.append([_cell(ws, BASE_LABEL, BOLD), None, *x["bases"]])
         ws.append([])
 
@@ -270,7 +270,7 @@ def write_charts(ws: Any, results: ResultWriter, res_ws: Any, tables: dict[str, 
             ws.append([None, *[_cell(ws, o["label"], BOLD) for o in options]])
             first = row + 1
             for r in table["rows"]:
-                ws.append([clean_text(r["label"]), *[_pct(ws, o["percent"]) for o in r["options"]]])
+                ws.append([xlsx_text(ws, r["label"]), *[_pct(ws, o["percent"]) for o in r["options"]]])
             last = first + len(table["rows"])
             data = Reference(ws, min_col=2, max_col=1 + len(options), min_row=first, max_row=last)
             cats = Reference(ws, min_col=1, min_row=first + 1, max_row=last)
