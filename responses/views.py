@@ -55,8 +55,13 @@ def _lookup(request: HttpRequest, token: str) -> Invitation | HttpResponse:
         return _too_many(request)
     invitation = None
     if TOKEN_FORMAT.fullmatch(token):
+        # .filter().first() would add ORDER BY and fetch the definition JSON on every request.
         invitation = (
-            Invitation.objects.select_related("survey", "member", "response").filter(token=token).first()
+            Invitation.objects.select_related("survey", "member", "response")
+            .defer("survey__definition", "survey__intro")
+            .filter(token=token)
+            .order_by()
+            .first()
         )
     if invitation is None:
         return _too_many(request) if ratelimit.record_miss(request) else _not_found(request)
