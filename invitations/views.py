@@ -11,6 +11,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from config import ratelimit
+
 from .models import Invitation
 
 TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_\-]{16,64}")
@@ -19,10 +21,14 @@ TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_\-]{16,64}")
 @require_http_methods(["GET", "POST"])
 def optout(request: HttpRequest, token: str) -> HttpResponse:
     # Check the shape first: a NUL byte in the path would make PostgreSQL refuse the query (500).
+    if ratelimit.is_blocked(request):
+        return ratelimit.too_many(request)
     invitation = None
     if TOKEN_FORMAT.fullmatch(token):
         invitation = Invitation.objects.select_related("survey").filter(token=token).first()
     if invitation is None:
+        if ratelimit.record_miss(request):
+            return ratelimit.too_many(request)
         raise Http404
     if request.method == "POST" and invitation.opted_out_at is None:
         Invitation.objects.filter(pk=invitation.pk, opted_out_at__isnull=True).update(opted_out_at=timezone.now())

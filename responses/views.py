@@ -24,13 +24,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from config import ratelimit
 from invitations.models import Invitation, normalize_access_code
 from surveys.forms import PageForm, answers_to_data
 from surveys.models import Survey
 from surveys.permissions import can_manage
 from surveys.structure import SurveyStructure, get_structure
 
-from . import ratelimit, services
+from . import services
 from .models import Response
 
 TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_\-]{16,64}")
@@ -43,16 +44,10 @@ def _not_found(request: HttpRequest) -> HttpResponse:
     return render(request, "404.html", status=404)
 
 
-def _too_many(request: HttpRequest) -> HttpResponse:
-    response = render(request, "responses/too_many.html", status=429)
-    response["Retry-After"] = "600"
-    return response
-
-
 def _lookup(request: HttpRequest, token: str) -> Invitation | HttpResponse:
     """The invitation for a personal token, or the 404/429 page. One query."""
     if ratelimit.is_blocked(request):
-        return _too_many(request)
+        return ratelimit.too_many(request)
     invitation = None
     if TOKEN_FORMAT.fullmatch(token):
         # .filter().first() would add ORDER BY and fetch the definition JSON on every request.
@@ -64,7 +59,7 @@ def _lookup(request: HttpRequest, token: str) -> Invitation | HttpResponse:
             .first()
         )
     if invitation is None:
-        return _too_many(request) if ratelimit.record_miss(request) else _not_found(request)
+        return ratelimit.too_many(request) if ratelimit.record_miss(request) else _not_found(request)
     return invitation
 
 
@@ -127,7 +122,7 @@ def access_code(request: HttpRequest) -> HttpResponse:
     typed = ""
     if request.method == "POST":
         if ratelimit.is_blocked(request):
-            return _too_many(request)
+            return ratelimit.too_many(request)
         typed = request.POST.get("code", "")[:100]
         code = normalize_access_code(typed)
         if not code:
@@ -137,7 +132,7 @@ def access_code(request: HttpRequest) -> HttpResponse:
             if invitation is not None:
                 return HttpResponseRedirect(_url("entry", invitation.token))
             if ratelimit.record_miss(request):
-                return _too_many(request)
+                return ratelimit.too_many(request)
             error = _(
                 "Zu diesem Zugangscode haben wir keine Befragung gefunden. Bitte prüfen Sie die Eingabe "
                 "(Groß- und Kleinschreibung sowie Bindestriche spielen keine Rolle)."

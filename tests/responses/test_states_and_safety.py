@@ -239,3 +239,12 @@ def test_resume_target_with_unknown_current_page(flow):
     response.save()
     assert location(flow.open()).endswith("/seite/P1/")
     assert services.REVIEW != "P1"
+
+
+def test_wrong_opt_out_tokens_share_the_same_limit(client, invitation, settings):
+    settings.TOKEN_RATELIMIT = "3/10m"
+    for attempt in range(3):
+        assert client.get(f"/abmelden/falscher-token-nummer-{attempt:04d}/").status_code == 404
+    assert client.get("/abmelden/falscher-token-nummer-9999/").status_code == 429
+    # The same client is now also held back on personal links.
+    assert client.get(f"/s/{invitation.token}/").status_code == 429

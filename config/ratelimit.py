@@ -16,7 +16,8 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 logger = logging.getLogger(__name__)
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
@@ -71,3 +72,10 @@ def record_miss(request: HttpRequest) -> bool:
         logger.warning("rate limit cache unavailable; not limiting")
         return False
     return count > limit
+
+
+def too_many(request: HttpRequest) -> HttpResponse:
+    """The German 429 page for a client that has used up its allowance."""
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = str(parse_rate(settings.TOKEN_RATELIMIT)[1])
+    return response
