@@ -14,6 +14,7 @@ from django.utils import timezone
 from invitations import services, tasks, throttle
 from invitations.models import Invitation, Member, OutboxMessage
 from responses.models import Response
+from tests.worker import wait_for
 
 from .conftest import make_members
 from .smtp_sink import tokens_in
@@ -129,6 +130,13 @@ def test_message_held_by_a_live_worker_is_left_alone(survey):
         assert django_mail.outbox == []
     finally:
         other.close()  # the "worker" dies: its lock goes with its session
+    # The server drops a closed session's locks asynchronously; wait until it has.
+    with connection.cursor() as cursor:
+        def released() -> bool:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s", [message.pk])
+            return cursor.fetchone()[0] == 0
+
+        assert wait_for(released, timeout=10)
     assert tasks.process_message(message.pk).status == "sent"
 
 
