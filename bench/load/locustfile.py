@@ -179,6 +179,8 @@ class Respondent(FastHttpUser):
             self.walk(invitation["token"], pages, rng, stop_at, abandon, back_at)
         except Unexpected as exc:
             self.record["error"] = str(exc)
+        except StopUser:  # the run ends while this respondent pauses: "interrupted"
+            raise
         except Exception as exc:
             self.record["crash"] = f"{type(exc).__name__}: {exc}"  # a bug in this file: check_export fails
             raise
