@@ -47,6 +47,13 @@ def _setup_django() -> None:
 
 
 def _rss_mb() -> float:
+    """Peak RSS of this process image (VmHWM; ru_maxrss would include the parent's peak at fork)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

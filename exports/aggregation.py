@@ -174,46 +174,64 @@ keyed AS (
     ) c ON c.response_id = resp.id
 )"""
 
+# One row per (signature, Land, size class) with the ids of its responses.
 _SIGNATURES_SQL = _with(_RESP_SQL) + """
-SELECT key, land, gk, count(*) FROM keyed GROUP BY key, land, gk"""  # noqa: S608 (constant SQL)
+SELECT key, land, gk, count(*), array_agg(id) FROM keyed GROUP BY key, land, gk"""  # noqa: S608 (constant SQL)
 
-# The signature number of every response (hash join on the text key once per response), and the
-# (signature, question) pairs that are shown: every count below joins answers to these by integers.
-_SHOWN_SQL = """
-keys AS (SELECT key, kid::int AS kid FROM unnest(%(keys)s::text[]) WITH ORDINALITY AS k(key, kid)),
-sig AS MATERIALIZED (SELECT keyed.id, keyed.land, keyed.gk, keys.kid FROM keyed JOIN keys ON keys.key = keyed.key),
+# The second query gets each response's "cell" (signature × Land × size class) as arrays, so
+# nothing of the first query is recomputed: answers are grouped by (cell, question, variable,
+# option code) in one hash aggregate — free texts only by variable — and the shown filter and
+# the grouping sets work on those few 10,000 groups, not on millions of answer rows.
+#   f: answers per (variable, option code) overall / per Land / per size class; text variables
+#      (value NULL) give their number of answers;
+#   m: respondents per multiple choice question (a respondent counts once, however many options);
+#   n: statistics of number questions.
+_COUNTS_SQL = """
+WITH sig AS (SELECT * FROM unnest(%(ids)s::bigint[], %(id_cells)s::int[]) AS s(id, cell)),
+cells AS (
+    SELECT * FROM unnest(%(cells)s::int[], %(cell_kids)s::int[], %(cell_lands)s::text[], %(cell_gks)s::text[])
+    AS c(cell, kid, land, gk)
+),
 shown AS (SELECT * FROM unnest(%(kids)s::int[], %(qids)s::bigint[]) AS t(kid, qid)),
-ans AS NOT MATERIALIZED (
-    SELECT a.response_id, a.question_id, a.variable, a.value, s.land, s.gk
-    FROM responses_answer a
-    JOIN sig s ON s.id = a.response_id
-    JOIN shown sh ON sh.kid = s.kid AND sh.qid = a.question_id
+grouped AS (
+    SELECT s.cell, a.question_id, a.variable,
+           CASE WHEN a.variable = ANY(%(choice_vars)s) THEN a.value END AS value, count(*) AS n
+    FROM responses_answer a JOIN sig s ON s.id = a.response_id
     WHERE a.value <> ''
-)"""
-
-# f: answers per (variable, option) overall and per column; m: respondents per multiple choice
-# question (DISTINCT: one row per chosen option); b: respondents per other variable (one row each).
-# Bases of single choice and matrix rows are the sums of their f counts.
-_COUNTS_SQL = _with(_RESP_SQL, _SHOWN_SQL) + """
-SELECT 'f', variable, value, GROUPING(land), GROUPING(gk), land, gk, count(*), NULL::float8, NULL::float8,
-       NULL::float8, NULL::float8
-FROM ans WHERE question_id = ANY(%(choice_qids)s) AND variable = ANY(%(choice_vars)s)
+    GROUP BY 1, 2, 3, 4
+),
+g AS (
+    SELECT c.land, c.gk, grouped.variable, grouped.value, grouped.n
+    FROM grouped JOIN cells c ON c.cell = grouped.cell JOIN shown sh ON sh.kid = c.kid AND sh.qid = grouped.question_id
+),
+multi AS (
+    SELECT c.land, c.gk, m.question_id, m.n
+    FROM (SELECT s.cell, r.question_id, count(*) AS n
+          FROM (SELECT response_id, question_id FROM responses_answer
+                WHERE question_id = ANY(%(multi_qids)s) AND variable = ANY(%(multi_vars)s) AND value <> ''
+                GROUP BY 1, 2) r
+          JOIN sig s ON s.id = r.response_id
+          GROUP BY 1, 2) m
+    JOIN cells c ON c.cell = m.cell JOIN shown sh ON sh.kid = c.kid AND sh.qid = m.question_id
+)
+SELECT 'f', variable, value, GROUPING(land), GROUPING(gk), land, gk, sum(n)::bigint,
+       NULL::float8, NULL::float8, NULL::float8, NULL::float8
+FROM g
 GROUP BY GROUPING SETS ((variable, value), (variable, value, land), (variable, value, gk))
 UNION ALL
-SELECT 'm', variable, NULL, GROUPING(land), GROUPING(gk), land, gk, count(DISTINCT response_id), NULL, NULL, NULL,
-       NULL
-FROM ans WHERE question_id = ANY(%(multi_qids)s) AND variable = ANY(%(multi_vars)s)
-GROUP BY GROUPING SETS ((variable), (variable, land), (variable, gk))
-UNION ALL
-SELECT 'b', variable, NULL, 1, 1, NULL, NULL, count(*), NULL, NULL, NULL, NULL
-FROM ans WHERE variable <> ALL(%(choice_vars)s)
-GROUP BY variable
+SELECT 'm', question_id::text, NULL, GROUPING(land), GROUPING(gk), land, gk, sum(n)::bigint, NULL, NULL, NULL, NULL
+FROM multi
+GROUP BY GROUPING SETS ((question_id), (question_id, land), (question_id, gk))
 UNION ALL
 SELECT 'n', variable, NULL, 1, 1, NULL, NULL, count(*), avg(v)::float8,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY v)::float8, min(v)::float8, max(v)::float8
-FROM (SELECT variable, value::numeric AS v FROM ans
-      WHERE question_id = ANY(%(number_qids)s) AND value ~ '^\\s*-?[0-9]+(\\.[0-9]+)?\\s*$') nums
-GROUP BY variable"""  # noqa: S608 (constant SQL)
+FROM (SELECT a.variable, a.value::numeric AS v
+      FROM responses_answer a
+      JOIN sig s ON s.id = a.response_id
+      JOIN cells c ON c.cell = s.cell
+      JOIN shown sh ON sh.kid = c.kid AND sh.qid = a.question_id
+      WHERE a.question_id = ANY(%(number_qids)s) AND a.value ~ '^\\s*-?[0-9]+(\\.[0-9]+)?\\s*$') nums
+GROUP BY variable"""
 
 
 def sql_counts(survey: Survey, include_partial: bool = False) -> RawCounts:
@@ -230,18 +248,25 @@ def sql_counts(survey: Survey, include_partial: bool = False) -> RawCounts:
         "cond_vars": cond_vars or [""],
     }
     raw = RawCounts()
+    keys: dict[str, int] = {}
+    shown_by_key: dict[str, list[str]] = {}
+    shown_pairs: set[tuple[int, int]] = set()
+    cells: list[tuple[int, int, str, str]] = []
+    ids: list[int] = []
+    id_cells: list[int] = []
     with connection.cursor() as cursor:
         cursor.execute(_SIGNATURES_SQL, params)
-        keys: dict[str, int] = {}
-        shown_by_key: dict[str, list[str]] = {}
-        shown_pairs: set[tuple[int, int]] = set()
-        for key, land, gk, count in cursor.fetchall():
+        for key, land, gk, count, response_ids in cursor.fetchall():
             if key not in keys:
                 keys[key] = len(keys) + 1
                 answers = index.mapping(tuple(pair) for pair in json.loads(key))
                 shown = structure.shown_questions(answers)
                 shown_by_key[key] = [q.code for q in shown]
                 shown_pairs.update((keys[key], q.id) for q in shown)
+            cell = len(cells) + 1
+            cells.append((cell, keys[key], land, gk))
+            ids.extend(response_ids)
+            id_cells.extend([cell] * len(response_ids))
             raw.respondents += count
             for code in shown_by_key[key]:
                 _inc(raw.shown, code, count)
@@ -252,43 +277,54 @@ def sql_counts(survey: Survey, include_partial: bool = False) -> RawCounts:
         pairs = sorted(shown_pairs)
         choice = [q for q in questions if q.type in CHOICE_TYPES]
         multi = [q for q in questions if q.type == "multi"]
-        params.update(
-            keys=list(keys), kids=[p[0] for p in pairs] or [0], qids=[p[1] for p in pairs] or [0],
-            choice_qids=[q.id for q in choice] or [0],
-            choice_vars=[v for q in choice for v in choice_variables(q)] or [""],
-            multi_qids=[q.id for q in multi] or [0], multi_vars=[q.code for q in multi] or [""],
-            number_qids=[q.id for q in questions if q.type == "number"] or [0],
-        )
-        cursor.execute(_COUNTS_SQL, params)
-        rows = cursor.fetchall()
-    _collect(raw, rows, {q.code for q in multi})
+        params = {
+            "ids": ids, "id_cells": id_cells,
+            "cells": [c[0] for c in cells], "cell_kids": [c[1] for c in cells],
+            "cell_lands": [c[2] for c in cells], "cell_gks": [c[3] for c in cells],
+            "kids": [p[0] for p in pairs] or [0], "qids": [p[1] for p in pairs] or [0],
+            "choice_vars": [v for q in choice for v in choice_variables(q)] or [""],
+            "multi_qids": [q.id for q in multi] or [0], "multi_vars": [q.code for q in multi] or [""],
+            "number_qids": [q.id for q in questions if q.type == "number"] or [0],
+        }
+        rows = _fetch_hashed(cursor, _COUNTS_SQL, params)
+    _collect(raw, rows, {str(q.id): q.code for q in multi})
     return raw
 
 
-def _collect(raw: RawCounts, rows: list[tuple], multi_vars: set[str]) -> None:
+def _fetch_hashed(cursor: Any, sql: str, params: dict[str, Any]) -> list[tuple]:
+    """Run the count query with hash aggregation. The planner cannot estimate how few groups the
+    answers form (it expects millions and would sort 1.4M rows); groups are in fact a few 10,000s."""
+    cursor.execute("SET enable_sort = off")
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        with contextlib.suppress(Exception):
+            cursor.execute("RESET enable_sort")
+
+
+def _collect(raw: RawCounts, rows: list[tuple], multi_codes: dict[str, str]) -> None:
     for kind, variable, value, no_land, no_gk, land, gk, count, mean, median, low, high in rows:
         dim, col = _dimension(no_land, no_gk, land, gk)
-        if kind == "f" and variable in multi_vars:
-            if dim is None:
-                raw.freq[(variable, value)] = count
-            else:
-                raw.xfreq[(dim, variable, value, col)] = count
-        elif kind == "f":
-            if dim is None:
-                raw.freq[(variable, value)] = count
-                _inc(raw.answered, variable, count)
-            else:
-                raw.xfreq[(dim, variable, value, col)] = count
-                _inc(raw.xbase, (dim, variable, col), count)
+        if kind == "n":
+            raw.numbers[variable] = (count, mean, median, low, high)
         elif kind == "m":
+            code = multi_codes[variable]
+            if dim is None:
+                raw.answered[code] = count
+            else:
+                raw.xbase[(dim, code, col)] = count
+        elif value is None:  # a free text / number / "other" text variable: one row per respondent
             if dim is None:
                 raw.answered[variable] = count
-            else:
-                raw.xbase[(dim, variable, col)] = count
-        elif kind == "b":
-            raw.answered[variable] = count
+        elif dim is None:
+            raw.freq[(variable, value)] = count
+            if variable not in multi_codes.values():
+                _inc(raw.answered, variable, count)
         else:
-            raw.numbers[variable] = (count, mean, median, low, high)
+            raw.xfreq[(dim, variable, value, col)] = count
+            if variable not in multi_codes.values():
+                _inc(raw.xbase, (dim, variable, col), count)
 
 
 def _dimension(no_land: int, no_gk: int, land: str | None, gk: str | None) -> tuple[str | None, str | None]:

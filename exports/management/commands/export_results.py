@@ -30,11 +30,11 @@ class Command(BaseCommand):
         if survey is None:
             known = ", ".join(Survey.objects.order_by("slug").values_list("slug", flat=True)) or "none"
             raise CommandError(f"Unknown survey slug {slug!r}. Known surveys: {known}.")
+        if out.is_dir():
+            raise CommandError(f"{out} is a directory; give a file name, e.g. {out / (slug + '.xlsx')}.")
         fmt = FORMATS.get(out.suffix.lower())
         if fmt is None:
             raise CommandError(f"Cannot tell the format from {out.name!r}: use a .xlsx, .csv or .sav file name.")
-        if out.is_dir():
-            raise CommandError(f"{out} is a directory; give a file name, e.g. {out / (slug + '.xlsx')}.")
         partial_file = out.with_name(out.name + ".part")
         try:
             partial_file.parent.mkdir(parents=True, exist_ok=True)
