@@ -40,3 +40,20 @@ analyst_required = _require(VIEW_RESULTS)
 
 def can_manage(user: Any) -> bool:
     return bool(user.is_authenticated and user.has_perm(MANAGE))
+
+
+ROLES = {"staff": ["manage_surveys", "view_results"], "analyst": ["view_results"]}
+
+
+def role_group(name: str) -> Any:
+    """The Group for role "staff" or "analyst", (re)created with its permissions if missing.
+
+    The data migration creates both groups; this keeps them available after a database
+    flush (transactional tests) or a manual deletion.
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        group.permissions.add(*Permission.objects.filter(content_type__app_label="surveys", codename__in=ROLES[name]))
+    return group

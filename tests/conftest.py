@@ -1,7 +1,9 @@
 """Shared fixtures. App-specific fixtures live in tests/<app>/conftest.py."""
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
+
+from surveys.permissions import role_group
 
 
 @pytest.fixture(autouse=True)
@@ -17,7 +19,7 @@ def _eager_celery(settings):
 def _user(username: str, group: str | None) -> User:
     user = User.objects.create_user(username, f"{username}@example.org", "Test-Passwort-123")
     if group:
-        user.groups.add(Group.objects.get(name=group))
+        user.groups.add(role_group(group))
     return user
 
 

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from invitations.models import Member
+from surveys.permissions import role_group
 
 pytestmark = pytest.mark.django_db
 
@@ -163,11 +164,11 @@ def test_missing_file(staff_client):
 
 
 def test_another_user_cannot_use_my_upload(staff_client, client):
-    from django.contrib.auth.models import Group, User
+    from django.contrib.auth.models import User
 
     preview_url = _preview_url(_upload(staff_client, GOOD.encode("utf-8")))
     colleague = User.objects.create_user("kollegin", "k@example.org", "Test-Passwort-123")
-    colleague.groups.add(Group.objects.get(name="staff"))
+    colleague.groups.add(role_group("staff"))
     other = type(client)()
     other.force_login(colleague)
     response = other.post(preview_url)

@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from invitations.models import Invitation, Member
 from surveys.models import Survey
+from surveys.permissions import role_group
 
 SLUG = "kgst-social-media-2013"
 DEFINITION = "surveys/definitions/kgst-social-media-2013.yaml"
@@ -87,7 +88,7 @@ class Command(BaseCommand):
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get(name=group))
+        user.groups.add(role_group(group))
         return username, created
 
     def _report(self, created_members: int, invitations: list[Invitation], users: list[tuple[str, bool]]) -> None:
