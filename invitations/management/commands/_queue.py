@@ -1,0 +1,37 @@
+"""Shared shape of send_invitations and send_reminders: look up the survey, queue, report."""
+
+from collections.abc import Callable
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from invitations.services import InvitationError
+from surveys.models import Survey
+
+
+class QueueCommand(BaseCommand):
+    noun = "message"
+
+    def queue(self, survey: Survey, created_by: str) -> int:
+        return 0  # replaced by each command (see queuing)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("slug")
+
+    def handle(self, *args, slug: str, **options) -> None:  # noqa: ANN002, ANN003
+        survey = Survey.objects.filter(slug=slug).first()
+        if survey is None:
+            raise CommandError(f"no survey with slug {slug!r}")
+        try:
+            count = self.queue(survey, created_by=f"manage.py {self.command_name}")
+        except InvitationError as exc:
+            raise CommandError(f"survey {slug} is closed; nothing queued") from exc
+        self.stdout.write(f"queued {count} {self.noun}(s) for {slug}")
+
+    @property
+    def command_name(self) -> str:
+        return self.__module__.rsplit(".", 1)[-1]
+
+
+def queuing(function: Callable[..., int]) -> Callable[..., int]:
+    """Wrap a service function so it can be a QueueCommand.queue attribute."""
+    return lambda self, survey, created_by: function(survey, created_by=created_by)
