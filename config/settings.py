@@ -119,6 +119,9 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 # Redis redelivers unacknowledged tasks after this many seconds (worker killed mid-task).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", "600")}
+# Redis broker: kombu's transport with one fix, so a broker outage while a task runs does not
+# leave the worker hung after "Unrecoverable error: AttributeError ... 'hostname'" (config/celery.py).
+CELERY_BROKER_TRANSPORT = "config.celery:RedisTransport" if CELERY_BROKER_URL.startswith("redis") else None
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "invitations.tasks.sweep_outbox", "schedule": 60.0},
     "sweep-exports": {"task": "exports.tasks.sweep_exports", "schedule": 300.0},
