@@ -108,6 +108,18 @@ def _open(request: HttpRequest, token: str, *, receipt: bool = False) -> tuple[I
     return found, None
 
 
+def _open_unsubmitted(request: HttpRequest, token: str) -> tuple[Invitation, Response] | HttpResponse:
+    """The invitation and its (new or started) response, or the page to show instead:
+    a refusal (404/429/closed/draft) or, once submitted, the receipt."""
+    invitation, refusal = _open(request, token)
+    if refusal:
+        return refusal
+    response = services.open_response(invitation)
+    if response.is_submitted:
+        return HttpResponseRedirect(_url("receipt", token))
+    return invitation, response
+
+
 def _submitted_redirect(request: HttpRequest, token: str) -> HttpResponse:
     messages.info(request, _("Ihre Antworten wurden bereits abgeschickt und können nicht mehr geändert werden."))
     return HttpResponseRedirect(_url("receipt", token))
@@ -145,12 +157,10 @@ def access_code(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD"])
 def entry(request: HttpRequest, token: str) -> HttpResponse:
-    invitation, refusal = _open(request, token)
-    if refusal:
-        return refusal
-    response = services.open_response(invitation)
-    if response.is_submitted:
-        return HttpResponseRedirect(_url("receipt", token))
+    opened = _open_unsubmitted(request, token)
+    if isinstance(opened, HttpResponse):
+        return opened
+    invitation, response = opened
     structure = get_structure(invitation.survey)
     answers = services.load_answers(response, structure)
     return HttpResponseRedirect(_target_url(token, services.resume_target(structure, response, answers)))
@@ -216,12 +226,10 @@ def _render_page(request: HttpRequest, invitation: Invitation, structure: Survey
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def review(request: HttpRequest, token: str) -> HttpResponse:
-    invitation, refusal = _open(request, token)
-    if refusal:
-        return refusal
-    response = services.open_response(invitation)
-    if response.is_submitted:
-        return HttpResponseRedirect(_url("receipt", token))
+    opened = _open_unsubmitted(request, token)
+    if isinstance(opened, HttpResponse):
+        return opened
+    invitation, response = opened
     structure = get_structure(invitation.survey)
     if request.method == "POST" and request.POST.get("aktion") == "absenden":
         result = services.submit(invitation)
@@ -258,12 +266,10 @@ def receipt(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD"])
 def saved(request: HttpRequest, token: str) -> HttpResponse:
-    invitation, refusal = _open(request, token)
-    if refusal:
-        return refusal
-    response = services.open_response(invitation)
-    if response.is_submitted:
-        return HttpResponseRedirect(_url("receipt", token))
+    opened = _open_unsubmitted(request, token)
+    if isinstance(opened, HttpResponse):
+        return opened
+    invitation, response = opened
     return render(request, "responses/saved.html", _ctx(request, invitation, resume_url=_url("entry", token)))
 
 
