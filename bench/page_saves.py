@@ -14,6 +14,7 @@ Drops the database at the end (unless --keep).
 
 from __future__ import annotations
 
+import abc
 import argparse
 import json
 import os
@@ -62,7 +63,28 @@ def percentile(values: list[float], pct: float) -> float:
 # ---------------------------------------------------------------- respondents
 
 
-class Respondent:
+class MeasuredClient(abc.ABC):
+    """Times save() back to back until the window ends; after() may reset the client."""
+
+    @abc.abstractmethod
+    def save(self) -> str | None:
+        """One measured operation; an error text or None."""
+
+    def after(self, stats: Stats, error: str | None) -> None:
+        pass
+
+    def run(self, stats: Stats, window: tuple[float, float]) -> None:
+        while time.perf_counter() < window[1]:
+            started = time.perf_counter()
+            try:
+                error = self.save()
+            except Exception as exc:  # noqa: BLE001
+                error = f"{type(exc).__name__}: {exc}"
+            stats.add(started, time.perf_counter(), window, error)
+            self.after(stats, error)
+
+
+class Respondent(MeasuredClient):
     """Walks P1..P8 again and again through one personal link, as fast as the server lets it."""
 
     def __init__(self, base: str, token: str) -> None:
@@ -110,24 +132,17 @@ class Respondent:
         self.index += 1
         return self.load(expected)
 
-    def run(self, stats: Stats, window: tuple[float, float]) -> None:
-        while time.perf_counter() < window[1]:
-            started = time.perf_counter()
+    def after(self, stats: Stats, error: str | None) -> None:
+        if error or self.index >= len(PAGES):
             try:
-                error = self.save()
-            except Exception as exc:  # noqa: BLE001
-                error = f"{type(exc).__name__}: {exc}"
-            stats.add(started, time.perf_counter(), window, error)
-            if error or self.index >= len(PAGES):
-                try:
-                    self.start()  # back to P1: one extra GET, not counted as a page save
-                    with stats.lock:
-                        stats.extra_requests += 1
-                except Exception:  # noqa: BLE001
-                    time.sleep(0.05)
+                self.start()  # back to P1: one extra GET, not counted as a page save
+                with stats.lock:
+                    stats.extra_requests += 1
+            except Exception:  # noqa: BLE001
+                time.sleep(0.05)
 
 
-class FloorClient:
+class FloorClient(MeasuredClient):
     def __init__(self, base: str, response_id: int, question_id: int) -> None:
         parts = urlsplit(base)
         self.client = Client(parts.hostname, parts.port)
@@ -145,14 +160,6 @@ class FloorClient:
         reply = self.client.request("POST", self.path, body)
         return None if reply.status == 200 else f"floor POST → {reply.status} {reply.body[:80]!r}"
 
-    def run(self, stats: Stats, window: tuple[float, float]) -> None:
-        while time.perf_counter() < window[1]:
-            started = time.perf_counter()
-            try:
-                error = self.save()
-            except Exception as exc:  # noqa: BLE001
-                error = f"{type(exc).__name__}: {exc}"
-            stats.add(started, time.perf_counter(), window, error)
 
 
 # ---------------------------------------------------------------- phases

@@ -97,17 +97,23 @@ def sequence_problems(conn: psycopg.Connection) -> list[str]:
     return problems
 
 
+def _differences(source: dict, restored: dict, missing: str, extra: str, differs: str) -> list[str]:
+    """Human-readable differences between two {name: value} maps; the messages are formats of name, a, b."""
+    lines = []
+    for name in sorted(set(source) | set(restored)):
+        if name not in restored:
+            lines.append(missing.format(name=name))
+        elif name not in source:
+            lines.append(extra.format(name=name))
+        elif source[name] != restored[name]:
+            lines.append(differs.format(name=name, a=source[name], b=restored[name]))
+    return lines
+
+
 def compare_counts(source: dict[str, int], restored: dict[str, int]) -> list[str]:
-    """Human-readable differences; empty when both have the same tables with the same counts."""
-    differences = []
-    for table in sorted(set(source) | set(restored)):
-        if table not in restored:
-            differences.append(f"{table}: missing in the restored database")
-        elif table not in source:
-            differences.append(f"{table}: only in the restored database")
-        elif source[table] != restored[table]:
-            differences.append(f"{table}: {source[table]} rows in the source, {restored[table]} restored")
-    return differences
+    """Empty when both have the same tables with the same counts."""
+    return _differences(source, restored, "{name}: missing in the restored database",
+                        "{name}: only in the restored database", "{name}: {a} rows in the source, {b} restored")
 
 
 def file_digests(directory: Path) -> dict[str, str]:
@@ -120,15 +126,8 @@ def file_digests(directory: Path) -> dict[str, str]:
 
 
 def compare_media(source: dict[str, str], restored: dict[str, str]) -> list[str]:
-    differences = []
-    for name in sorted(set(source) | set(restored)):
-        if name not in restored:
-            differences.append(f"media {name}: missing in the backup")
-        elif name not in source:
-            differences.append(f"media {name}: in the backup but no longer in MEDIA_ROOT")
-        elif source[name] != restored[name]:
-            differences.append(f"media {name}: content differs")
-    return differences
+    return _differences(source, restored, "media {name}: missing in the backup",
+                        "media {name}: in the backup but no longer in MEDIA_ROOT", "media {name}: content differs")
 
 
 def run(cmd: list[str], env: dict[str, str]) -> str:

@@ -16,6 +16,19 @@ def _eager_celery(settings):
     app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 
 
+@pytest.fixture
+def empty_cache():
+    """Rate-limit counters and cached uploads live in the cache (Redis in tests): start and end empty.
+
+    Not autouse everywhere: in tests with a real worker the broker shares that Redis database.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def _user(username: str, group: str | None) -> User:
     user = User.objects.create_user(username, f"{username}@example.org", "Test-Passwort-123")
     if group:

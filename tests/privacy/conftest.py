@@ -4,9 +4,5 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
+def _clear_cache(empty_cache):
+    """Every test here starts with an empty cache (rate limits, uploads)."""

@@ -4,13 +4,8 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    """Rate-limit counters live in the cache (Redis in tests): start every test from zero."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
+def _clear_cache(empty_cache):
+    """Every test here starts with an empty cache (rate limits, uploads)."""
 
 
 @pytest.fixture

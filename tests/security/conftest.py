@@ -10,13 +10,8 @@ FORMULA = '=HYPERLINK("http://evil.example","klick")'
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    """Rate-limit counters and uploads live in the cache (Redis in tests)."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
+def _clear_cache(empty_cache):
+    """Every test here starts with an empty cache (rate limits, uploads)."""
 
 
 @pytest.fixture

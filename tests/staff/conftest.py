@@ -31,13 +31,8 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    """Uploads and rate-limit counters live in the cache (Redis in tests)."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
+def _clear_cache(empty_cache):
+    """Every test here starts with an empty cache (rate limits, uploads)."""
 
 
 def make_survey(slug: str = "feld", status: str = "open", **fields):

@@ -10,9 +10,8 @@ from surveys.models import Survey
 
 class QueueCommand(BaseCommand):
     noun = "message"
-
-    def queue(self, survey: Survey, created_by: str) -> int:
-        return 0  # replaced by each command (see queuing)
+    # The service function that queues the messages: staticmethod(queue_invitations) etc.
+    queue: Callable[..., int]
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug")
@@ -31,7 +30,3 @@ class QueueCommand(BaseCommand):
     def command_name(self) -> str:
         return self.__module__.rsplit(".", 1)[-1]
 
-
-def queuing(function: Callable[..., int]) -> Callable[..., int]:
-    """Wrap a service function so it can be a QueueCommand.queue attribute."""
-    return lambda self, survey, created_by: function(survey, created_by=created_by)

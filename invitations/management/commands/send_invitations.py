@@ -2,10 +2,10 @@
 
 from invitations.services import queue_invitations
 
-from ._queue import QueueCommand, queuing
+from ._queue import QueueCommand
 
 
 class Command(QueueCommand):
     help = "Queue invitation e-mails for every register member not yet invited (workers send them)."
     noun = "invitation"
-    queue = queuing(queue_invitations)
+    queue = staticmethod(queue_invitations)

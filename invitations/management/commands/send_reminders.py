@@ -2,11 +2,11 @@
 
 from invitations.services import queue_reminders
 
-from ._queue import QueueCommand, queuing
+from ._queue import QueueCommand
 
 
 class Command(QueueCommand):
     help = ("Queue reminder e-mails for invited members who have not submitted and not opted out "
             "(a repeat within an hour tops up the same round instead of starting a new one).")
     noun = "reminder"
-    queue = queuing(queue_reminders)
+    queue = staticmethod(queue_reminders)
