@@ -24,6 +24,7 @@ from invitations.models import Invitation
 from surveys.forms import Answers, PageForm, answers_to_data, display_value, question_variables
 from surveys.structure import SurveyStructure, get_structure
 
+from . import queries
 from .models import Answer, Response
 
 REVIEW = "_review"  # Response.current_page once the respondent reached the review page
@@ -53,8 +54,7 @@ def answers_from_rows(structure: SurveyStructure, rows: list[tuple[str, str]]) -
 
 def load_answers(response: Response, structure: SurveyStructure) -> Answers:
     """All stored answers of a response, in one query."""
-    rows = list(Answer.objects.filter(response_id=response.pk).order_by("id").values_list("variable", "value"))
-    return answers_from_rows(structure, rows)
+    return answers_from_rows(structure, queries.answer_rows(response.pk))
 
 
 def rows_for(response: Response, page: Any, answers: Mapping[str, Any]) -> list[Answer]:
@@ -157,7 +157,7 @@ def save_page(invitation: Invitation, page_code: str, data: Mapping[str, Any], a
     page = structure.page(page_code)
     posted_version = parse_version(data.get("_version"))
     with transaction.atomic():
-        response = Response.objects.select_for_update().get(invitation_id=invitation.pk)
+        response = queries.lock_response(invitation.pk)
         if response.is_submitted:
             return SaveResult("submitted")
         answers = load_answers(response, structure)
@@ -180,16 +180,15 @@ def save_page(invitation: Invitation, page_code: str, data: Mapping[str, Any], a
         after.update(new)
         if new != old:
             if old:
-                Answer.objects.filter(response_id=response.pk, question_id__in=[q.id for q in page.questions]).delete()
+                queries.delete_answers(response.pk, [q.id for q in page.questions])
             rows = rows_for(response, page, new)
-            if rows:
-                Answer.objects.bulk_create(rows)
+            queries.insert_answers((response.pk, a.question_id, a.variable, a.value) for a in rows)
             version += 1
             response.page_versions = {**response.page_versions, page.code: version}
         target = page.code if form.question_errors else _target(structure, page, after, action)
         if new != old or response.current_page != target:
             response.current_page = target
-            response.save(update_fields=["page_versions", "current_page", "updated_at"])
+            queries.save_fields(response, ["page_versions", "current_page", "updated_at"])
     if form.question_errors:
         form.context = after
         return SaveResult("invalid", form=form, answers=after, version=version)
