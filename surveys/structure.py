@@ -9,6 +9,11 @@ Visibility works on *effective* answers: walking the questions in order, an answ
 that is not shown counts as no answer. So a left-over answer (say B2_zweck after B1_nutzung was
 changed to "Nein") can never show a page — conditions only refer to earlier questions (checked at
 load time), so one pass in order decides everything.
+
+That pass depends only on the answers to the few variables the conditions refer to, so its outcome
+(the shown pages and questions) is remembered per structure under those answers' values: a page
+request asks "what is shown?" four to six times, an export once per response, and the KGSt survey
+has a few dozen distinct outcomes in all.
 """
 
 from __future__ import annotations
@@ -80,6 +85,23 @@ class PageDef:
 
 
 @dataclass(frozen=True)
+class Visibility:
+    """What is shown for one set of answers to the condition variables."""
+
+    pages: tuple[PageDef, ...]
+    questions: tuple[QuestionDef, ...]
+    page_codes: frozenset[str]
+    question_codes: frozenset[str]
+
+
+_MEMO_SIZE = 4096
+
+
+def _frozen(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
+
+
+@dataclass(frozen=True)
 class SurveyStructure:
     survey_id: int
     definition_hash: str
@@ -87,6 +109,8 @@ class SurveyStructure:
     _pages_by_code: Mapping[str, PageDef] = field(default_factory=dict, compare=False, repr=False)
     _questions_by_code: Mapping[str, QuestionDef] = field(default_factory=dict, compare=False, repr=False)
     _question_by_variable: Mapping[str, QuestionDef] = field(default_factory=dict, compare=False, repr=False)
+    condition_variables: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    _memo: dict[tuple, Visibility] = field(default_factory=dict, compare=False, repr=False)
 
     # lookups
     @property
@@ -109,48 +133,65 @@ class SurveyStructure:
         return self._question_by_variable.get(variable)
 
     # visibility
-    def effective_answers(self, answers: Answers) -> dict[str, str | list[str]]:
-        """`answers` without the answers of questions that are not shown (evaluated in order)."""
+    def visibility(self, answers: Answers) -> Visibility:
+        """The shown pages and questions for `answers` (remembered per condition-variable values)."""
+        try:
+            key = tuple(_frozen(answers.get(v)) for v in self.condition_variables)
+            known = self._memo.get(key)
+        except TypeError:  # an unhashable value: just evaluate
+            return self._evaluate(answers)
+        if known is None:
+            known = self._evaluate(answers)
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = known
+        return known
+
+    def _evaluate(self, answers: Answers) -> Visibility:
+        """One pass in order: a question's condition sees only the answers of shown questions."""
         effective: dict[str, str | list[str]] = {}
+        pages, questions = [], []
         for page in self.pages:
             if not conditions.evaluate(page.condition_node, effective):
                 continue
+            pages.append(page)
             for question in page.questions:
                 if not conditions.evaluate(question.condition_node, effective):
                     continue
+                questions.append(question)
                 for variable in question.variables:
                     value = answers.get(variable)
                     if value is not None:
                         effective[variable] = value
-        return effective
+        return Visibility(tuple(pages), tuple(questions), frozenset(p.code for p in pages),
+                          frozenset(q.code for q in questions))
+
+    def effective_answers(self, answers: Answers) -> dict[str, str | list[str]]:
+        """`answers` without the answers of questions that are not shown (evaluated in order)."""
+        return {
+            variable: value
+            for question in self.visibility(answers).questions
+            for variable in question.variables
+            if (value := answers.get(variable)) is not None
+        }
 
     def is_page_shown(self, page: PageDef | str, answers: Answers) -> bool:
-        page = self.page(page) if isinstance(page, str) else page
-        return conditions.evaluate(page.condition_node, self.effective_answers(answers))
+        code = page if isinstance(page, str) else page.code
+        self.page(code)  # KeyError for an unknown page, as before
+        return code in self.visibility(answers).page_codes
 
     def is_question_shown(self, question: QuestionDef | str, answers: Answers) -> bool:
         """True when the question's page is shown and the question's own condition holds."""
-        question = self.question(question) if isinstance(question, str) else question
-        effective = self.effective_answers(answers)
-        page = self.page(question.page_code)
-        return conditions.evaluate(page.condition_node, effective) and conditions.evaluate(
-            question.condition_node, effective
-        )
+        code = question if isinstance(question, str) else question.code
+        self.question(code)
+        return code in self.visibility(answers).question_codes
 
     def visible_pages(self, answers: Answers) -> tuple[PageDef, ...]:
-        effective = self.effective_answers(answers)
-        return tuple(p for p in self.pages if conditions.evaluate(p.condition_node, effective))
+        return self.visibility(answers).pages
 
     def shown_questions(self, answers: Answers) -> tuple[QuestionDef, ...]:
         """Every question the respondent is shown, in order."""
-        effective = self.effective_answers(answers)
-        return tuple(
-            q
-            for p in self.pages
-            if conditions.evaluate(p.condition_node, effective)
-            for q in p.questions
-            if conditions.evaluate(q.condition_node, effective)
-        )
+        return self.visibility(answers).questions
 
     def next_page(self, code: str, answers: Answers) -> PageDef | None:
         """The next visible page after page `code` (None after the last)."""
@@ -208,7 +249,9 @@ def _build(survey: Survey) -> SurveyStructure:
         pages.append(PageDef(page.pk, page.code, page.position, page.title, page.intro, page.condition,
                              questions, condition_node=_parse(page.condition)))
     questions = [q for p in pages for q in p.questions]
+    referenced = set().union(*(conditions.variables(x.condition) for x in [*pages, *questions]))
     return SurveyStructure(
+        condition_variables=tuple(sorted(referenced)),
         survey_id=survey.pk,
         definition_hash=survey.definition_hash,
         pages=tuple(pages),

@@ -114,3 +114,59 @@ def test_cached_without_queries_and_rebuilt_on_new_hash(structure, kgst_survey):
     rebuilt = get_structure(fresh)
     assert rebuilt is not structure
     assert rebuilt.question("B1_nutzung").text == "Geändert?"
+
+
+def _reference_effective(structure, answers):
+    """The visibility pass written out plainly, without the memo (the rule of the module docstring)."""
+    from surveys import conditions
+
+    effective = {}
+    for page in structure.pages:
+        if conditions.evaluate(page.condition, effective):
+            for q in page.questions:
+                if conditions.evaluate(q.condition, effective):
+                    effective.update({v: answers[v] for v in q.variables if answers.get(v) is not None})
+    return effective
+
+
+def test_remembered_visibility_equals_a_fresh_pass(structure):
+    """Many answer sets (hypothesis) through one structure: every answer agrees with a fresh pass,
+    whatever was remembered before; the memo keys on the condition variables only."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    def values(q):
+        codes = [o.code for o in q.options] + ["9", "x"]
+        if q.type == "multi":
+            return st.lists(st.sampled_from(codes), max_size=3, unique=True)
+        if q.type == "matrix":
+            return st.sampled_from(codes)
+        return st.one_of(st.sampled_from(codes), st.text(max_size=3))
+
+    answer_sets = st.fixed_dictionaries({}, optional={
+        v: values(q) for q in structure.questions for v in q.variables
+    })
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(answer_sets)
+    def check(answers):
+        fresh = structure._evaluate(answers)
+        assert structure.visibility(answers) == fresh
+        assert structure.effective_answers(answers) == _reference_effective(structure, answers)
+        assert structure.visible_pages(answers) == fresh.pages
+        for q in structure.questions:
+            assert structure.is_question_shown(q.code, answers) == (q in fresh.questions)
+
+    check()
+    assert "B1_nutzung" in structure.condition_variables and "A2_beschaeftigte" not in structure.condition_variables
+    assert 0 < len(structure._memo) < 300
+
+
+def test_visibility_memo_stays_bounded(structure, monkeypatch):
+    from surveys import structure as module
+
+    monkeypatch.setattr(module, "_MEMO_SIZE", 5)
+    for n in range(12):
+        structure.visible_pages({"B1_nutzung": str(n)})
+    assert len(structure._memo) <= 5
+    assert codes(structure.visible_pages({"B1_nutzung": "1", "B2_zweck": ["1"]}))[2] == "P3"
