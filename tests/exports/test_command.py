@@ -38,7 +38,7 @@ def test_command_errors_are_clear(kgst_survey, tmp_path):
         call_command("export_results", kgst_survey.slug, "--out", str(tmp_path / "x.pdf"))
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_command_exit_status_as_a_process(kgst_survey, tmp_path):
     from tests.worker import worker_env
 

@@ -12,7 +12,7 @@ from exports import services
 from exports.models import DownloadLog, ExportJob
 from tests.worker import celery_worker, start_worker, stop_worker, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
