@@ -1,6 +1,6 @@
 """Page saves per second and latency of the respondent path, next to a minimal Django "floor".
 
-    .venv/bin/python -m bench.page_saves [--duration 20] [--worker-class both|sync|gthread]
+    .venv/bin/python -m bench.page_saves [--duration 20] [--worker-class sync|gthread|both]
 
 Creates a fresh PostgreSQL database (`bench_pages` on the local server; BENCH_DATABASE_URL),
 migrates it, loads the KGSt survey and seeds invitations, then serves the app with gunicorn
@@ -285,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per phase")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before a phase's first slice")
     parser.add_argument("--rounds", type=int, default=4, help="floor and page-save slices alternate this often")
-    parser.add_argument("--worker-class", choices=["sync", "gthread", "both"], default="both")
+    parser.add_argument("--worker-class", choices=["sync", "gthread", "both"], default="sync",
+                        help="sync is what the Docker image runs (default); gthread for comparison")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4, help="threads per worker for gthread")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
