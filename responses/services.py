@@ -1,14 +1,15 @@
 """The respondent's path as plain functions: open, save a page, submit, and read answers back.
 
 Concurrency: every write happens in one transaction that first locks the Response row
-(`select_for_update`). Each page has a version in `Response.page_versions`; the form carries
+(`SELECT … FOR UPDATE`). Each page has a version in `Response.page_versions`; the form carries
 the version it was rendered with (`_version`). A save from an older version is refused as a
 conflict — unless it would store exactly what is already stored — so a colleague's answers
 are never silently overwritten. Saves that change nothing do not bump the version.
 
 Query budget per page save: lock the response, read its answers, delete the page's old rows,
 insert the new ones (one bulk insert), update the response — five statements, whatever the
-number of questions. The survey structure comes from `get_structure`'s in-memory cache.
+number of questions; their SQL is built once per process in `queries.py` (the hot path of every
+respondent request). The survey structure comes from `get_structure`'s in-memory cache.
 """
 
 from __future__ import annotations

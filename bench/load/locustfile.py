@@ -10,7 +10,8 @@ a few never come back (partial responses). Everyone else reviews and submits.
 
 Every respondent writes one JSON line to LOAD_RECORDS with what the server confirmed as saved:
 {"ags", "status": submitted|partial|interrupted, "pages": {page: {variable: value|[values]}},
-"pending": {page: {...}} (a save whose answer never arrived; either state is acceptable), ...}.
+"pending": {page: {...}} (a save whose answer never arrived; either state is acceptable),
+"opened": true once the link's first redirect came back, ...}.
 A page save replaces all of that page's answers, so the last confirmed post per page is the truth.
 
 Environment: LOAD_TOKENS (JSON list of {"token", "ags", "name"}), LOAD_RECORDS (output path),
@@ -194,6 +195,7 @@ class Respondent(FastHttpUser):
         base = f"/s/{token}/"
         self.client.cookiejar.clear()
         location = self.expect_redirect("GET", base, "/s/[token]/", f"{base}seite/{pages[0]}/")
+        self.record["opened"] = True  # from here on the server has this respondent's Response
         index, stopped, went_back = 0, False, False
         while index < len(pages):
             page = pages[index]
