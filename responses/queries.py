@@ -99,11 +99,12 @@ def invitation_by_token(token: str) -> Invitation | None:
         instances.append(part.build(row[start:end]))
         start = end
     invitation, survey, member, response = instances
-    invitation.survey = survey
-    invitation.member = member
+    # fill the relation caches as select_related does (the ids are already consistent)
+    Invitation.survey.field.set_cached_value(invitation, survey)
+    Invitation.member.field.set_cached_value(invitation, member)
     Invitation.response.related.set_cached_value(invitation, response)
     if response is not None:
-        response.invitation = invitation
+        Response.invitation.field.set_cached_value(response, invitation)
     return invitation
 
 

@@ -39,17 +39,16 @@ ACTIONS = (WEITER, ZURUECK, SPEICHERN)
 
 def answers_from_rows(structure: SurveyStructure, rows: list[tuple[str, str]]) -> Answers:
     """(variable, value) rows → the answers mapping; multiple choice becomes a list in option order."""
-    multi = {q.code: q for q in structure.questions if q.type == "multi"}
+    multi = structure.option_order
     answers: Answers = {}
     for variable, value in rows:
         if variable in multi:
             answers.setdefault(variable, []).append(value)  # type: ignore[union-attr]
         else:
             answers[variable] = value
-    for code, q in multi.items():
+    for code, order in multi.items():
         if code in answers:
-            order = [o.code for o in q.options]
-            answers[code] = sorted(answers[code], key=lambda c: order.index(c) if c in order else len(order))
+            answers[code] = sorted(answers[code], key=lambda c: order.get(c, len(order)))
     return answers
 
 

@@ -18,6 +18,7 @@ has a few dozen distinct outcomes in all.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -112,14 +113,19 @@ class SurveyStructure:
     condition_variables: tuple[str, ...] = field(default=(), compare=False, repr=False)
     _memo: dict[tuple, Visibility] = field(default_factory=dict, compare=False, repr=False)
 
-    # lookups
-    @property
+    # lookups (computed once: the structure is immutable)
+    @functools.cached_property
     def questions(self) -> tuple[QuestionDef, ...]:
         return tuple(q for page in self.pages for q in page.questions)
 
-    @property
+    @functools.cached_property
     def variables(self) -> tuple[str, ...]:
         return tuple(v for q in self.questions for v in q.variables)
+
+    @functools.cached_property
+    def option_order(self) -> Mapping[str, Mapping[str, int]]:
+        """Multiple-choice question code → {option code: position}, for ordering chosen options."""
+        return {q.code: {o.code: i for i, o in enumerate(q.options)} for q in self.questions if q.type == "multi"}
 
     def page(self, code: str) -> PageDef:
         """The page with this code; KeyError when there is none."""
