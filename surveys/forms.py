@@ -14,8 +14,9 @@ Validation happens here and only here, on the server, with plain-German messages
   `B2_zweck` after `B1_nutzung = 2`) produces no answer and no error;
 - an "other" text is kept only when its option is chosen; unknown POST keys are ignored.
 
-Rendering is done by the templates in surveys/templates/surveys/questions/ from the
-`QuestionView` objects in `form.questions` (no JavaScript, plain HTML controls).
+Rendering is done by the Jinja2 templates in surveys/jinja2/surveys/questions/ from the
+`QuestionView` objects in `form.questions` (`QuestionView.html`, see surveys/rendering.py; no
+JavaScript, plain HTML controls).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from surveys import conditions
+from surveys.rendering import render_question
 
 Answers = dict[str, str | list[str]]
 
@@ -248,6 +250,10 @@ class QuestionView:
     @property
     def code(self) -> str:
         return self.question.code
+
+    @property
+    def html(self) -> str:
+        return render_question(self)
 
     @property
     def error_id(self) -> str:
