@@ -60,6 +60,36 @@ def run_module(env: dict[str, str], module: str, *args: str) -> str:
     return result.stdout
 
 
+def stop_group(proc: subprocess.Popen, kill: bool = False, timeout: float = 20) -> None:
+    """Stop a process started with start_new_session=True and everything it started."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGKILL if kill else signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def start_celery(env: dict[str, str], log: Path, concurrency: int = 2) -> subprocess.Popen:
+    """A Celery worker in its own process group, logging to `log`; stop it with stop_group."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [str(VENV_BIN / "celery"), "-A", "config", "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
+             "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def django_snippet(env: dict[str, str], code: str, timeout: float = 120) -> str:
+    """Run Python with Django set up (settings from `env`); returns its stdout."""
+    done = subprocess.run([sys.executable, "-c", "import django; django.setup()\n" + code], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-3000:])
+    return done.stdout.strip()
+
+
 def _wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -90,10 +120,4 @@ def gunicorn(env: dict[str, str], worker_class: str, workers: int, threads: int,
         _wait_until_up(url + "/static/css/app.css", proc)
         yield url
     finally:
-        if proc.poll() is None:
-            os.killpg(os.getpgid(proc.pid), signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(os.getpgid(proc.pid), signal.SIGKILL)
-                proc.wait(timeout=5)
+        stop_group(proc, timeout=15)

@@ -16,7 +16,7 @@ in `services.py`. `tests/responses/test_queries.py` checks every function agains
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
@@ -30,6 +30,15 @@ from .models import Answer, Response
 
 def _qn(name: str) -> str:
     return connection.ops.quote_name(name)
+
+
+def _col(model: type[Model], field_name: str) -> str:
+    """The quoted column of a model field (a ForeignKey's `<name>_id` column for a relation)."""
+    return _qn(model._meta.get_field(field_name).column)
+
+
+def _table(model: type[Model] | Model) -> str:
+    return _qn(model._meta.db_table)
 
 
 class Columns:
@@ -75,11 +84,12 @@ def _token_query() -> tuple[str, tuple[Columns, ...]]:
         Columns(Member, "m", exclude=BOOKKEEPING),
         Columns(Response, "r", exclude=BOOKKEEPING),
     )
-    t = {c.alias: _qn(c.model._meta.db_table) for c in parts}
     sql = (
-        f"SELECT {', '.join(c.select() for c in parts)} FROM {t['i']} i "
-        f"JOIN {t['s']} s ON s.id = i.survey_id JOIN {t['m']} m ON m.id = i.member_id "
-        f"LEFT JOIN {t['r']} r ON r.invitation_id = i.id WHERE i.token = %s"
+        f"SELECT {', '.join(c.select() for c in parts)} FROM {_table(Invitation)} i "
+        f"JOIN {_table(Survey)} s ON s.{_col(Survey, 'id')} = i.{_col(Invitation, 'survey')} "
+        f"JOIN {_table(Member)} m ON m.{_col(Member, 'id')} = i.{_col(Invitation, 'member')} "
+        f"LEFT JOIN {_table(Response)} r ON r.{_col(Response, 'invitation')} = i.{_col(Invitation, 'id')} "
+        f"WHERE i.{_col(Invitation, 'token')} = %s"
     )
     return sql, parts
 
@@ -112,7 +122,7 @@ def invitation_by_token(token: str) -> Invitation | None:
 def _lock_query() -> tuple[str, Columns]:
     columns = Columns(Response, "r", exclude=BOOKKEEPING)
     for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = f"SELECT {columns.select()} FROM {_qn(Response._meta.db_table)} r WHERE r.invitation_id = %s{for_update}"
+    sql = f"SELECT {columns.select()} FROM {_table(Response)} r WHERE r.{_col(Response, 'invitation')} = %s{for_update}"
     return sql, columns
 
 
@@ -129,8 +139,8 @@ def lock_response(invitation_id: int) -> Response:
 
 @functools.cache
 def _answers_query() -> str:
-    return (f"SELECT {_qn('variable')}, {_qn('value')} FROM {_qn(Answer._meta.db_table)} "
-            f"WHERE {_qn('response_id')} = %s ORDER BY id")
+    return (f"SELECT {_col(Answer, 'variable')}, {_col(Answer, 'value')} FROM {_table(Answer)} "
+            f"WHERE {_col(Answer, 'response')} = %s ORDER BY {_col(Answer, 'id')}")
 
 
 def answer_rows(response_id: int) -> list[tuple[str, str]]:
@@ -145,22 +155,20 @@ def delete_answers(response_id: int, question_ids: Sequence[int]) -> None:
     if not question_ids:
         return
     marks = ", ".join(["%s"] * len(question_ids))
-    table = _qn(Answer._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} WHERE response_id = %s AND question_id IN ({marks})",
-                       [response_id, *question_ids])
+        cursor.execute(f"DELETE FROM {_table(Answer)} WHERE {_col(Answer, 'response')} = %s "
+                       f"AND {_col(Answer, 'question')} IN ({marks})", [response_id, *question_ids])
 
 
-def insert_answers(rows: Iterable[tuple[int, int, str, str]]) -> None:
-    """Insert (response_id, question_id, variable, value) rows in one statement."""
-    rows = list(rows)
+def insert_answers(response_id: int, rows: Sequence[tuple[int, str, str]]) -> None:
+    """Insert the response's (question_id, variable, value) rows in one statement."""
     if not rows:
         return
+    columns = ", ".join(_col(Answer, name) for name in ("response", "question", "variable", "value"))
     marks = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
-    table = _qn(Answer._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} (response_id, question_id, {_qn('variable')}, {_qn('value')}) "
-                       f"VALUES {marks}", [value for row in rows for value in row])
+        cursor.execute(f"INSERT INTO {_table(Answer)} ({columns}) VALUES {marks}",
+                       [value for row in rows for value in (response_id, *row)])
 
 
 def save_fields(instance: Model, names: Sequence[str]) -> None:
@@ -170,5 +178,5 @@ def save_fields(instance: Model, names: Sequence[str]) -> None:
     values = [f.get_db_prep_save(f.pre_save(instance, add=False), connection) for f in fields]
     assignments = ", ".join(f"{_qn(f.column)} = %s" for f in fields)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {_qn(meta.db_table)} SET {assignments} WHERE {_qn(meta.pk.column)} = %s",
+        cursor.execute(f"UPDATE {_table(instance)} SET {assignments} WHERE {_qn(meta.pk.column)} = %s",
                        [*values, instance.pk])

@@ -57,15 +57,16 @@ def load_answers(response: Response, structure: SurveyStructure) -> Answers:
     return answers_from_rows(structure, queries.answer_rows(response.pk))
 
 
-def rows_for(response: Response, page: Any, answers: Mapping[str, Any]) -> list[Answer]:
-    """Answer rows for one page's answers (a multiple choice gets one row per chosen option)."""
-    rows: list[Answer] = []
+def rows_for(page: Any, answers: Mapping[str, Any]) -> list[tuple[int, str, str]]:
+    """(question_id, variable, value) rows for one page's answers (a multiple choice gets one row
+    per chosen option)."""
+    rows: list[tuple[int, str, str]] = []
     for q in page.questions:
         for variable in question_variables(q):
             value = answers.get(variable)
             for item in value if isinstance(value, list) else [value]:
                 if item not in (None, ""):
-                    rows.append(Answer(response=response, question_id=q.id, variable=variable, value=str(item)))
+                    rows.append((q.id, variable, str(item)))
     return rows
 
 
@@ -181,8 +182,7 @@ def save_page(invitation: Invitation, page_code: str, data: Mapping[str, Any], a
         if new != old:
             if old:
                 queries.delete_answers(response.pk, [q.id for q in page.questions])
-            rows = rows_for(response, page, new)
-            queries.insert_answers((response.pk, a.question_id, a.variable, a.value) for a in rows)
+            queries.insert_answers(response.pk, rows_for(page, new))
             version += 1
             response.page_versions = {**response.page_versions, page.code: version}
         target = page.code if form.question_errors else _target(structure, page, after, action)

@@ -13,9 +13,7 @@ import contextlib
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -26,7 +24,7 @@ import psycopg
 import redis
 
 from bench.client import Client, Reply
-from bench.serve import ROOT, VENV_BIN, free_port, gunicorn, manage, recreate_database, run_module
+from bench.serve import free_port, gunicorn, manage, recreate_database, run_module
 
 DEFINITION = "surveys/definitions/kgst-social-media-2013.yaml"
 SLUG = "kgst-social-media-2013"
@@ -197,34 +195,6 @@ def prepare(env: dict[str, str], invitations: int, out: Path) -> list[dict[str, 
 def web(env: dict[str, str], out: Path, workers: int = 2, threads: int = 4) -> Iterator[str]:
     with gunicorn(env, "gthread", workers, threads, out / "gunicorn.log") as url:
         yield url
-
-
-def start_celery(env: dict[str, str], log: Path, concurrency: int = 2) -> subprocess.Popen:
-    out = open(log, "ab")  # noqa: SIM115
-    return subprocess.Popen(
-        [str(VENV_BIN / "celery"), "-A", "config", "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
-         "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop_group(proc: subprocess.Popen, kill: bool = False, timeout: float = 20) -> None:
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGKILL if kill else signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
-def django(env: dict[str, str], code: str, timeout: float = 120) -> str:
-    """Run Python with Django set up against the drill's database; returns stdout."""
-    done = subprocess.run([sys.executable, "-c", "import django; django.setup()\n" + code], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-    if done.returncode:
-        raise RuntimeError(done.stderr[-3000:])
-    return done.stdout.strip()
 
 
 def stored_answers(database_url: str) -> dict[str, dict[str, list[str]]]:

@@ -36,14 +36,11 @@ from bench.drills.common import (
     SharedRedis,
     app_env,
     classify,
-    django,
     prepare,
-    start_celery,
-    stop_group,
     wait_for,
     web,
 )
-from bench.serve import drop_database
+from bench.serve import django_snippet, drop_database, start_celery, stop_group
 
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/rl_load_redis"
 FULL_WALK = [
@@ -110,15 +107,15 @@ generate(survey, get_structure(survey), {n}, seed=5)
 
 
 def worker_answers(env: dict) -> bool:
-    return django(env, "from config.celery import app\nprint(bool(app.control.ping(timeout=2)))") == "True"
+    return django_snippet(env, "from config.celery import app\nprint(bool(app.control.ping(timeout=2)))") == "True"
 
 
 def job(env: dict, pk: int) -> dict:
-    return json.loads(django(env, JOB.format(pk=pk)))
+    return json.loads(django_snippet(env, JOB.format(pk=pk)))
 
 
 def sending_phase(env: dict, url: str, server, pool: list[dict], members: int, sink) -> dict:
-    django(env, "from django.core.management import call_command\n"
+    django_snippet(env, "from django.core.management import call_command\n"
                 "call_command('send_invitations', 'kgst-social-media-2013')")
     wait_for(lambda: sink.count() >= members // 5, timeout=60)
     server.stop()
@@ -130,15 +127,16 @@ def sending_phase(env: dict, url: str, server, pool: list[dict], members: int, s
     down_for = time.monotonic() - down_at
     sweeps = 0
     while sweeps < 40:
-        django(env, SWEEP_OUTBOX)
+        django_snippet(env, SWEEP_OUTBOX)
         sweeps += 1
-        if wait_for(lambda: "queued" not in django(env, OUTBOX) and "sending" not in django(env, OUTBOX), 5, 1):
+        if wait_for(lambda: "queued" not in django_snippet(env, OUTBOX)
+                    and "sending" not in django_snippet(env, OUTBOX), 5, 1):
             break
     per_rcpt = sink.per_recipient()
     emails = {f"rathaus{i}@last{i % 50}.example" for i in range(members)}
     return {
         "received_when_redis_stopped": at_stop, "redis_down_seconds": round(down_for, 1), "sweeps": sweeps,
-        "outbox": django(env, OUTBOX), "received": sink.count(), "members": members,
+        "outbox": django_snippet(env, OUTBOX), "received": sink.count(), "members": members,
         "twice": sum(1 for n in per_rcpt.values() if n > 1), "missing": len(emails - set(per_rcpt)),
         "respondent_while_down": during,
     }
@@ -147,14 +145,14 @@ def sending_phase(env: dict, url: str, server, pool: list[dict], members: int, s
 def export_phase(env: dict, server, worker_box: dict, out: Path) -> dict:
     result: dict = {}
     # (a) a running export survives Redis going away
-    pk = int(django(env, CREATE_JOB))
+    pk = int(django_snippet(env, CREATE_JOB))
     wait_for(lambda: job(env, pk)["status"] == "running" and 0 < job(env, pk)["progress"] < 80, timeout=180,
              interval=0.2)
     state_at_stop = job(env, pk)
     server.stop()
     # (b) an export requested while Redis is down
     try:
-        pk_b = int(django(env, CREATE_JOB))
+        pk_b = int(django_snippet(env, CREATE_JOB))
         result["b_request"] = "accepted, " + job(env, pk_b)["status"]
     except RuntimeError as exc:
         pk_b = 0
@@ -171,19 +169,19 @@ def export_phase(env: dict, server, worker_box: dict, out: Path) -> dict:
         stop_group(worker_box["proc"])
         worker_box["proc"] = start_celery(env, out / "celery.log")
     sweep_env = dict(env, EXPORT_REQUEUE_SECONDS="0")
-    result["b_sweep"] = json.loads(django(sweep_env, SWEEP_EXPORTS))
+    result["b_sweep"] = json.loads(django_snippet(sweep_env, SWEEP_EXPORTS))
     if pk_b:
         wait_for(lambda: job(env, pk_b)["status"] in ("done", "failed"), timeout=180, interval=1)
         result["b_final"] = job(env, pk_b)
     # (c) a queued export whose message a Redis restart loses
     stop_group(worker_box["proc"])
-    pk_c = int(django(env, CREATE_JOB))
+    pk_c = int(django_snippet(env, CREATE_JOB))
     server.stop()
     server.start()
     worker_box["proc"] = start_celery(env, out / "celery.log")
     time.sleep(5)
     result["c_before_sweep"] = job(env, pk_c)["status"]
-    result["c_sweep"] = json.loads(django(sweep_env, SWEEP_EXPORTS))
+    result["c_sweep"] = json.loads(django_snippet(sweep_env, SWEEP_EXPORTS))
     wait_for(lambda: job(env, pk_c)["status"] in ("done", "failed"), timeout=180, interval=1)
     result["c_final"] = job(env, pk_c)
     return result
@@ -204,7 +202,7 @@ def run(server, members: int = 300, responses: int = 3000, out: Path | None = No
         try:
             with web(env, out) as url:
                 sending = sending_phase(env, url, server, pool, members + 1, sink)
-                django(env, GENERATE.format(n=responses), timeout=600)  # after sending: no mail to these
+                django_snippet(env, GENERATE.format(n=responses), timeout=600)  # after sending: no mail to these
                 exports = export_phase(env, server, worker, out)
         finally:
             stop_group(worker["proc"])

@@ -28,7 +28,6 @@ import csv
 import json
 import math
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -36,7 +35,18 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench.serve import ROOT, VENV_BIN, drop_database, gunicorn, manage, recreate_database, run_module
+from bench.serve import (
+    ROOT,
+    VENV_BIN,
+    django_snippet,
+    drop_database,
+    gunicorn,
+    manage,
+    recreate_database,
+    run_module,
+    start_celery,
+    stop_group,
+)
 
 SLUG = "kgst-social-media-2013"
 DEFINITION = "surveys/definitions/kgst-social-media-2013.yaml"
@@ -84,35 +94,11 @@ def server_env(args: argparse.Namespace, static_root: Path, media_root: Path) ->
 
 @contextlib.contextmanager
 def celery_worker(env: dict[str, str], concurrency: int, log: Path) -> Iterator[subprocess.Popen]:
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [str(VENV_BIN / "celery"), "-A", "config", "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
-             "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = start_celery(env, log, concurrency)
     try:
         yield proc
     finally:
         stop_group(proc)
-
-
-def stop_group(proc: subprocess.Popen, timeout: float = 20) -> None:
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
-def django_snippet(env: dict[str, str], code: str, timeout: float = 120) -> str:
-    script = "import django; django.setup()\n" + code
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
-    if done.returncode:
-        raise RuntimeError(done.stderr[-2000:])
-    return done.stdout.strip()
 
 
 QUEUE_EXPORT = f"""

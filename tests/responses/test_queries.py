@@ -81,8 +81,8 @@ def test_answers_are_read_replaced_and_the_response_saved(started):
     a2 = Question.objects.get(survey=started.survey, code="A2_beschaeftigte")
     queries.delete_answers(started.pk, [a1.pk, a2.pk])
     queries.delete_answers(started.pk, [])
-    queries.insert_answers([(started.pk, a1.pk, "A1_bereich", "2"), (started.pk, a2.pk, "A2_beschaeftigte", "17")])
-    queries.insert_answers([])
+    queries.insert_answers(started.pk, [(a1.pk, "A1_bereich", "2"), (a2.pk, "A2_beschaeftigte", "17")])
+    queries.insert_answers(started.pk, [])
     assert queries.answer_rows(started.pk) == [("A1_bereich", "2"), ("A2_beschaeftigte", "17")]
     assert set(Answer.objects.values_list("question_id", "variable")) == {(a1.pk, "A1_bereich"),
                                                                           (a2.pk, "A2_beschaeftigte")}
