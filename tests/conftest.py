@@ -17,6 +17,17 @@ def _eager_celery(settings):
 
 
 @pytest.fixture
+def real_celery(settings, tmp_path):
+    """Tasks go to the broker for a real worker (tests/worker.py starts one); files land in tmp_path."""
+    from config.celery import app
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    app.conf.task_always_eager = False
+    yield app
+    app.conf.task_always_eager = True
+
+
+@pytest.fixture
 def empty_cache():
     """Rate-limit counters and cached uploads live in the cache (Redis in tests): start and end empty.
 

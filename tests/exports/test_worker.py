@@ -15,21 +15,11 @@ from tests.worker import celery_worker, start_worker, stop_worker, wait_for
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def real_worker_setup(settings, tmp_path):
-    from config.celery import app
-
-    settings.MEDIA_ROOT = tmp_path / "media"
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = True
-
-
 def _job(pk):
     return ExportJob.objects.get(pk=pk)
 
 
-def test_export_job_on_a_real_worker(real_worker_setup, kgst_survey, generated, analyst_client, analyst_user,
+def test_export_job_on_a_real_worker(real_celery, kgst_survey, generated, analyst_client, analyst_user,
                                      tmp_path):
     generated(1500, seed=21)
     seen = set()
@@ -61,7 +51,7 @@ def test_export_job_on_a_real_worker(real_worker_setup, kgst_survey, generated, 
     assert DownloadLog.objects.get().user == analyst_user
 
 
-def test_worker_killed_mid_export_then_sweep_and_retry(real_worker_setup, kgst_survey, generated, analyst_client,
+def test_worker_killed_mid_export_then_sweep_and_retry(real_celery, kgst_survey, generated, analyst_client,
                                                        settings, tmp_path):
     generated(3000, seed=22)
     log = tmp_path / "worker.log"

@@ -24,16 +24,6 @@ from tests.worker import start_worker, stop_worker, wait_for
 pytestmark = [pytest.mark.slow, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def real_celery(settings, tmp_path):
-    from config.celery import app
-
-    settings.MEDIA_ROOT = tmp_path / "media"
-    app.conf.task_always_eager = False
-    yield app
-    app.conf.task_always_eager = True
-
-
 def pool_children(pid: int) -> list[int]:
     found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
     return [int(p) for p in found]

@@ -35,16 +35,6 @@ def redis_server():
     server.cleanup()
 
 
-@pytest.fixture
-def real_celery(settings, tmp_path):
-    from config.celery import app
-
-    settings.MEDIA_ROOT = tmp_path / "media"
-    app.conf.task_always_eager = False
-    yield app
-    app.conf.task_always_eager = True
-
-
 def _dsn() -> str:
     db = connection.settings_dict
     return f"postgresql://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"

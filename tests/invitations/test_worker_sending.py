@@ -25,13 +25,10 @@ SITE = "https://befragung.example"
 
 
 @pytest.fixture
-def real_celery(settings):
-    from config.celery import app
-
+def real_celery(real_celery, settings):
+    """The shared real_celery (tests/conftest.py) with the site address the links are checked against."""
     settings.SITE_URL = SITE
-    app.conf.task_always_eager = False
-    yield app
-    app.conf.task_always_eager = True
+    return real_celery
 
 
 @pytest.fixture
