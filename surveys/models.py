@@ -4,6 +4,7 @@ The tables are filled from a definition file by `load_survey` (see surveys/defin
 codes are the contract with analysts and never change once answers exist.
 """
 
+from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,9 +18,24 @@ class Survey(models.Model):
 
     slug = models.SlugField(max_length=100, unique=True)
     title = models.CharField(max_length=300)
+    title_en = models.CharField(max_length=300, blank=True)
+    # The welcome text of the start page.
     intro = models.TextField(blank=True)
+    intro_en = models.TextField(blank=True)
+    estimated_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    closing_text = models.TextField(blank=True)
+    closing_text_en = models.TextField(blank=True)
+    privacy_notice = models.TextField(blank=True)
     organisers = models.CharField(max_length=500, blank=True)
     contact_email = models.EmailField(blank=True)
+    sender_name = models.CharField(max_length=200, blank=True)
+    # Blank subject/body means the built-in default text of that e-mail.
+    invitation_subject = models.CharField(max_length=300, blank=True)
+    invitation_body = models.TextField(blank=True)
+    reminder_subject = models.CharField(max_length=300, blank=True)
+    reminder_body = models.TextField(blank=True)
+    # A wave copied from an earlier survey keeps its codes; the results comparison of waves starts here.
+    copied_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="waves")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     opens_on = models.DateField(null=True, blank=True)
     closes_on = models.DateField(null=True, blank=True)
@@ -60,7 +76,9 @@ class Page(models.Model):
     code = models.CharField(max_length=50)
     position = models.PositiveIntegerField()
     title = models.CharField(max_length=300)
+    title_en = models.CharField(max_length=300, blank=True)
     intro = models.TextField(blank=True)
+    intro_en = models.TextField(blank=True)
     condition = models.TextField(blank=True)
 
     class Meta:
@@ -88,7 +106,9 @@ class Question(models.Model):
     position = models.PositiveIntegerField()
     type = models.CharField(max_length=10, choices=Type.choices)
     text = models.TextField()
+    text_en = models.TextField(blank=True)
     help_text = models.TextField(blank=True)
+    help_text_en = models.TextField(blank=True)
     required = models.BooleanField(default=False)
     condition = models.TextField(blank=True)
     min_value = models.BigIntegerField(null=True, blank=True)
@@ -107,6 +127,7 @@ class Option(models.Model):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
     code = models.CharField(max_length=20)
     label = models.CharField(max_length=500)
+    label_en = models.CharField(max_length=500, blank=True)
     position = models.PositiveIntegerField()
     exclusive = models.BooleanField(default=False)
     has_text = models.BooleanField(default=False)
@@ -129,6 +150,7 @@ class Row(models.Model):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="rows")
     code = models.CharField(max_length=50)
     label = models.CharField(max_length=500)
+    label_en = models.CharField(max_length=500, blank=True)
     position = models.PositiveIntegerField()
 
     class Meta:
@@ -137,3 +159,49 @@ class Row(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class SurveyChange(models.Model):
+    """One recorded change of a survey's questionnaire or texts: who, when, what, before and after.
+
+    `target` names the changed thing in the survey's own terms ("Frage B1_nutzung", "Seite P2",
+    "Einladungstext"); `before`/`after` hold its fields as plain JSON (empty for a creation/deletion).
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("angelegt")
+        CHANGED = "changed", _("geändert")
+        DELETED = "deleted", _("gelöscht")
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="changes")
+    user = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    target = models.CharField(max_length=200)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["survey", "-at"], name="surveychange_survey_at")]
+
+    def __str__(self) -> str:
+        return f"{self.survey_id} {self.action} {self.target}"
+
+    @classmethod
+    def record(cls, survey: Survey, user: "User | None", target: str, before: dict | None = None,
+               after: dict | None = None) -> "SurveyChange | None":
+        """Record a change; nothing is recorded when before and after are equal."""
+        before, after = before or {}, after or {}
+        if before == after:
+            return None
+        if not before:
+            action = cls.Action.CREATED
+        elif not after:
+            action = cls.Action.DELETED
+        else:
+            action = cls.Action.CHANGED
+        if user is not None and not getattr(user, "is_authenticated", False):
+            user = None
+        return cls.objects.create(survey=survey, user=user, action=action, target=target,
+                                  before=before, after=after)
