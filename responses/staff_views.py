@@ -22,9 +22,9 @@ from django.views.decorators.http import require_safe
 
 from invitations.models import GROESSENKLASSEN, LAENDER, Invitation, Member
 from invitations.services import messages_for_member
-from surveys.forms_staff import StaffFormMixin
 from surveys.models import Survey
 from surveys.permissions import analyst_required, staff_required
+from surveys.staff_forms import StaffFormMixin
 
 from . import dashboard as dash
 from .models import Response

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from surveys.forms_staff import StaffFormMixin
+from surveys.staff_forms import StaffFormMixin
 
 from .models import Member
 
