@@ -5,12 +5,10 @@ Every view requires the analyst permission (`surveys.view_results`; role staff h
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from surveys.models import Survey
@@ -18,13 +16,7 @@ from surveys.permissions import analyst_required
 
 from . import services
 from .models import DownloadLog, ExportJob, ResultSet
-
-
-class ExportForm(forms.Form):
-    format = forms.ChoiceField(label=gettext_lazy("Format"), choices=ExportJob.Format.choices,
-                               initial=ExportJob.Format.XLSX, widget=forms.RadioSelect)
-    include_partial = forms.BooleanField(label=gettext_lazy("Begonnene, nicht abgeschickte Antworten einbeziehen"),
-                                         required=False)
+from .staff_forms import ExportForm
 
 
 def _partial(request: HttpRequest) -> bool:
