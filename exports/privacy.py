@@ -29,6 +29,12 @@ Consequence: after a purge the dashboard shows no responses, and "Ergebnisse akt
 would compute empty tables; the purge's ResultSets stay in the database (see the command's
 output for their ids).
 
+Why this module lives in `exports/`: deleting personal data touches every app (register
+links and mail in `invitations`, answers in `responses`) and must first store the anonymous
+aggregates (`exports.aggregation`, `ResultSet`). Only the rightmost app of
+surveys ← invitations ← responses ← exports may import from all of them, so this is the one
+place where the purge can run as a single transaction without an import pointing backwards.
+
 `member_data` (command `export_member_data`) collects everything stored about one member for
 a request under Art. 15 DSGVO: register data, invitations, messages sent (personal links in
 the bodies are redacted — they are credentials, not information), response status and answers.

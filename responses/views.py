@@ -262,8 +262,3 @@ def saved(request: HttpRequest, token: str) -> HttpResponse:
         return opened
     invitation, response = opened
     return render(request, "responses/saved.html", _ctx(request, invitation, resume_url=_url("entry", token)))
-
-
-def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """A form was sent without a valid security cookie (cookies blocked, page open for very long)."""
-    return render(request, "responses/csrf_failure.html", {"back": request.path}, status=403)
