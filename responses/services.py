@@ -8,7 +8,8 @@ are never silently overwritten. Saves that change nothing do not bump the versio
 
 Query budget per page save: lock the response, read its answers, delete the page's old rows,
 insert the new ones (one bulk insert), update the response — five statements, whatever the
-number of questions. The survey structure comes from `get_structure`'s in-memory cache.
+number of questions; their SQL is built once per process in `queries.py` (the hot path of every
+respondent request). The survey structure comes from `get_structure`'s in-memory cache.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from invitations.models import Invitation
 from surveys.forms import Answers, PageForm, answers_to_data, display_value, question_variables
 from surveys.structure import SurveyStructure, get_structure
 
+from . import queries
 from .models import Answer, Response
 
 REVIEW = "_review"  # Response.current_page once the respondent reached the review page
@@ -33,29 +35,6 @@ ACTIONS = (WEITER, ZURUECK, SPEICHERN)
 
 
 # -- reading ------------------------------------------------------------------------------
-
-# Book-keeping timestamps the respondent's pages never use stay deferred (they load on demand if
-# touched); the definition comes from the structure cache (surveys.structure.get_structure).
-_DEFERRED = (
-    "created_at", "opted_out_at", "survey__intro", "survey__definition", "survey__opened_at",
-    "survey__closed_at", "survey__created_at", "survey__updated_at", "member__created_at",
-    "member__updated_at", "response__started_at", "response__updated_at",
-)
-
-
-def invitation_by_token(token: str) -> Invitation | None:
-    """The invitation of a personal link with its survey, member and response (or the knowledge
-    that there is none yet), in one query."""
-    try:
-        return Invitation.objects.select_related("survey", "member", "response").defer(*_DEFERRED).get(token=token)
-    except Invitation.DoesNotExist:
-        return None
-
-
-def lock_response(invitation_id: int) -> Response:
-    """The invitation's Response as stored now, its row locked until the transaction ends."""
-    return (Response.objects.select_for_update().defer("started_at", "updated_at")
-            .get(invitation_id=invitation_id))
 
 
 def answers_from_rows(structure: SurveyStructure, rows: list[tuple[str, str]]) -> Answers:
@@ -75,8 +54,7 @@ def answers_from_rows(structure: SurveyStructure, rows: list[tuple[str, str]]) -
 
 def load_answers(response: Response, structure: SurveyStructure) -> Answers:
     """All stored answers of a response, in one query."""
-    rows = Answer.objects.filter(response_id=response.pk).order_by("id").values_list("variable", "value")
-    return answers_from_rows(structure, list(rows))
+    return answers_from_rows(structure, queries.answer_rows(response.pk))
 
 
 def rows_for(page: Any, answers: Mapping[str, Any]) -> list[tuple[int, str, str]]:
@@ -180,7 +158,7 @@ def save_page(invitation: Invitation, page_code: str, data: Mapping[str, Any], a
     page = structure.page(page_code)
     posted_version = parse_version(data.get("_version"))
     with transaction.atomic():
-        response = lock_response(invitation.pk)
+        response = queries.lock_response(invitation.pk)
         if response.is_submitted:
             return SaveResult("submitted")
         answers = load_answers(response, structure)
@@ -203,15 +181,14 @@ def save_page(invitation: Invitation, page_code: str, data: Mapping[str, Any], a
         after.update(new)
         if new != old:
             if old:
-                Answer.objects.filter(response_id=response.pk, question_id__in=[q.id for q in page.questions]).delete()
-            Answer.objects.bulk_create(Answer(response_id=response.pk, question_id=question_id, variable=variable,
-                                              value=value) for question_id, variable, value in rows_for(page, new))
+                queries.delete_answers(response.pk, [q.id for q in page.questions])
+            queries.insert_answers(response.pk, rows_for(page, new))
             version += 1
             response.page_versions = {**response.page_versions, page.code: version}
         target = page.code if form.question_errors else _target(structure, page, after, action)
         if new != old or response.current_page != target:
             response.current_page = target
-            response.save(update_fields=["page_versions", "current_page", "updated_at"])
+            queries.save_fields(response, ["page_versions", "current_page", "updated_at"])
     if form.question_errors:
         form.context = after
         return SaveResult("invalid", form=form, answers=after, version=version)

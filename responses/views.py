@@ -31,7 +31,7 @@ from surveys.models import Survey
 from surveys.permissions import can_manage
 from surveys.structure import SurveyStructure, get_structure
 
-from . import services
+from . import queries, services
 from .models import Response
 
 TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_\-]{16,64}")
@@ -48,7 +48,7 @@ def _lookup(request: HttpRequest, token: str) -> Invitation | HttpResponse:
     """The invitation for a personal token, or the 404/429 page. One query."""
     if ratelimit.is_blocked(request):
         return ratelimit.too_many(request)
-    invitation = services.invitation_by_token(token) if TOKEN_FORMAT.fullmatch(token) else None
+    invitation = queries.invitation_by_token(token) if TOKEN_FORMAT.fullmatch(token) else None
     if invitation is None:
         return ratelimit.too_many(request) if ratelimit.record_miss(request) else _not_found(request)
     return invitation
