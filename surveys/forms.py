@@ -14,9 +14,9 @@ Validation happens here and only here, on the server, with plain-German messages
   `B2_zweck` after `B1_nutzung = 2`) produces no answer and no error;
 - an "other" text is kept only when its option is chosen; unknown POST keys are ignored.
 
-Rendering is done by the Jinja2 templates in surveys/jinja2/surveys/questions/ from the
-`QuestionView` objects in `form.questions` (`QuestionView.html`, see surveys/rendering.py; no
-JavaScript, plain HTML controls).
+Rendering is done by the templates in surveys/templates/surveys/questions/ from the
+`QuestionView` objects in `form.questions` (`QuestionView.html`; no JavaScript, plain HTML
+controls).
 """
 
 from __future__ import annotations
@@ -30,12 +30,13 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.datastructures import MultiValueDict
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from surveys import conditions
-from surveys.rendering import render_question
 
 Answers = dict[str, str | list[str]]
 
@@ -253,7 +254,8 @@ class QuestionView:
 
     @property
     def html(self) -> str:
-        return render_question(self)
+        """The question's fieldset in the active language (survey texts are marked German)."""
+        return render_to_string(self.template, {"q": self, "LANGUAGE_CODE": translation.get_language()})
 
     @property
     def error_id(self) -> str:
