@@ -107,11 +107,11 @@ def _wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> N
 
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], worker_class: str, workers: int, threads: int, log: Path,
-             root: Path = ROOT) -> Iterator[str]:
+             root: Path = ROOT, extra: tuple[str, ...] = ()) -> Iterator[str]:
     """Serve config.wsgi of the checkout `root` on a free port of 127.0.0.1; yields the base URL."""
     port = free_port()
     cmd = [str(VENV_BIN / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-           "-k", worker_class, "--backlog", "2048", "--timeout", "60", "--graceful-timeout", "5"]
+           "-k", worker_class, "--backlog", "2048", "--timeout", "60", "--graceful-timeout", "5", *extra]
     if worker_class == "gthread":
         cmd += ["--threads", str(threads)]
     with open(log, "ab") as out:
