@@ -9,12 +9,11 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy
 
 from invitations.models import GROESSENKLASSEN, LAENDER, Member
-from surveys.staff_forms import StaffFormMixin
 
 from . import dashboard as dash
 
 
-class MemberFilterForm(StaffFormMixin, forms.Form):
+class MemberFilterForm(forms.Form):
     q = forms.CharField(label=gettext_lazy("Suche"), required=False, max_length=200,
                         help_text=gettext_lazy("Name, AGS, E-Mail-Adresse oder Ansprechperson"))
     land = forms.ChoiceField(label=gettext_lazy("Land"), required=False,
