@@ -188,6 +188,8 @@ OUTBOX_STALE_SECONDS = envint("OUTBOX_STALE_SECONDS", "300")
 
 # Rate limit for wrong tokens / access codes: attempts per client and window.
 TOKEN_RATELIMIT = os.getenv("TOKEN_RATELIMIT", "20/10m")
+# Counted with django-ratelimit (config/ratelimit.py); a cache error lets the request through.
+RATELIMIT_FAIL_OPEN = True
 
 EXPORT_EXPIRY_HOURS = envint("EXPORT_EXPIRY_HOURS", "72")
 # Days after a survey was closed before `purge_personal_data` may delete its personal data.
