@@ -9,11 +9,6 @@ Visibility works on *effective* answers: walking the questions in order, an answ
 that is not shown counts as no answer. So a left-over answer (say B2_zweck after B1_nutzung was
 changed to "Nein") can never show a page — conditions only refer to earlier questions (checked at
 load time), so one pass in order decides everything.
-
-That pass depends only on the answers to the few variables the conditions refer to, so its outcome
-(the shown pages and questions) is remembered per structure under those answers' values: a page
-request asks "what is shown?" four to six times, an export once per response, and the KGSt survey
-has a few dozen distinct outcomes in all.
 """
 
 from __future__ import annotations
@@ -95,13 +90,6 @@ class Visibility:
     question_codes: frozenset[str]
 
 
-_MEMO_SIZE = 4096
-
-
-def _frozen(value: object) -> object:
-    return tuple(value) if isinstance(value, list) else value
-
-
 @dataclass(frozen=True)
 class SurveyStructure:
     survey_id: int
@@ -111,7 +99,6 @@ class SurveyStructure:
     _questions_by_code: Mapping[str, QuestionDef] = field(default_factory=dict, compare=False, repr=False)
     _question_by_variable: Mapping[str, QuestionDef] = field(default_factory=dict, compare=False, repr=False)
     condition_variables: tuple[str, ...] = field(default=(), compare=False, repr=False)
-    _memo: dict[tuple, Visibility] = field(default_factory=dict, compare=False, repr=False)
 
     # lookups (computed once: the structure is immutable)
     @functools.cached_property
@@ -140,21 +127,8 @@ class SurveyStructure:
 
     # visibility
     def visibility(self, answers: Answers) -> Visibility:
-        """The shown pages and questions for `answers` (remembered per condition-variable values)."""
-        try:
-            key = tuple(_frozen(answers.get(v)) for v in self.condition_variables)
-            known = self._memo.get(key)
-        except TypeError:  # an unhashable value: just evaluate
-            return self._evaluate(answers)
-        if known is None:
-            known = self._evaluate(answers)
-            if len(self._memo) >= _MEMO_SIZE:
-                self._memo.clear()
-            self._memo[key] = known
-        return known
-
-    def _evaluate(self, answers: Answers) -> Visibility:
-        """One pass in order: a question's condition sees only the answers of shown questions."""
+        """The shown pages and questions for `answers`: one pass in order, where a question's
+        condition sees only the answers of shown questions."""
         effective: dict[str, str | list[str]] = {}
         pages, questions = [], []
         for page in self.pages:
