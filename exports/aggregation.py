@@ -95,7 +95,7 @@ class AnswerIndex:
             self.question_of[question.code] = question
 
     def mapping(self, rows: Iterable[tuple[str, str]]) -> dict[str, Any]:
-        """The answers mapping of DESIGN/BRIEF: multi → list of codes, everything else → str."""
+        """The answers mapping (surveys.structure.Answers): multi → list of codes, everything else → str."""
         answers: dict[str, Any] = {}
         for variable, value in rows:
             if value is None or value == "":

@@ -307,10 +307,6 @@ def question_variables(question: Any) -> list[str]:
     return names
 
 
-def is_answered(question: Any, answers: Mapping[str, Any]) -> bool:
-    return any(answers.get(name) for name in question_variables(question))
-
-
 def answers_to_data(answers: Mapping[str, str | list[str]]) -> MultiValueDict:
     """The answers mapping as POST-like data, e.g. to re-validate stored answers."""
     data = MultiValueDict()
