@@ -36,7 +36,6 @@ from django.utils import timezone
 
 from invitations.models import GROESSENKLASSEN, Invitation
 from responses.models import Answer, Response
-from surveys import conditions
 from surveys.models import Survey
 from surveys.structure import get_structure
 
@@ -82,7 +81,7 @@ class AnswerIndex:
         self.matrix_row: dict[str, str] = {}
         self.question_of: dict[str, Any] = {}
         self.code_of_id: dict[int, str] = {}
-        for question in iter_questions(structure):
+        for question in structure.questions:
             self.code_of_id[question.id] = question.code
             if question.type == "multi":
                 self.multi.add(question.code)
@@ -105,29 +104,6 @@ class AnswerIndex:
             else:  # single, number, text; a matrix row by its row code; "other" texts
                 answers[variable] = value
         return answers
-
-
-def iter_questions(structure: Any) -> Iterator[Any]:
-    for page in structure.pages:
-        yield from page.questions
-
-
-def condition_variables(structure: Any) -> set[str]:
-    names: set[str] = set()
-    for page in structure.pages:
-        if page.condition:
-            names |= conditions.variables(page.condition)
-        for question in page.questions:
-            if question.condition:
-                names |= conditions.variables(question.condition)
-    return names
-
-
-def choice_variables(question: Any) -> list[str]:
-    """The variables that carry option codes: the question code, or each matrix row code."""
-    if question.type == "matrix":
-        return [row.code for row in question.rows]
-    return [question.code]
 
 
 # --- raw counts ----------------------------------------------------------------------------
@@ -247,8 +223,8 @@ def sql_counts(survey: Survey, include_partial: bool = False) -> RawCounts:
     """Count in PostgreSQL (call inside `snapshot()` for a consistent view)."""
     structure = get_structure(survey)
     index = AnswerIndex(structure)
-    questions = list(iter_questions(structure))
-    cond_vars = sorted(condition_variables(structure))
+    questions = list(structure.questions)
+    cond_vars = sorted(structure.condition_variables)
     cond_qids = sorted({index.question_of[v].id for v in cond_vars if v in index.question_of})
     params: dict[str, Any] = {
         "survey": survey.pk,
@@ -288,7 +264,7 @@ def sql_counts(survey: Survey, include_partial: bool = False) -> RawCounts:
             "cells": [c[0] for c in cells], "cell_kids": [c[1] for c in cells],
             "cell_lands": [c[2] for c in cells], "cell_gks": [c[3] for c in cells],
             "kids": [p[0] for p in pairs] or [0], "qids": [p[1] for p in pairs] or [0],
-            "choice_vars": [v for q in choice for v in choice_variables(q)] or [""],
+            "choice_vars": [v for q in choice for v in q.choice_variables] or [""],
             "multi_qids": [q.id for q in multi] or [0], "multi_vars": [q.code for q in multi] or [""],
             "number_qids": [q.id for q in questions if q.type == "number"] or [0],
         }
@@ -370,7 +346,7 @@ def python_counts(survey: Survey, include_partial: bool = False) -> RawCounts:
     """The same raw figures, response by response in Python (SQLite and the reference in tests)."""
     structure = get_structure(survey)
     index = AnswerIndex(structure)
-    choice_vars = {v for q in iter_questions(structure) if q.type in CHOICE_TYPES for v in choice_variables(q)}
+    choice_vars = {v for q in structure.questions if q.type in CHOICE_TYPES for v in q.choice_variables}
     raw = RawCounts()
     numbers: dict[str, list[Decimal]] = defaultdict(list)
     responses = (
@@ -509,14 +485,14 @@ def dimension_columns(raw: RawCounts, dimension: str) -> list[tuple[str, str]]:
 def build_tables(survey: Survey, raw: RawCounts, include_partial: bool = False) -> dict[str, Any]:
     """The stored result tables (JSON-serialisable): frequencies and cross-tabs."""
     structure = get_structure(survey)
-    questions = list(iter_questions(structure))
+    questions = list(structure.questions)
     crosstabs = []
     for dimension in DIMENSIONS:
         columns = dimension_columns(raw, dimension)
         for question in questions:
             if question.type not in CHOICE_TYPES:
                 continue
-            for variable in choice_variables(question):
+            for variable in question.choice_variables:
                 label = question.text
                 if question.type == "matrix":
                     label = f"{question.text}: {next(r.label for r in question.rows if r.code == variable)}"

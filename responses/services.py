@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from invitations.models import Invitation
-from surveys.forms import Answers, PageForm, answers_to_data, display_value, question_variables
+from surveys.forms import Answers, PageForm, answers_to_data, display_value
 from surveys.structure import SurveyStructure, get_structure
 
 from . import queries
@@ -62,7 +62,7 @@ def rows_for(page: Any, answers: Mapping[str, Any]) -> list[tuple[int, str, str]
     per chosen option)."""
     rows: list[tuple[int, str, str]] = []
     for q in page.questions:
-        for variable in question_variables(q):
+        for variable in q.variables:
             value = answers.get(variable)
             for item in value if isinstance(value, list) else [value]:
                 if item not in (None, ""):
@@ -71,7 +71,7 @@ def rows_for(page: Any, answers: Mapping[str, Any]) -> list[tuple[int, str, str]
 
 
 def page_answers(page: Any, answers: Mapping[str, Any]) -> Answers:
-    names = {name for q in page.questions for name in question_variables(q)}
+    names = {name for q in page.questions for name in q.variables}
     return {k: v for k, v in answers.items() if k in names}
 
 
@@ -170,7 +170,7 @@ def save_page(invitation: Invitation, page_code: str, data: Mapping[str, Any], a
         old = page_answers(page, answers)
         new = dict(form.page_answers)
         for code in form.invalid_questions:  # rejected input: keep what was stored before
-            for name in question_variables(structure.question(code)):
+            for name in structure.question(code).variables:
                 if name in old:
                     new[name] = old[name]
         if posted_version != version and new != old:
@@ -209,7 +209,7 @@ def _describe(page: Any, mine: Mapping[str, Any], current: Mapping[str, Any]) ->
     """The respondent's input that differs from what is stored, as (question, answer lines)."""
     lines = []
     for q in page.questions:
-        names = question_variables(q)
+        names = q.variables
         if any(mine.get(n) != current.get(n) for n in names):
             lines.append((q.text, display_value(q, mine) or ["—"]))
     return lines

@@ -55,6 +55,8 @@ class QuestionDef:
     rows: tuple[RowDef, ...]
     page_code: str
     condition_node: conditions.Node | None = field(default=None, compare=False, repr=False)
+    # the variables the question's own condition refers to
+    condition_variables: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -63,6 +65,11 @@ class QuestionDef:
         if self.type == "matrix":
             return tuple(row.code for row in self.rows)
         return (self.code,) + tuple(o.text_variable for o in self.options if o.text_variable)
+
+    @property
+    def choice_variables(self) -> tuple[str, ...]:
+        """The variables that carry option codes: the question code, or each matrix row code."""
+        return tuple(row.code for row in self.rows) if self.type == "matrix" else (self.code,)
 
     def option(self, code: str) -> OptionDef | None:
         return next((o for o in self.options if o.code == code), None)
@@ -98,6 +105,7 @@ class SurveyStructure:
     _pages_by_code: Mapping[str, PageDef] = field(default_factory=dict, compare=False, repr=False)
     _questions_by_code: Mapping[str, QuestionDef] = field(default_factory=dict, compare=False, repr=False)
     _question_by_variable: Mapping[str, QuestionDef] = field(default_factory=dict, compare=False, repr=False)
+    # every variable a page or question condition refers to
     condition_variables: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     # lookups (computed once: the structure is immutable)
@@ -223,6 +231,7 @@ def _build(survey: Survey) -> SurveyStructure:
                 rows=tuple(RowDef(r.code, r.label) for r in sorted(q.rows.all(), key=lambda r: r.position)),
                 page_code=page.code,
                 condition_node=_parse(q.condition),
+                condition_variables=frozenset(conditions.variables(q.condition)),
             )
             for q in sorted(page.questions.all(), key=lambda q: q.position)
         )
