@@ -34,10 +34,12 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from invitations.models import GROESSENKLASSEN, Invitation
+from invitations.models import GROESSENKLASSEN, Invitation, Member
 from responses.models import Answer, Response
 from surveys.models import Survey
 from surveys.structure import get_structure
+
+from .sql import sql
 
 CHOICE_TYPES = ("single", "multi", "matrix")
 TEXT_TYPES = ("text", "textarea", "email", "date")
@@ -137,27 +139,29 @@ def _with(*ctes: str) -> str:
 # cells get the same signature and the same shown questions.
 _RESP_SQL = """
 resp AS MATERIALIZED (
-    SELECT r.id, m.land AS land, m.groessenklasse::text AS gk
-    FROM responses_response r
-    JOIN invitations_invitation i ON i.id = r.invitation_id
-    JOIN invitations_member m ON m.id = i.member_id
-    WHERE r.survey_id = %(survey)s AND r.status = ANY(%(statuses)s)
+    SELECT r.{Response.id} AS id, m.{Member.land} AS land, m.{Member.groessenklasse}::text AS gk
+    FROM {Response} r
+    JOIN {Invitation} i ON i.{Invitation.id} = r.{Response.invitation}
+    JOIN {Member} m ON m.{Member.id} = i.{Invitation.member}
+    WHERE r.{Response.survey} = %(survey)s AND r.{Response.status} = ANY(%(statuses)s)
 ),
 keyed AS (
     SELECT resp.id, resp.land, resp.gk,
-           COALESCE(c.vars, '{}') AS vars, COALESCE(c.vals, '{}') AS vals
+           COALESCE(c.vars, '{{}}') AS vars, COALESCE(c.vals, '{{}}') AS vals
     FROM resp LEFT JOIN (
-        SELECT a.response_id,
-               array_agg(a.variable::text) AS vars, array_agg(a.value) AS vals
-        FROM responses_answer a
-        WHERE a.question_id = ANY(%(cond_qids)s) AND a.variable = ANY(%(cond_vars)s) AND a.value <> ''
-        GROUP BY a.response_id
+        SELECT a.{Answer.response} AS response_id,
+               array_agg(a.{Answer.variable}::text) AS vars, array_agg(a.{Answer.value}) AS vals
+        FROM {Answer} a
+        WHERE a.{Answer.question} = ANY(%(cond_qids)s) AND a.{Answer.variable} = ANY(%(cond_vars)s)
+          AND a.{Answer.value} <> ''
+        GROUP BY a.{Answer.response}
     ) c ON c.response_id = resp.id
 )"""
 
 # One row per (signature, Land, size class) with the ids of its responses.
-_SIGNATURES_SQL = _with(_RESP_SQL) + """
-SELECT vars, vals, land, gk, count(*), array_agg(id)::text FROM keyed GROUP BY vars, vals, land, gk"""  # noqa: S608 (constant SQL)
+_SIGNATURES_SQL = sql(_with(_RESP_SQL) + """
+SELECT vars, vals, land, gk, count(*), array_agg(id)::text FROM keyed GROUP BY vars, vals, land, gk""",
+                      Response=Response, Invitation=Invitation, Member=Member, Answer=Answer)
 
 # The second query gets each response's "cell" (signature × Land × size class) as arrays, so
 # nothing of the first query is recomputed: answers are grouped by (cell, question, variable,
@@ -167,7 +171,7 @@ SELECT vars, vals, land, gk, count(*), array_agg(id)::text FROM keyed GROUP BY v
 #      (value NULL) give their number of answers;
 #   m: respondents per multiple choice question (a respondent counts once, however many options);
 #   n: statistics of number questions.
-_COUNTS_SQL = """
+_COUNTS_SQL = sql("""
 WITH sig AS MATERIALIZED (
     SELECT u.id, c.cell
     FROM unnest(%(cells)s::int[], %(cell_ids)s::text[]) AS c(cell, ids)
@@ -179,10 +183,10 @@ cells AS (
 ),
 shown AS (SELECT * FROM unnest(%(kids)s::int[], %(qids)s::bigint[]) AS t(kid, qid)),
 grouped AS (
-    SELECT s.cell, a.question_id, a.variable,
-           CASE WHEN a.variable = ANY(%(choice_vars)s) THEN a.value END AS value, count(*) AS n
-    FROM responses_answer a JOIN sig s ON s.id = a.response_id
-    WHERE a.value <> ''
+    SELECT s.cell, a.{Answer.question} AS question_id, a.{Answer.variable} AS variable,
+           CASE WHEN a.{Answer.variable} = ANY(%(choice_vars)s) THEN a.{Answer.value} END AS value, count(*) AS n
+    FROM {Answer} a JOIN sig s ON s.id = a.{Answer.response}
+    WHERE a.{Answer.value} <> ''
     GROUP BY 1, 2, 3, 4
 ),
 g AS (
@@ -192,8 +196,9 @@ g AS (
 multi AS (
     SELECT c.land, c.gk, m.question_id, m.n
     FROM (SELECT s.cell, r.question_id, count(*) AS n
-          FROM (SELECT response_id, question_id FROM responses_answer
-                WHERE question_id = ANY(%(multi_qids)s) AND variable = ANY(%(multi_vars)s) AND value <> ''
+          FROM (SELECT a.{Answer.response} AS response_id, a.{Answer.question} AS question_id FROM {Answer} a
+                WHERE a.{Answer.question} = ANY(%(multi_qids)s) AND a.{Answer.variable} = ANY(%(multi_vars)s)
+                  AND a.{Answer.value} <> ''
                 GROUP BY 1, 2) r
           JOIN sig s ON s.id = r.response_id
           GROUP BY 1, 2) m
@@ -210,13 +215,13 @@ GROUP BY GROUPING SETS ((question_id), (question_id, land), (question_id, gk))
 UNION ALL
 SELECT 'n', variable, NULL, 1, 1, NULL, NULL, count(*), avg(v)::float8,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY v)::float8, min(v)::float8, max(v)::float8
-FROM (SELECT a.variable, a.value::numeric AS v
-      FROM responses_answer a
-      JOIN sig s ON s.id = a.response_id
+FROM (SELECT a.{Answer.variable} AS variable, a.{Answer.value}::numeric AS v
+      FROM {Answer} a
+      JOIN sig s ON s.id = a.{Answer.response}
       JOIN cells c ON c.cell = s.cell
-      JOIN shown sh ON sh.kid = c.kid AND sh.qid = a.question_id
-      WHERE a.question_id = ANY(%(number_qids)s) AND a.value ~ '^\\s*-?[0-9]+(\\.[0-9]+)?\\s*$') nums
-GROUP BY variable"""
+      JOIN shown sh ON sh.kid = c.kid AND sh.qid = a.{Answer.question}
+      WHERE a.{Answer.question} = ANY(%(number_qids)s) AND a.{Answer.value} ~ '^\\s*-?[0-9]+(\\.[0-9]+)?\\s*$') nums
+GROUP BY variable""", Answer=Answer)
 
 
 def sql_counts(survey: Survey, include_partial: bool = False) -> RawCounts:

@@ -24,6 +24,7 @@ from surveys.models import Survey
 
 from . import aggregation, datarows
 from .models import ExportJob, ResultSet
+from .sql import sql
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,10 @@ def download_name(job: ExportJob) -> str:
     return f"{job.survey.slug}_{stamp}{partial}.{job.format}"
 
 
+_PROGRESS_SQL = sql("UPDATE {Job} SET {Job.progress} = %s, {Job.heartbeat_at} = %s WHERE {Job.id} = %s "
+                    "AND {Job.attempts} = %s", Job=ExportJob)
+
+
 class JobProgress:
     """Writes progress and heartbeat of a job on its own autocommit connection, so they are
     visible while the export reads inside its snapshot transaction. At most one write per second
@@ -89,10 +94,7 @@ class JobProgress:
         self.last_pct, self.last_time = pct, now
         conn = self.conn or connection
         with conn.cursor() as cursor:
-            cursor.execute(
-                "UPDATE exports_exportjob SET progress = %s, heartbeat_at = %s WHERE id = %s AND attempts = %s",
-                [min(pct, 99), timezone.now(), self.job_id, self.attempt],
-            )
+            cursor.execute(_PROGRESS_SQL, [min(pct, 99), timezone.now(), self.job_id, self.attempt])
 
     def close(self) -> None:
         if self.conn is not None:
