@@ -11,7 +11,9 @@ because Redis is down.
 Reading the counter on every request held a gunicorn worker idle for Redis round trips on each
 page save, so a process remembers for LOCAL_TRUST_SECONDS, in its own LocMemCache (`verdicts`),
 that a client was *not* blocked, and forgets it at that client's next miss
-(bench.ab, one page save: 58.5 ms with it, 72.8 ms without; worker CPU 13.5 vs 16.7 ms).
+(bench.ab, one page save, both on django-ratelimit: 104 ms with it, 117 ms without (median),
+worker CPU 16.1 vs 17.3 ms, on a heavily loaded machine; the hand-written limiter with it against
+django-ratelimit without: 58.5 vs 72.8 ms).
 Blocks themselves are never remembered locally, so clearing the shared cache lifts them at once.
 What the shortcut can let through: while a client's allowance runs out in another process, this
 process may still serve it a right token (harmless: it has the token) and evaluates at most one

@@ -131,7 +131,9 @@ def open_response(invitation: Invitation) -> Response:
 
 @dataclass
 class SaveResult:
-    """Outcome of a page save. `status`: saved | invalid | conflict | submitted | hidden."""
+    """Outcome of a page save; `status` is one of the constants below."""
+
+    SAVED, INVALID, CONFLICT, SUBMITTED, HIDDEN = "saved", "invalid", "conflict", "submitted", "hidden"
 
     status: str
     form: PageForm | None = None
@@ -160,10 +162,10 @@ def save_page(invitation: Invitation, page_code: str, data: Mapping[str, Any], a
     with transaction.atomic():
         response = queries.lock_response(invitation.pk)
         if response.is_submitted:
-            return SaveResult("submitted")
+            return SaveResult(SaveResult.SUBMITTED)
         answers = load_answers(response, structure)
         if not structure.is_page_shown(page, answers):
-            return SaveResult("hidden", answers=answers)
+            return SaveResult(SaveResult.HIDDEN, answers=answers)
         version = int(response.page_versions.get(page.code, 0))
         form = PageForm(structure, page, answers, data, enforce_required=action == WEITER)
         form.is_valid()
@@ -175,7 +177,7 @@ def save_page(invitation: Invitation, page_code: str, data: Mapping[str, Any], a
                     new[name] = old[name]
         if posted_version != version and new != old:
             fresh = PageForm(structure, page, answers)
-            return SaveResult("conflict", form=fresh, answers=answers, version=version,
+            return SaveResult(SaveResult.CONFLICT, form=fresh, answers=answers, version=version,
                               lost_input=_describe(page, form.page_answers, old))
         after = {k: v for k, v in answers.items() if k not in old}
         after.update(new)
@@ -191,8 +193,8 @@ def save_page(invitation: Invitation, page_code: str, data: Mapping[str, Any], a
             queries.save_fields(response, ["page_versions", "current_page", "updated_at"])
     if form.question_errors:
         form.context = after
-        return SaveResult("invalid", form=form, answers=after, version=version)
-    return SaveResult("saved", target=target, answers=after, version=version)
+        return SaveResult(SaveResult.INVALID, form=form, answers=after, version=version)
+    return SaveResult(SaveResult.SAVED, target=target, answers=after, version=version)
 
 
 def _target(structure: SurveyStructure, page: Any, answers: Mapping[str, Any], action: str) -> str:
@@ -251,7 +253,9 @@ def review(structure: SurveyStructure, answers: Mapping[str, Any]) -> list[Revie
 
 @dataclass
 class SubmitResult:
-    status: str  # submitted | already | incomplete
+    SUBMITTED, ALREADY, INCOMPLETE = "submitted", "already", "incomplete"
+
+    status: str  # one of the constants above
     page_code: str = ""
 
 
@@ -270,13 +274,13 @@ def submit(invitation: Invitation) -> SubmitResult:
     with transaction.atomic():
         response = Response.objects.select_for_update().get(invitation_id=invitation.pk)
         if response.is_submitted:
-            return SubmitResult("already")
+            return SubmitResult(SubmitResult.ALREADY)
         answers = load_answers(response, structure)
         missing = first_incomplete_page(structure, answers)
         if missing:
             response.current_page = missing
             response.save(update_fields=["current_page", "updated_at"])
-            return SubmitResult("incomplete", missing)
+            return SubmitResult(SubmitResult.INCOMPLETE, missing)
         keep = set(structure.effective_answers(answers))
         dropped = [name for name in answers if name not in keep]
         if dropped:
@@ -285,4 +289,4 @@ def submit(invitation: Invitation) -> SubmitResult:
         response.submitted_at = timezone.now()
         response.current_page = REVIEW
         response.save(update_fields=["status", "submitted_at", "current_page", "updated_at"])
-    return SubmitResult("submitted")
+    return SubmitResult(SubmitResult.SUBMITTED)

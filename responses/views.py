@@ -191,15 +191,15 @@ def _save(request: HttpRequest, invitation: Invitation, structure: SurveyStructu
         action = services.WEITER  # Enter in a text field of an old browser sends no button
     result = services.save_page(invitation, page_def.code, request.POST, action)
     token = invitation.token
-    if result.status == "submitted":
+    if result.status == services.SaveResult.SUBMITTED:
         return _submitted_redirect(request, token)
-    if result.status == "hidden":
+    if result.status == services.SaveResult.HIDDEN:
         messages.info(request, _("Diese Seite ist nach Ihren bisherigen Antworten nicht auszufüllen."))
         return HttpResponseRedirect(_url("entry", token))
-    if result.status == "conflict":
+    if result.status == services.SaveResult.CONFLICT:
         return _render_page(request, invitation, structure, page_def, result.form, result.answers, result.version,
                             conflict=True, lost_input=result.lost_input)
-    if result.status == "invalid":
+    if result.status == services.SaveResult.INVALID:
         return _render_page(request, invitation, structure, page_def, result.form, result.answers, result.version)
     if action == services.SPEICHERN:
         return HttpResponseRedirect(_url("saved", token))
@@ -224,7 +224,7 @@ def review(request: HttpRequest, token: str) -> HttpResponse:
     structure = get_structure(invitation.survey)
     if request.method == "POST" and request.POST.get("aktion") == "absenden":
         result = services.submit(invitation)
-        if result.status == "incomplete":
+        if result.status == services.SubmitResult.INCOMPLETE:
             messages.error(request, _("Bitte beantworten Sie zuerst die markierten Pflichtfragen."))
             return HttpResponseRedirect(_url("page", token, result.page_code) + "?pruefen=1")
         return HttpResponseRedirect(_url("receipt", token))
