@@ -53,7 +53,9 @@ def answers_from_rows(structure: SurveyStructure, rows: list[tuple[str, str]]) -
 
 
 def load_answers(response: Response, structure: SurveyStructure) -> Answers:
-    """All stored answers of a response, in one query."""
+    """All stored answers of a response, in one query (none for an unsaved one)."""
+    if response.pk is None:
+        return {}
     return answers_from_rows(structure, queries.answer_rows(response.pk))
 
 
@@ -106,6 +108,14 @@ def progress(structure: SurveyStructure, page: Any, answers: Mapping[str, Any]) 
 
 
 # -- opening ------------------------------------------------------------------------------
+
+
+def existing_response(invitation: Invitation) -> Response:
+    """The invitation's Response, or an unsaved blank one: for requests that must write nothing."""
+    try:
+        return invitation.response
+    except Response.DoesNotExist:
+        return Response(invitation=invitation, survey_id=invitation.survey_id)
 
 
 def open_response(invitation: Invitation) -> Response:

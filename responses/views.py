@@ -94,9 +94,18 @@ def _open(request: HttpRequest, token: str, *, receipt: bool = False) -> tuple[I
     gate = _gate(request, found, receipt=receipt)
     if gate is not None:
         return None, gate
-    if not getattr(request, "preview", False):  # a staff preview does not count as the member opening it
+    # A staff preview does not count as the member opening it, nor does a HEAD request (link
+    # checkers and mail scanners send those).
+    if not getattr(request, "preview", False) and request.method != "HEAD":
         found.mark_opened()
     return found, None
+
+
+def _response(request: HttpRequest, invitation: Invitation) -> Response:
+    """The invitation's Response; a HEAD request never creates it."""
+    if request.method == "HEAD":
+        return services.existing_response(invitation)
+    return services.open_response(invitation)
 
 
 def _open_unsubmitted(request: HttpRequest, token: str) -> tuple[Invitation, Response] | HttpResponse:
@@ -105,7 +114,7 @@ def _open_unsubmitted(request: HttpRequest, token: str) -> tuple[Invitation, Res
     invitation, refusal = _open(request, token)
     if refusal:
         return refusal
-    response = services.open_response(invitation)
+    response = _response(request, invitation)
     if response.is_submitted:
         return HttpResponseRedirect(_url("receipt", token))
     return invitation, response
@@ -167,7 +176,7 @@ def page(request: HttpRequest, token: str, page_code: str) -> HttpResponse:
         page_def = structure.page(page_code)
     except KeyError:
         return _not_found(request)
-    response = services.open_response(invitation)
+    response = _response(request, invitation)
     if response.is_submitted:
         return _submitted_redirect(request, token)
     if request.method == "POST":
