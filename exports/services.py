@@ -20,6 +20,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from responses.models import Response
 from surveys.models import Survey
 
 from . import aggregation, datarows
@@ -251,9 +252,22 @@ def job_path(job: ExportJob) -> Path | None:
 # --- result sets ---------------------------------------------------------------------------
 
 
+def kept_after_purge(survey: Survey, include_partial: bool) -> ResultSet | None:
+    """The result tables purge_personal_data stored, while the survey has no responses since:
+    there is nothing left to count, so they stay the results."""
+    if Response.objects.filter(survey=survey).exists():
+        return None
+    return (ResultSet.objects.filter(survey=survey, include_partial=include_partial, status=ResultSet.Status.DONE,
+                                     tables__has_key="purged_at").order_by("-pk").first())
+
+
 def request_results(survey: Survey, include_partial: bool) -> ResultSet:
+    """A new result set, queued for a worker; after a purge the stored one (see kept_after_purge)."""
     from .tasks import compute_result_set
 
+    kept = kept_after_purge(survey, include_partial)
+    if kept is not None:
+        return kept
     result_set = ResultSet.objects.create(survey=survey, include_partial=include_partial)
     transaction.on_commit(lambda: _send(compute_result_set, result_set.pk))
     return result_set

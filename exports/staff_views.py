@@ -42,8 +42,12 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
 def results_refresh(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     include_partial = _partial(request)
-    services.request_results(survey, include_partial)
-    messages.info(request, _("Die Ergebnistabellen werden neu berechnet."))
+    result_set = services.request_results(survey, include_partial)
+    if result_set.status == ResultSet.Status.DONE:  # kept after purge_personal_data
+        messages.info(request, _("Die personenbezogenen Daten dieser Befragung wurden gelöscht. Es gelten die "
+                                 "dabei gespeicherten Ergebnistabellen; es gibt nichts neu zu berechnen."))
+    else:
+        messages.info(request, _("Die Ergebnistabellen werden neu berechnet."))
     url = redirect("staff:results", survey.slug).url
     return redirect(url + ("?teilantworten=1" if include_partial else ""))
 
