@@ -13,11 +13,14 @@ treats every string and every text cell of the row, so a new sheet cannot forget
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.worksheet import _writer as openpyxl_writer
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 ILLEGAL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -54,12 +57,24 @@ class SafeWriteOnlyWorksheet(WriteOnlyWorksheet):
     def append(self, row: Any) -> None:
         super().append([xlsx_text(self, value) for value in row])
 
+    def _get_writer(self) -> None:
+        # openpyxl streams each sheet through a temporary file; it goes into the workbook's own
+        # directory, so a killed export leaves nothing in /tmp (exports.services.sweep removes it).
+        if self._writer is None:
+            fd, path = tempfile.mkstemp(suffix=".xml", prefix="sheet-", dir=self.parent.temp_dir)
+            os.close(fd)
+            openpyxl_writer.ALL_TEMP_FILES.append(path)  # openpyxl's cleanup() removes it from the list
+            self._writer = openpyxl_writer.WorksheetWriter(self, out=path)
+            self._writer.write_top()
+
 
 class SafeWorkbook(Workbook):
-    """A write-only workbook whose sheets are SafeWriteOnlyWorksheets."""
+    """A write-only workbook whose sheets are SafeWriteOnlyWorksheets; their temporary files go
+    into `temp_dir` (default: the system's temporary directory)."""
 
-    def __init__(self) -> None:
+    def __init__(self, temp_dir: str | None = None) -> None:
         super().__init__(write_only=True)
+        self.temp_dir = temp_dir
 
     def create_sheet(self, title: str | None = None, index: int | None = None) -> SafeWriteOnlyWorksheet:
         sheet = SafeWriteOnlyWorksheet(parent=self, title=title)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -51,7 +53,9 @@ def build_export(survey: Survey, fmt: str, path: Path | str, include_partial: bo
         if fmt == ExportJob.Format.XLSX:
             from .workbook import write_workbook
 
-            count = write_workbook(path, survey, tables, cols, rows, on_saving=lambda: report(92))
+            with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=_export_dir()) as temp_dir:
+                count = write_workbook(path, survey, tables, cols, rows, on_saving=lambda: report(92),
+                                       temp_dir=temp_dir)
         elif fmt == ExportJob.Format.CSV:
             from .csvexport import write_csv
 
@@ -114,13 +118,21 @@ def claim_job(job_id: int) -> ExportJob | None:
     return ExportJob.objects.select_related("survey").get(pk=job_id)
 
 
+TEMP_PREFIX = "tmp-xlsx-"  # a workbook's sheet files while it is written (see exports.safe)
+
+
+def _export_dir() -> Path:
+    directory = Path(settings.MEDIA_ROOT) / EXPORT_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
 def run_job(job_id: int) -> None:
     job = claim_job(job_id)
     if job is None:
         logger.info("export job %s not queued any more, nothing to do", job_id)
         return
-    directory = Path(settings.MEDIA_ROOT) / EXPORT_DIR
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = _export_dir()
     name = f"{secrets.token_urlsafe(24)}.{job.format}"
     partial_file = directory / f"{name}.part"
     progress = JobProgress(job.pk, job.attempts)
@@ -216,9 +228,18 @@ def sweep(now: Any = None) -> dict[str, int]:
             if part.stat().st_mtime < stale.timestamp():
                 part.unlink(missing_ok=True)
                 removed += 1
+        for temp in directory.glob(f"{TEMP_PREFIX}*"):  # left by a killed export
+            if _last_write(temp) < stale.timestamp():
+                shutil.rmtree(temp, ignore_errors=True)
+                removed += 1
     requeued = requeue_waiting(now)
     return {"stuck": stuck, "stuck_results": stuck_results, "expired": expired, "partial_files": removed,
             "requeued": requeued}
+
+
+def _last_write(directory: Path) -> float:
+    """When anything in `directory` was last written (a running export keeps writing its sheets)."""
+    return max((p.stat().st_mtime for p in directory.iterdir()), default=directory.stat().st_mtime)
 
 
 def requeue_waiting(now: Any) -> int:

@@ -286,9 +286,11 @@ def _short(text: str, limit: int = 90) -> str:
 
 
 def write_workbook(path: Path | str, survey: Any, tables: dict[str, Any], cols: list[Column],
-                   rows: Iterable[list[Any]], on_saving: Callable[[], None] | None = None) -> int:
-    """Write the whole workbook to `path`; returns the number of data rows."""
-    wb = SafeWorkbook()
+                   rows: Iterable[list[Any]], on_saving: Callable[[], None] | None = None,
+                   temp_dir: str | None = None) -> int:
+    """Write the whole workbook to `path` (sheets stream through files in `temp_dir`); returns the
+    number of data rows."""
+    wb = SafeWorkbook(temp_dir)
     sheets = {name: wb.create_sheet(name) for name in
               ("Übersicht", "Codebuch", "Daten", "Ergebnisse", "Kreuztabellen", "Diagramme")}
     write_overview(sheets["Übersicht"], survey, tables)
