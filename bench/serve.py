@@ -46,8 +46,8 @@ def drop_database(database_url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+def manage(env: dict[str, str], *args: str, root: Path = ROOT) -> str:
+    result = subprocess.run([sys.executable, "manage.py", *args], cwd=root, env=env, capture_output=True, text=True)
     if result.returncode:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
@@ -106,15 +106,16 @@ def _wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> N
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], worker_class: str, workers: int, threads: int, log: Path) -> Iterator[str]:
-    """Serve config.wsgi on a free port of 127.0.0.1; yields the base URL."""
+def gunicorn(env: dict[str, str], worker_class: str, workers: int, threads: int, log: Path,
+             root: Path = ROOT, extra: tuple[str, ...] = ()) -> Iterator[str]:
+    """Serve config.wsgi of the checkout `root` on a free port of 127.0.0.1; yields the base URL."""
     port = free_port()
     cmd = [str(VENV_BIN / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-           "-k", worker_class, "--backlog", "2048", "--timeout", "60", "--graceful-timeout", "5"]
+           "-k", worker_class, "--backlog", "2048", "--timeout", "60", "--graceful-timeout", "5", *extra]
     if worker_class == "gthread":
         cmd += ["--threads", str(threads)]
     with open(log, "ab") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url + "/static/css/app.css", proc)

@@ -44,7 +44,7 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", SITE_URL)
 # A friendly German page instead of Django's technical 403 when the CSRF cookie is missing.
-CSRF_FAILURE_VIEW = "responses.views.csrf_failure"
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -188,6 +188,8 @@ OUTBOX_STALE_SECONDS = envint("OUTBOX_STALE_SECONDS", "300")
 
 # Rate limit for wrong tokens / access codes: attempts per client and window.
 TOKEN_RATELIMIT = os.getenv("TOKEN_RATELIMIT", "20/10m")
+# Counted with django-ratelimit (config/ratelimit.py); a cache error lets the request through.
+RATELIMIT_FAIL_OPEN = True
 
 EXPORT_EXPIRY_HOURS = envint("EXPORT_EXPIRY_HOURS", "72")
 # Days after a survey was closed before `purge_personal_data` may delete its personal data.

@@ -34,11 +34,12 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from invitations.models import GROESSENKLASSEN, Invitation
+from invitations.models import GROESSENKLASSEN, Invitation, Member
 from responses.models import Answer, Response
-from surveys import conditions
 from surveys.models import Survey
 from surveys.structure import get_structure
+
+from .sql import sql
 
 CHOICE_TYPES = ("single", "multi", "matrix")
 TEXT_TYPES = ("text", "textarea", "email", "date")
@@ -82,7 +83,7 @@ class AnswerIndex:
         self.matrix_row: dict[str, str] = {}
         self.question_of: dict[str, Any] = {}
         self.code_of_id: dict[int, str] = {}
-        for question in iter_questions(structure):
+        for question in structure.questions:
             self.code_of_id[question.id] = question.code
             if question.type == "multi":
                 self.multi.add(question.code)
@@ -95,7 +96,7 @@ class AnswerIndex:
             self.question_of[question.code] = question
 
     def mapping(self, rows: Iterable[tuple[str, str]]) -> dict[str, Any]:
-        """The answers mapping of DESIGN/BRIEF: multi → list of codes, everything else → str."""
+        """The answers mapping (surveys.structure.Answers): multi → list of codes, everything else → str."""
         answers: dict[str, Any] = {}
         for variable, value in rows:
             if value is None or value == "":
@@ -105,29 +106,6 @@ class AnswerIndex:
             else:  # single, number, text; a matrix row by its row code; "other" texts
                 answers[variable] = value
         return answers
-
-
-def iter_questions(structure: Any) -> Iterator[Any]:
-    for page in structure.pages:
-        yield from page.questions
-
-
-def condition_variables(structure: Any) -> set[str]:
-    names: set[str] = set()
-    for page in structure.pages:
-        if page.condition:
-            names |= conditions.variables(page.condition)
-        for question in page.questions:
-            if question.condition:
-                names |= conditions.variables(question.condition)
-    return names
-
-
-def choice_variables(question: Any) -> list[str]:
-    """The variables that carry option codes: the question code, or each matrix row code."""
-    if question.type == "matrix":
-        return [row.code for row in question.rows]
-    return [question.code]
 
 
 # --- raw counts ----------------------------------------------------------------------------
@@ -161,27 +139,29 @@ def _with(*ctes: str) -> str:
 # cells get the same signature and the same shown questions.
 _RESP_SQL = """
 resp AS MATERIALIZED (
-    SELECT r.id, m.land AS land, m.groessenklasse::text AS gk
-    FROM responses_response r
-    JOIN invitations_invitation i ON i.id = r.invitation_id
-    JOIN invitations_member m ON m.id = i.member_id
-    WHERE r.survey_id = %(survey)s AND r.status = ANY(%(statuses)s)
+    SELECT r.{Response.id} AS id, m.{Member.land} AS land, m.{Member.groessenklasse}::text AS gk
+    FROM {Response} r
+    JOIN {Invitation} i ON i.{Invitation.id} = r.{Response.invitation}
+    JOIN {Member} m ON m.{Member.id} = i.{Invitation.member}
+    WHERE r.{Response.survey} = %(survey)s AND r.{Response.status} = ANY(%(statuses)s)
 ),
 keyed AS (
     SELECT resp.id, resp.land, resp.gk,
-           COALESCE(c.vars, '{}') AS vars, COALESCE(c.vals, '{}') AS vals
+           COALESCE(c.vars, '{{}}') AS vars, COALESCE(c.vals, '{{}}') AS vals
     FROM resp LEFT JOIN (
-        SELECT a.response_id,
-               array_agg(a.variable::text) AS vars, array_agg(a.value) AS vals
-        FROM responses_answer a
-        WHERE a.question_id = ANY(%(cond_qids)s) AND a.variable = ANY(%(cond_vars)s) AND a.value <> ''
-        GROUP BY a.response_id
+        SELECT a.{Answer.response} AS response_id,
+               array_agg(a.{Answer.variable}::text) AS vars, array_agg(a.{Answer.value}) AS vals
+        FROM {Answer} a
+        WHERE a.{Answer.question} = ANY(%(cond_qids)s) AND a.{Answer.variable} = ANY(%(cond_vars)s)
+          AND a.{Answer.value} <> ''
+        GROUP BY a.{Answer.response}
     ) c ON c.response_id = resp.id
 )"""
 
 # One row per (signature, Land, size class) with the ids of its responses.
-_SIGNATURES_SQL = _with(_RESP_SQL) + """
-SELECT vars, vals, land, gk, count(*), array_agg(id)::text FROM keyed GROUP BY vars, vals, land, gk"""  # noqa: S608 (constant SQL)
+_SIGNATURES_SQL = sql(_with(_RESP_SQL) + """
+SELECT vars, vals, land, gk, count(*), array_agg(id)::text FROM keyed GROUP BY vars, vals, land, gk""",
+                      Response=Response, Invitation=Invitation, Member=Member, Answer=Answer)
 
 # The second query gets each response's "cell" (signature × Land × size class) as arrays, so
 # nothing of the first query is recomputed: answers are grouped by (cell, question, variable,
@@ -191,7 +171,7 @@ SELECT vars, vals, land, gk, count(*), array_agg(id)::text FROM keyed GROUP BY v
 #      (value NULL) give their number of answers;
 #   m: respondents per multiple choice question (a respondent counts once, however many options);
 #   n: statistics of number questions.
-_COUNTS_SQL = """
+_COUNTS_SQL = sql("""
 WITH sig AS MATERIALIZED (
     SELECT u.id, c.cell
     FROM unnest(%(cells)s::int[], %(cell_ids)s::text[]) AS c(cell, ids)
@@ -203,10 +183,10 @@ cells AS (
 ),
 shown AS (SELECT * FROM unnest(%(kids)s::int[], %(qids)s::bigint[]) AS t(kid, qid)),
 grouped AS (
-    SELECT s.cell, a.question_id, a.variable,
-           CASE WHEN a.variable = ANY(%(choice_vars)s) THEN a.value END AS value, count(*) AS n
-    FROM responses_answer a JOIN sig s ON s.id = a.response_id
-    WHERE a.value <> ''
+    SELECT s.cell, a.{Answer.question} AS question_id, a.{Answer.variable} AS variable,
+           CASE WHEN a.{Answer.variable} = ANY(%(choice_vars)s) THEN a.{Answer.value} END AS value, count(*) AS n
+    FROM {Answer} a JOIN sig s ON s.id = a.{Answer.response}
+    WHERE a.{Answer.value} <> ''
     GROUP BY 1, 2, 3, 4
 ),
 g AS (
@@ -216,8 +196,9 @@ g AS (
 multi AS (
     SELECT c.land, c.gk, m.question_id, m.n
     FROM (SELECT s.cell, r.question_id, count(*) AS n
-          FROM (SELECT response_id, question_id FROM responses_answer
-                WHERE question_id = ANY(%(multi_qids)s) AND variable = ANY(%(multi_vars)s) AND value <> ''
+          FROM (SELECT a.{Answer.response} AS response_id, a.{Answer.question} AS question_id FROM {Answer} a
+                WHERE a.{Answer.question} = ANY(%(multi_qids)s) AND a.{Answer.variable} = ANY(%(multi_vars)s)
+                  AND a.{Answer.value} <> ''
                 GROUP BY 1, 2) r
           JOIN sig s ON s.id = r.response_id
           GROUP BY 1, 2) m
@@ -234,21 +215,21 @@ GROUP BY GROUPING SETS ((question_id), (question_id, land), (question_id, gk))
 UNION ALL
 SELECT 'n', variable, NULL, 1, 1, NULL, NULL, count(*), avg(v)::float8,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY v)::float8, min(v)::float8, max(v)::float8
-FROM (SELECT a.variable, a.value::numeric AS v
-      FROM responses_answer a
-      JOIN sig s ON s.id = a.response_id
+FROM (SELECT a.{Answer.variable} AS variable, a.{Answer.value}::numeric AS v
+      FROM {Answer} a
+      JOIN sig s ON s.id = a.{Answer.response}
       JOIN cells c ON c.cell = s.cell
-      JOIN shown sh ON sh.kid = c.kid AND sh.qid = a.question_id
-      WHERE a.question_id = ANY(%(number_qids)s) AND a.value ~ '^\\s*-?[0-9]+(\\.[0-9]+)?\\s*$') nums
-GROUP BY variable"""
+      JOIN shown sh ON sh.kid = c.kid AND sh.qid = a.{Answer.question}
+      WHERE a.{Answer.question} = ANY(%(number_qids)s) AND a.{Answer.value} ~ '^\\s*-?[0-9]+(\\.[0-9]+)?\\s*$') nums
+GROUP BY variable""", Answer=Answer)
 
 
 def sql_counts(survey: Survey, include_partial: bool = False) -> RawCounts:
     """Count in PostgreSQL (call inside `snapshot()` for a consistent view)."""
     structure = get_structure(survey)
     index = AnswerIndex(structure)
-    questions = list(iter_questions(structure))
-    cond_vars = sorted(condition_variables(structure))
+    questions = list(structure.questions)
+    cond_vars = sorted(structure.condition_variables)
     cond_qids = sorted({index.question_of[v].id for v in cond_vars if v in index.question_of})
     params: dict[str, Any] = {
         "survey": survey.pk,
@@ -288,7 +269,7 @@ def sql_counts(survey: Survey, include_partial: bool = False) -> RawCounts:
             "cells": [c[0] for c in cells], "cell_kids": [c[1] for c in cells],
             "cell_lands": [c[2] for c in cells], "cell_gks": [c[3] for c in cells],
             "kids": [p[0] for p in pairs] or [0], "qids": [p[1] for p in pairs] or [0],
-            "choice_vars": [v for q in choice for v in choice_variables(q)] or [""],
+            "choice_vars": [v for q in choice for v in q.choice_variables] or [""],
             "multi_qids": [q.id for q in multi] or [0], "multi_vars": [q.code for q in multi] or [""],
             "number_qids": [q.id for q in questions if q.type == "number"] or [0],
         }
@@ -370,7 +351,7 @@ def python_counts(survey: Survey, include_partial: bool = False) -> RawCounts:
     """The same raw figures, response by response in Python (SQLite and the reference in tests)."""
     structure = get_structure(survey)
     index = AnswerIndex(structure)
-    choice_vars = {v for q in iter_questions(structure) if q.type in CHOICE_TYPES for v in choice_variables(q)}
+    choice_vars = {v for q in structure.questions if q.type in CHOICE_TYPES for v in q.choice_variables}
     raw = RawCounts()
     numbers: dict[str, list[Decimal]] = defaultdict(list)
     responses = (
@@ -509,14 +490,14 @@ def dimension_columns(raw: RawCounts, dimension: str) -> list[tuple[str, str]]:
 def build_tables(survey: Survey, raw: RawCounts, include_partial: bool = False) -> dict[str, Any]:
     """The stored result tables (JSON-serialisable): frequencies and cross-tabs."""
     structure = get_structure(survey)
-    questions = list(iter_questions(structure))
+    questions = list(structure.questions)
     crosstabs = []
     for dimension in DIMENSIONS:
         columns = dimension_columns(raw, dimension)
         for question in questions:
             if question.type not in CHOICE_TYPES:
                 continue
-            for variable in choice_variables(question):
+            for variable in question.choice_variables:
                 label = question.text
                 if question.type == "matrix":
                     label = f"{question.text}: {next(r.label for r in question.rows if r.code == variable)}"

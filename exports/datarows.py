@@ -29,6 +29,7 @@ from surveys.models import Survey
 from surveys.structure import get_structure
 
 from .aggregation import statuses
+from .sql import sql
 
 CHUNK_SIZE = 2000
 
@@ -195,11 +196,13 @@ def _number(value: str) -> int | float | str:
             return value
 
 
+_ANSWERS_SQL = sql("SELECT {A.response}, {A.variable}, {A.value} FROM {A} WHERE {A.response} = ANY(%s)", A=Answer)
+
+
 def _answers_of(ids: list[int]) -> Iterable[tuple[int, str, str]]:
     if connection.vendor == "postgresql":  # raw rows: no ORM per-row work on millions of answers
         with connection.cursor() as cursor:
-            cursor.execute("SELECT response_id, variable, value FROM responses_answer WHERE response_id = ANY(%s)",
-                           [ids])
+            cursor.execute(_ANSWERS_SQL, [ids])
             return cursor.fetchall()
     return Answer.objects.filter(response_id__in=ids).order_by().values_list("response_id", "variable", "value")
 

@@ -25,9 +25,15 @@ It does not touch the member register (names, addresses, contact persons are the
 association's master data, kept for future surveys; correct or delete them through a
 register import) nor the survey definition.
 
-Consequence: after a purge the dashboard shows no responses, and "Ergebnisse aktualisieren"
-would compute empty tables; the purge's ResultSets stay in the database (see the command's
-output for their ids).
+Consequence: after a purge the dashboard shows no responses; the results page keeps showing the
+purge's ResultSets, and "Ergebnisse aktualisieren" leaves them in place (there is nothing left to
+count; see services.kept_after_purge). Their ids are in the command's output.
+
+Why this module lives in `exports/`: deleting personal data touches every app (register
+links and mail in `invitations`, answers in `responses`) and must first store the anonymous
+aggregates (`exports.aggregation`, `ResultSet`). Only the rightmost app of
+surveys ← invitations ← responses ← exports may import from all of them, so this is the one
+place where the purge can run as a single transaction without an import pointing backwards.
 
 `member_data` (command `export_member_data`) collects everything stored about one member for
 a request under Art. 15 DSGVO: register data, invitations, messages sent (personal links in

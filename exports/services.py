@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -20,10 +22,12 @@ from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from responses.models import Response
 from surveys.models import Survey
 
 from . import aggregation, datarows
 from .models import ExportJob, ResultSet
+from .sql import sql
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +53,9 @@ def build_export(survey: Survey, fmt: str, path: Path | str, include_partial: bo
         if fmt == ExportJob.Format.XLSX:
             from .workbook import write_workbook
 
-            count = write_workbook(path, survey, tables, cols, rows, on_saving=lambda: report(92))
+            with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=_export_dir()) as temp_dir:
+                count = write_workbook(path, survey, tables, cols, rows, on_saving=lambda: report(92),
+                                       temp_dir=temp_dir)
         elif fmt == ExportJob.Format.CSV:
             from .csvexport import write_csv
 
@@ -68,6 +74,10 @@ def download_name(job: ExportJob) -> str:
     stamp = timezone.localtime(job.finished_at or timezone.now()).strftime("%Y-%m-%d_%H%M")
     partial = "_mit-teilantworten" if job.include_partial else ""
     return f"{job.survey.slug}_{stamp}{partial}.{job.format}"
+
+
+_PROGRESS_SQL = sql("UPDATE {Job} SET {Job.progress} = %s, {Job.heartbeat_at} = %s WHERE {Job.id} = %s "
+                    "AND {Job.attempts} = %s", Job=ExportJob)
 
 
 class JobProgress:
@@ -89,10 +99,7 @@ class JobProgress:
         self.last_pct, self.last_time = pct, now
         conn = self.conn or connection
         with conn.cursor() as cursor:
-            cursor.execute(
-                "UPDATE exports_exportjob SET progress = %s, heartbeat_at = %s WHERE id = %s AND attempts = %s",
-                [min(pct, 99), timezone.now(), self.job_id, self.attempt],
-            )
+            cursor.execute(_PROGRESS_SQL, [min(pct, 99), timezone.now(), self.job_id, self.attempt])
 
     def close(self) -> None:
         if self.conn is not None:
@@ -111,13 +118,21 @@ def claim_job(job_id: int) -> ExportJob | None:
     return ExportJob.objects.select_related("survey").get(pk=job_id)
 
 
+TEMP_PREFIX = "tmp-xlsx-"  # a workbook's sheet files while it is written (see exports.safe)
+
+
+def _export_dir() -> Path:
+    directory = Path(settings.MEDIA_ROOT) / EXPORT_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
 def run_job(job_id: int) -> None:
     job = claim_job(job_id)
     if job is None:
         logger.info("export job %s not queued any more, nothing to do", job_id)
         return
-    directory = Path(settings.MEDIA_ROOT) / EXPORT_DIR
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = _export_dir()
     name = f"{secrets.token_urlsafe(24)}.{job.format}"
     partial_file = directory / f"{name}.part"
     progress = JobProgress(job.pk, job.attempts)
@@ -213,9 +228,18 @@ def sweep(now: Any = None) -> dict[str, int]:
             if part.stat().st_mtime < stale.timestamp():
                 part.unlink(missing_ok=True)
                 removed += 1
+        for temp in directory.glob(f"{TEMP_PREFIX}*"):  # left by a killed export
+            if _last_write(temp) < stale.timestamp():
+                shutil.rmtree(temp, ignore_errors=True)
+                removed += 1
     requeued = requeue_waiting(now)
     return {"stuck": stuck, "stuck_results": stuck_results, "expired": expired, "partial_files": removed,
             "requeued": requeued}
+
+
+def _last_write(directory: Path) -> float:
+    """When anything in `directory` was last written (a running export keeps writing its sheets)."""
+    return max((p.stat().st_mtime for p in directory.iterdir()), default=directory.stat().st_mtime)
 
 
 def requeue_waiting(now: Any) -> int:
@@ -249,9 +273,22 @@ def job_path(job: ExportJob) -> Path | None:
 # --- result sets ---------------------------------------------------------------------------
 
 
+def kept_after_purge(survey: Survey, include_partial: bool) -> ResultSet | None:
+    """The result tables purge_personal_data stored, while the survey has no responses since:
+    there is nothing left to count, so they stay the results."""
+    if Response.objects.filter(survey=survey).exists():
+        return None
+    return (ResultSet.objects.filter(survey=survey, include_partial=include_partial, status=ResultSet.Status.DONE,
+                                     tables__has_key="purged_at").order_by("-pk").first())
+
+
 def request_results(survey: Survey, include_partial: bool) -> ResultSet:
+    """A new result set, queued for a worker; after a purge the stored one (see kept_after_purge)."""
     from .tasks import compute_result_set
 
+    kept = kept_after_purge(survey, include_partial)
+    if kept is not None:
+        return kept
     result_set = ResultSet.objects.create(survey=survey, include_partial=include_partial)
     transaction.on_commit(lambda: _send(compute_result_set, result_set.pk))
     return result_set

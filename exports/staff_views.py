@@ -5,12 +5,10 @@ Every view requires the analyst permission (`surveys.view_results`; role staff h
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from surveys.models import Survey
@@ -18,13 +16,7 @@ from surveys.permissions import analyst_required
 
 from . import services
 from .models import DownloadLog, ExportJob, ResultSet
-
-
-class ExportForm(forms.Form):
-    format = forms.ChoiceField(label=gettext_lazy("Format"), choices=ExportJob.Format.choices,
-                               initial=ExportJob.Format.XLSX, widget=forms.RadioSelect)
-    include_partial = forms.BooleanField(label=gettext_lazy("Begonnene, nicht abgeschickte Antworten einbeziehen"),
-                                         required=False)
+from .staff_forms import ExportForm
 
 
 def _partial(request: HttpRequest) -> bool:
@@ -50,8 +42,12 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
 def results_refresh(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     include_partial = _partial(request)
-    services.request_results(survey, include_partial)
-    messages.info(request, _("Die Ergebnistabellen werden neu berechnet."))
+    result_set = services.request_results(survey, include_partial)
+    if result_set.status == ResultSet.Status.DONE:  # kept after purge_personal_data
+        messages.info(request, _("Die personenbezogenen Daten dieser Befragung wurden gelöscht. Es gelten die "
+                                 "dabei gespeicherten Ergebnistabellen; es gibt nichts neu zu berechnen."))
+    else:
+        messages.info(request, _("Die Ergebnistabellen werden neu berechnet."))
     url = redirect("staff:results", survey.slug).url
     return redirect(url + ("?teilantworten=1" if include_partial else ""))
 

@@ -4,7 +4,8 @@ Sheets, in this order: Übersicht, Codebuch, Daten, Ergebnisse, Kreuztabellen, D
 Layout of a result table (DESIGN.md, binding): a cell with `<code> – <question text>`,
 then one row per option (label, code, count, percent), a row for the base of valid answers
 and a row for missing answers. Numbers are numbers; percentages are fractions with a
-percent number format. Respondents' text never becomes a formula (see safe.py).
+percent number format. Respondents' text never becomes a formula: every sheet is a
+SafeWriteOnlyWorksheet (safe.py), whose append treats each value.
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from .datarows import Column
-from .safe import clean_text, xlsx_text
+from .safe import SafeWorkbook, clean_text
 
 PERCENT = "0.0%"
 DECIMAL = "#,##0.0"
@@ -42,11 +42,7 @@ MISSING_LABEL = "Fehlend (gezeigt, nicht beantwortet)"
 
 
 def _cell(ws: Any, value: Any, font: Font | None = None, fmt: str | None = None, wrap: bool = False) -> Any:
-    if isinstance(value, str):
-        value = clean_text(value)
     cell = WriteOnlyCell(ws, value)
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"  # text, never a formula
     if font:
         cell.font = font
     if fmt:
@@ -82,12 +78,12 @@ class ResultWriter:
         self.append([_cell(ws, h, BOLD) for h in ("Antwort", "Code", "Anzahl", "Prozent")])
 
     def title(self, text: str) -> None:
-        self.append([_cell(self.ws, clean_text(text), TITLE)])
+        self.append([_cell(self.ws, text, TITLE)])
 
     def options(self, variable: str, options: list[dict[str, Any]]) -> None:
         first = self.row + 1
         for o in options:
-            self.append([xlsx_text(self.ws, o["label"]), _code(o["code"]), o["count"], _pct(self.ws, o["percent"])])
+            self.append([o["label"], _code(o["code"]), o["count"], _pct(self.ws, o["percent"])])
         self.locations[variable] = (first, self.row)
 
     def base_missing(self, base: int, missing: int) -> None:
@@ -197,8 +193,7 @@ def write_codebook(ws: Any, cols: list[Column]) -> None:
     ws.append([_cell(ws, h, BOLD) for h in ("Variable", "Frage", "Typ", "Bedingung", "Wertelabels")])
     for c in cols:
         labels = "; ".join(f"{k} = {v}" for k, v in c.value_labels.items())
-        ws.append([c.code, xlsx_text(ws, c.label), TYPE_LABELS.get(c.kind, c.kind), c.condition or None,
-                   xlsx_text(ws, labels) if labels else None])
+        ws.append([c.code, c.label, TYPE_LABELS.get(c.kind, c.kind), c.condition or None, labels or None])
 
 
 def write_data(ws: Any, cols: list[Column], rows: Iterable[list[Any]]) -> int:
@@ -206,14 +201,9 @@ def write_data(ws: Any, cols: list[Column], rows: Iterable[list[Any]]) -> int:
     _widths(ws, (c.width for c in cols))
     ws.freeze_panes = "A2"
     ws.append([_cell(ws, c.code, BOLD) for c in cols])
-    text_idx = [i for i, c in enumerate(cols) if c.is_text]
     count = 0
     append = ws.append
     for row in rows:
-        for i in text_idx:
-            value = row[i]
-            if value is not None:
-                row[i] = xlsx_text(ws, value)
         append(row)
         count += 1
     ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{count + 1}"
@@ -240,10 +230,10 @@ def write_crosstabs(ws: Any, tables: dict[str, Any]) -> None:
         ws.append([_cell(ws, title_text(x["variable"], f"{x['text']}{DASH}{by_label[x['by']]}"), TITLE)])
         ws.append([_cell(ws, h, BOLD) for h in ("Anzahl", "Code", *[c["label"] for c in x["columns"]])])
         for r in x["rows"]:
-            ws.append([xlsx_text(ws, r["label"]), _code(r["code"]), *r["counts"]])
+            ws.append([r["label"], _code(r["code"]), *r["counts"]])
         ws.append([_cell(ws, "Spaltenprozent", BOLD)])
         for r in x["rows"]:
-            ws.append([xlsx_text(ws, r["label"]), _code(r["code"]), *[_pct(ws, p) for p in r["percents"]]])
+            ws.append([r["label"], _code(r["code"]), *[_pct(ws, p) for p in r["percents"]]])
         ws.append([_cell(ws, BASE_LABEL, BOLD), None, *x["bases"]])
         ws.append([])
 
@@ -270,7 +260,7 @@ def write_charts(ws: Any, results: ResultWriter, res_ws: Any, tables: dict[str, 
             ws.append([None, *[_cell(ws, o["label"], BOLD) for o in options]])
             first = row + 1
             for r in table["rows"]:
-                ws.append([xlsx_text(ws, r["label"]), *[_pct(ws, o["percent"]) for o in r["options"]]])
+                ws.append([r["label"], *[_pct(ws, o["percent"]) for o in r["options"]]])
             last = first + len(table["rows"])
             data = Reference(ws, min_col=2, max_col=1 + len(options), min_row=first, max_row=last)
             cats = Reference(ws, min_col=1, min_row=first + 1, max_row=last)
@@ -296,9 +286,11 @@ def _short(text: str, limit: int = 90) -> str:
 
 
 def write_workbook(path: Path | str, survey: Any, tables: dict[str, Any], cols: list[Column],
-                   rows: Iterable[list[Any]], on_saving: Callable[[], None] | None = None) -> int:
-    """Write the whole workbook to `path`; returns the number of data rows."""
-    wb = Workbook(write_only=True)
+                   rows: Iterable[list[Any]], on_saving: Callable[[], None] | None = None,
+                   temp_dir: str | None = None) -> int:
+    """Write the whole workbook to `path` (sheets stream through files in `temp_dir`); returns the
+    number of data rows."""
+    wb = SafeWorkbook(temp_dir)
     sheets = {name: wb.create_sheet(name) for name in
               ("Übersicht", "Codebuch", "Daten", "Ergebnisse", "Kreuztabellen", "Diagramme")}
     write_overview(sheets["Übersicht"], survey, tables)

@@ -1,7 +1,10 @@
 """Who is asked: the member register, one Invitation per (survey, member), and the outbox."""
 
+from __future__ import annotations
+
 import secrets
 
+from django.apps import apps
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -86,6 +89,21 @@ class Member(models.Model):
         return self.email
 
 
+class InvitationQuerySet(models.QuerySet):
+    def _submitted(self) -> models.Q:
+        # The responses app builds on this one, so its status constant comes through the app
+        # registry instead of an import.
+        return models.Q(response__status=apps.get_model("responses", "Response").Status.SUBMITTED)
+
+    def submitted(self) -> InvitationQuerySet:
+        """Invitations whose response was submitted."""
+        return self.filter(self._submitted())
+
+    def not_submitted(self) -> InvitationQuerySet:
+        """Invitations without a submitted response (none yet, or only started)."""
+        return self.exclude(self._submitted())
+
+
 class Invitation(models.Model):
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="invitations")
@@ -94,6 +112,8 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     first_opened_at = models.DateTimeField(null=True, blank=True)
     opted_out_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["member__ags"]

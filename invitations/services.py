@@ -127,7 +127,7 @@ def reminder_candidates(survey: Survey) -> QuerySet[Invitation]:
     return (
         Invitation.objects.filter(survey=survey, opted_out_at__isnull=True,
                                   messages__step="invitation", messages__status=OutboxMessage.Status.SENT)
-        .exclude(response__status="submitted")
+        .not_submitted()
         .select_related("member", "survey")
         .distinct()
     )

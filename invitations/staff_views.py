@@ -29,9 +29,9 @@ from surveys.models import Survey
 from surveys.permissions import staff_required
 
 from . import services
-from .forms import BounceForm, RegisterConfirmForm, RegisterUploadForm, max_upload_bytes
 from .models import Invitation, Member, OutboxMessage
 from .register import RegisterCheck, apply_register, check_register
+from .staff_forms import BounceForm, RegisterConfirmForm, RegisterUploadForm, max_upload_bytes
 
 log = logging.getLogger(__name__)
 

@@ -111,7 +111,7 @@ def _skip_reason(message: OutboxMessage) -> str:
     invitation = message.invitation
     if invitation.opted_out_at:
         return "not sent: the member opted out of reminders"
-    if Invitation.objects.filter(pk=invitation.pk, response__status="submitted").exists():
+    if Invitation.objects.filter(pk=invitation.pk).submitted().exists():
         return "not sent: the response was submitted before the reminder went out"
     return ""
 

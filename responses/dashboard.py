@@ -112,11 +112,6 @@ class Counts:
         """Response rate in percent: submitted / invited."""
         return 100.0 * self.submitted / self.invited if self.invited else None
 
-    @property
-    def coverage(self) -> float | None:
-        """Share of the register that was invited, in percent."""
-        return 100.0 * self.invited / self.register if self.register else None
-
 
 @dataclass
 class DayCount:

@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from invitations.models import Invitation
-from surveys.forms import Answers, PageForm, answers_to_data, display_value, question_variables
+from surveys.forms import Answers, PageForm, answers_to_data, display_value
 from surveys.structure import SurveyStructure, get_structure
 
 from . import queries
@@ -53,7 +53,9 @@ def answers_from_rows(structure: SurveyStructure, rows: list[tuple[str, str]]) -
 
 
 def load_answers(response: Response, structure: SurveyStructure) -> Answers:
-    """All stored answers of a response, in one query."""
+    """All stored answers of a response, in one query (none for an unsaved one)."""
+    if response.pk is None:
+        return {}
     return answers_from_rows(structure, queries.answer_rows(response.pk))
 
 
@@ -62,7 +64,7 @@ def rows_for(page: Any, answers: Mapping[str, Any]) -> list[tuple[int, str, str]
     per chosen option)."""
     rows: list[tuple[int, str, str]] = []
     for q in page.questions:
-        for variable in question_variables(q):
+        for variable in q.variables:
             value = answers.get(variable)
             for item in value if isinstance(value, list) else [value]:
                 if item not in (None, ""):
@@ -71,7 +73,7 @@ def rows_for(page: Any, answers: Mapping[str, Any]) -> list[tuple[int, str, str]
 
 
 def page_answers(page: Any, answers: Mapping[str, Any]) -> Answers:
-    names = {name for q in page.questions for name in question_variables(q)}
+    names = {name for q in page.questions for name in q.variables}
     return {k: v for k, v in answers.items() if k in names}
 
 
@@ -108,6 +110,14 @@ def progress(structure: SurveyStructure, page: Any, answers: Mapping[str, Any]) 
 # -- opening ------------------------------------------------------------------------------
 
 
+def existing_response(invitation: Invitation) -> Response:
+    """The invitation's Response, or an unsaved blank one: for requests that must write nothing."""
+    try:
+        return invitation.response
+    except Response.DoesNotExist:
+        return Response(invitation=invitation, survey_id=invitation.survey_id)
+
+
 def open_response(invitation: Invitation) -> Response:
     """The invitation's Response, created on the first open (safe against concurrent first opens)."""
     try:
@@ -131,7 +141,9 @@ def open_response(invitation: Invitation) -> Response:
 
 @dataclass
 class SaveResult:
-    """Outcome of a page save. `status`: saved | invalid | conflict | submitted | hidden."""
+    """Outcome of a page save; `status` is one of the constants below."""
+
+    SAVED, INVALID, CONFLICT, SUBMITTED, HIDDEN = "saved", "invalid", "conflict", "submitted", "hidden"
 
     status: str
     form: PageForm | None = None
@@ -160,22 +172,22 @@ def save_page(invitation: Invitation, page_code: str, data: Mapping[str, Any], a
     with transaction.atomic():
         response = queries.lock_response(invitation.pk)
         if response.is_submitted:
-            return SaveResult("submitted")
+            return SaveResult(SaveResult.SUBMITTED)
         answers = load_answers(response, structure)
         if not structure.is_page_shown(page, answers):
-            return SaveResult("hidden", answers=answers)
+            return SaveResult(SaveResult.HIDDEN, answers=answers)
         version = int(response.page_versions.get(page.code, 0))
         form = PageForm(structure, page, answers, data, enforce_required=action == WEITER)
         form.is_valid()
         old = page_answers(page, answers)
         new = dict(form.page_answers)
         for code in form.invalid_questions:  # rejected input: keep what was stored before
-            for name in question_variables(structure.question(code)):
+            for name in structure.question(code).variables:
                 if name in old:
                     new[name] = old[name]
         if posted_version != version and new != old:
             fresh = PageForm(structure, page, answers)
-            return SaveResult("conflict", form=fresh, answers=answers, version=version,
+            return SaveResult(SaveResult.CONFLICT, form=fresh, answers=answers, version=version,
                               lost_input=_describe(page, form.page_answers, old))
         after = {k: v for k, v in answers.items() if k not in old}
         after.update(new)
@@ -191,8 +203,8 @@ def save_page(invitation: Invitation, page_code: str, data: Mapping[str, Any], a
             queries.save_fields(response, ["page_versions", "current_page", "updated_at"])
     if form.question_errors:
         form.context = after
-        return SaveResult("invalid", form=form, answers=after, version=version)
-    return SaveResult("saved", target=target, answers=after, version=version)
+        return SaveResult(SaveResult.INVALID, form=form, answers=after, version=version)
+    return SaveResult(SaveResult.SAVED, target=target, answers=after, version=version)
 
 
 def _target(structure: SurveyStructure, page: Any, answers: Mapping[str, Any], action: str) -> str:
@@ -209,7 +221,7 @@ def _describe(page: Any, mine: Mapping[str, Any], current: Mapping[str, Any]) ->
     """The respondent's input that differs from what is stored, as (question, answer lines)."""
     lines = []
     for q in page.questions:
-        names = question_variables(q)
+        names = q.variables
         if any(mine.get(n) != current.get(n) for n in names):
             lines.append((q.text, display_value(q, mine) or ["—"]))
     return lines
@@ -251,7 +263,9 @@ def review(structure: SurveyStructure, answers: Mapping[str, Any]) -> list[Revie
 
 @dataclass
 class SubmitResult:
-    status: str  # submitted | already | incomplete
+    SUBMITTED, ALREADY, INCOMPLETE = "submitted", "already", "incomplete"
+
+    status: str  # one of the constants above
     page_code: str = ""
 
 
@@ -270,13 +284,13 @@ def submit(invitation: Invitation) -> SubmitResult:
     with transaction.atomic():
         response = Response.objects.select_for_update().get(invitation_id=invitation.pk)
         if response.is_submitted:
-            return SubmitResult("already")
+            return SubmitResult(SubmitResult.ALREADY)
         answers = load_answers(response, structure)
         missing = first_incomplete_page(structure, answers)
         if missing:
             response.current_page = missing
             response.save(update_fields=["current_page", "updated_at"])
-            return SubmitResult("incomplete", missing)
+            return SubmitResult(SubmitResult.INCOMPLETE, missing)
         keep = set(structure.effective_answers(answers))
         dropped = [name for name in answers if name not in keep]
         if dropped:
@@ -285,4 +299,4 @@ def submit(invitation: Invitation) -> SubmitResult:
         response.submitted_at = timezone.now()
         response.current_page = REVIEW
         response.save(update_fields=["status", "submitted_at", "current_page", "updated_at"])
-    return SubmitResult("submitted")
+    return SubmitResult(SubmitResult.SUBMITTED)

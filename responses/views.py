@@ -94,9 +94,18 @@ def _open(request: HttpRequest, token: str, *, receipt: bool = False) -> tuple[I
     gate = _gate(request, found, receipt=receipt)
     if gate is not None:
         return None, gate
-    if not getattr(request, "preview", False):  # a staff preview does not count as the member opening it
+    # A staff preview does not count as the member opening it, nor does a HEAD request (link
+    # checkers and mail scanners send those).
+    if not getattr(request, "preview", False) and request.method != "HEAD":
         found.mark_opened()
     return found, None
+
+
+def _response(request: HttpRequest, invitation: Invitation) -> Response:
+    """The invitation's Response; a HEAD request never creates it."""
+    if request.method == "HEAD":
+        return services.existing_response(invitation)
+    return services.open_response(invitation)
 
 
 def _open_unsubmitted(request: HttpRequest, token: str) -> tuple[Invitation, Response] | HttpResponse:
@@ -105,7 +114,7 @@ def _open_unsubmitted(request: HttpRequest, token: str) -> tuple[Invitation, Res
     invitation, refusal = _open(request, token)
     if refusal:
         return refusal
-    response = services.open_response(invitation)
+    response = _response(request, invitation)
     if response.is_submitted:
         return HttpResponseRedirect(_url("receipt", token))
     return invitation, response
@@ -167,7 +176,7 @@ def page(request: HttpRequest, token: str, page_code: str) -> HttpResponse:
         page_def = structure.page(page_code)
     except KeyError:
         return _not_found(request)
-    response = services.open_response(invitation)
+    response = _response(request, invitation)
     if response.is_submitted:
         return _submitted_redirect(request, token)
     if request.method == "POST":
@@ -191,15 +200,15 @@ def _save(request: HttpRequest, invitation: Invitation, structure: SurveyStructu
         action = services.WEITER  # Enter in a text field of an old browser sends no button
     result = services.save_page(invitation, page_def.code, request.POST, action)
     token = invitation.token
-    if result.status == "submitted":
+    if result.status == services.SaveResult.SUBMITTED:
         return _submitted_redirect(request, token)
-    if result.status == "hidden":
+    if result.status == services.SaveResult.HIDDEN:
         messages.info(request, _("Diese Seite ist nach Ihren bisherigen Antworten nicht auszufüllen."))
         return HttpResponseRedirect(_url("entry", token))
-    if result.status == "conflict":
+    if result.status == services.SaveResult.CONFLICT:
         return _render_page(request, invitation, structure, page_def, result.form, result.answers, result.version,
                             conflict=True, lost_input=result.lost_input)
-    if result.status == "invalid":
+    if result.status == services.SaveResult.INVALID:
         return _render_page(request, invitation, structure, page_def, result.form, result.answers, result.version)
     if action == services.SPEICHERN:
         return HttpResponseRedirect(_url("saved", token))
@@ -224,7 +233,7 @@ def review(request: HttpRequest, token: str) -> HttpResponse:
     structure = get_structure(invitation.survey)
     if request.method == "POST" and request.POST.get("aktion") == "absenden":
         result = services.submit(invitation)
-        if result.status == "incomplete":
+        if result.status == services.SubmitResult.INCOMPLETE:
             messages.error(request, _("Bitte beantworten Sie zuerst die markierten Pflichtfragen."))
             return HttpResponseRedirect(_url("page", token, result.page_code) + "?pruefen=1")
         return HttpResponseRedirect(_url("receipt", token))
@@ -262,8 +271,3 @@ def saved(request: HttpRequest, token: str) -> HttpResponse:
         return opened
     invitation, response = opened
     return render(request, "responses/saved.html", _ctx(request, invitation, resume_url=_url("entry", token)))
-
-
-def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """A form was sent without a valid security cookie (cookies blocked, page open for very long)."""
-    return render(request, "responses/csrf_failure.html", {"back": request.path}, status=403)

@@ -1,6 +1,6 @@
 """Survey definition files: read, validate, and load them into the Survey tables.
 
-A definition (YAML or JSON, format in surveys/schema.json and docs in the BRIEF/DESIGN) is
+A definition (YAML or JSON; format in surveys/schema.json, example in surveys/definitions/) is
 1. read (`read_definition`),
 2. normalised and validated (`validate_definition`): JSON schema first, then the rules a schema
    cannot express well — unique codes and variables, options/rows/limits only where the type takes

@@ -14,9 +14,9 @@ Validation happens here and only here, on the server, with plain-German messages
   `B2_zweck` after `B1_nutzung = 2`) produces no answer and no error;
 - an "other" text is kept only when its option is chosen; unknown POST keys are ignored.
 
-Rendering is done by the Jinja2 templates in surveys/jinja2/surveys/questions/ from the
-`QuestionView` objects in `form.questions` (`QuestionView.html`, see surveys/rendering.py; no
-JavaScript, plain HTML controls).
+Rendering is done by the templates in surveys/templates/surveys/questions/ from the
+`QuestionView` objects in `form.questions` (`QuestionView.html`; no JavaScript, plain HTML
+controls).
 """
 
 from __future__ import annotations
@@ -30,12 +30,13 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.datastructures import MultiValueDict
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from surveys import conditions
-from surveys.rendering import render_question
 
 Answers = dict[str, str | list[str]]
 
@@ -253,7 +254,8 @@ class QuestionView:
 
     @property
     def html(self) -> str:
-        return render_question(self)
+        """The question's fieldset in the active language (survey texts are marked German)."""
+        return render_to_string(self.template, {"q": self, "LANGUAGE_CODE": translation.get_language()})
 
     @property
     def error_id(self) -> str:
@@ -295,20 +297,6 @@ class ErrorLink:
 # Helpers over the answers mapping.
 
 
-def question_variables(question: Any) -> list[str]:
-    """The data columns a question produces (question code, row codes, other-text variables)."""
-    if question.type == "matrix":
-        names = [row.code for row in question.rows]
-    else:
-        names = [question.code]
-    names += [option.text_variable for option in question.options if option.has_text]
-    return names
-
-
-def is_answered(question: Any, answers: Mapping[str, Any]) -> bool:
-    return any(answers.get(name) for name in question_variables(question))
-
-
 def answers_to_data(answers: Mapping[str, str | list[str]]) -> MultiValueDict:
     """The answers mapping as POST-like data, e.g. to re-validate stored answers."""
     data = MultiValueDict()
@@ -319,15 +307,6 @@ def answers_to_data(answers: Mapping[str, str | list[str]]) -> MultiValueDict:
 
 def _input_id(name: str, option: str | None = None) -> str:
     return f"id_{name}" if option is None else f"id_{name}_{option}"
-
-
-def condition_variables(question: Any) -> set[str]:
-    if not question.condition:
-        return set()
-    try:
-        return set(conditions.variables(question.condition))
-    except conditions.ConditionError:  # validated at load time; be defensive
-        return set()
 
 
 # ---------------------------------------------------------------------------------------
@@ -360,10 +339,10 @@ class PageForm(forms.Form):
         self.invalid_questions: set[str] = set()
         self.question_errors: dict[str, list[str]] = {}
         self.row_errors: dict[str, str] = {}
-        own_vars = {name for q in page.questions for name in question_variables(q)}
+        own_vars = {name for q in page.questions for name in q.variables}
         self._own_vars = own_vars
         self._same_page_deps = {
-            q.code: condition_variables(q) & own_vars for q in page.questions if condition_variables(q) & own_vars
+            q.code: q.condition_variables & own_vars for q in page.questions if q.condition_variables & own_vars
         }
         for question in page.questions:
             self._add_fields(question)
@@ -417,7 +396,7 @@ class PageForm(forms.Form):
         shown_codes = self._shown_codes(answers)
         for q in self.page.questions:
             if q.code not in shown_codes:
-                for name in question_variables(q):
+                for name in q.variables:
                     self._errors.pop(name, None)
                 continue
             self._check_question(q, cleaned)
@@ -425,7 +404,7 @@ class PageForm(forms.Form):
 
     def _check_question(self, q: Any, cleaned: dict[str, Any]) -> None:
         errors: list[str] = []
-        names = question_variables(q)
+        names = q.variables
         for name in names:
             for error in self._errors.get(name, []):
                 if q.type == "matrix" and name != q.code and name in {row.code for row in q.rows}:
@@ -560,7 +539,7 @@ class PageForm(forms.Form):
 def condition_hint(question: Any, page: Any) -> str:
     """Plain words for a condition on another answer of the same page (no JavaScript to hide it)."""
     node = question.condition_node
-    others = {name: q for q in page.questions if q.code != question.code for name in question_variables(q)}
+    others = {name: q for q in page.questions if q.code != question.code for name in q.variables}
     values: tuple = ()
     if isinstance(node, conditions.Compare) and node.op == "=":
         values = (node.value,)
@@ -576,7 +555,7 @@ def condition_hint(question: Any, page: Any) -> str:
             return _("Nur zu beantworten, wenn Sie bei „%(question)s“ %(answer)s gewählt haben.") % {
                 "question": other.text, "answer": chosen}
     texts = [q.text for q in page.questions if q.code != question.code
-             and set(question_variables(q)) & condition_variables(question)]
+             and set(q.variables) & question.condition_variables]
     return _("Nur zu beantworten, wenn es nach Ihrer Antwort auf „%(question)s“ zutrifft.") % {
         "question": "“, „".join(texts)}
 

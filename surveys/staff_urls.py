@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import staff_views as views
 
 urlpatterns = [
     path("", views.survey_list, name="home"),

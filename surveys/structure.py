@@ -9,11 +9,6 @@ Visibility works on *effective* answers: walking the questions in order, an answ
 that is not shown counts as no answer. So a left-over answer (say B2_zweck after B1_nutzung was
 changed to "Nein") can never show a page — conditions only refer to earlier questions (checked at
 load time), so one pass in order decides everything.
-
-That pass depends only on the answers to the few variables the conditions refer to, so its outcome
-(the shown pages and questions) is remembered per structure under those answers' values: a page
-request asks "what is shown?" four to six times, an export once per response, and the KGSt survey
-has a few dozen distinct outcomes in all.
 """
 
 from __future__ import annotations
@@ -60,6 +55,8 @@ class QuestionDef:
     rows: tuple[RowDef, ...]
     page_code: str
     condition_node: conditions.Node | None = field(default=None, compare=False, repr=False)
+    # the variables the question's own condition refers to
+    condition_variables: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -68,6 +65,11 @@ class QuestionDef:
         if self.type == "matrix":
             return tuple(row.code for row in self.rows)
         return (self.code,) + tuple(o.text_variable for o in self.options if o.text_variable)
+
+    @property
+    def choice_variables(self) -> tuple[str, ...]:
+        """The variables that carry option codes: the question code, or each matrix row code."""
+        return tuple(row.code for row in self.rows) if self.type == "matrix" else (self.code,)
 
     def option(self, code: str) -> OptionDef | None:
         return next((o for o in self.options if o.code == code), None)
@@ -95,13 +97,6 @@ class Visibility:
     question_codes: frozenset[str]
 
 
-_MEMO_SIZE = 4096
-
-
-def _frozen(value: object) -> object:
-    return tuple(value) if isinstance(value, list) else value
-
-
 @dataclass(frozen=True)
 class SurveyStructure:
     survey_id: int
@@ -110,8 +105,8 @@ class SurveyStructure:
     _pages_by_code: Mapping[str, PageDef] = field(default_factory=dict, compare=False, repr=False)
     _questions_by_code: Mapping[str, QuestionDef] = field(default_factory=dict, compare=False, repr=False)
     _question_by_variable: Mapping[str, QuestionDef] = field(default_factory=dict, compare=False, repr=False)
+    # every variable a page or question condition refers to
     condition_variables: tuple[str, ...] = field(default=(), compare=False, repr=False)
-    _memo: dict[tuple, Visibility] = field(default_factory=dict, compare=False, repr=False)
 
     # lookups (computed once: the structure is immutable)
     @functools.cached_property
@@ -140,21 +135,8 @@ class SurveyStructure:
 
     # visibility
     def visibility(self, answers: Answers) -> Visibility:
-        """The shown pages and questions for `answers` (remembered per condition-variable values)."""
-        try:
-            key = tuple(_frozen(answers.get(v)) for v in self.condition_variables)
-            known = self._memo.get(key)
-        except TypeError:  # an unhashable value: just evaluate
-            return self._evaluate(answers)
-        if known is None:
-            known = self._evaluate(answers)
-            if len(self._memo) >= _MEMO_SIZE:
-                self._memo.clear()
-            self._memo[key] = known
-        return known
-
-    def _evaluate(self, answers: Answers) -> Visibility:
-        """One pass in order: a question's condition sees only the answers of shown questions."""
+        """The shown pages and questions for `answers`: one pass in order, where a question's
+        condition sees only the answers of shown questions."""
         effective: dict[str, str | list[str]] = {}
         pages, questions = [], []
         for page in self.pages:
@@ -249,6 +231,7 @@ def _build(survey: Survey) -> SurveyStructure:
                 rows=tuple(RowDef(r.code, r.label) for r in sorted(q.rows.all(), key=lambda r: r.position)),
                 page_code=page.code,
                 condition_node=_parse(q.condition),
+                condition_variables=frozenset(conditions.variables(q.condition)),
             )
             for q in sorted(page.questions.all(), key=lambda q: q.position)
         )

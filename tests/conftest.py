@@ -38,10 +38,10 @@ def empty_cache():
     from config import ratelimit
 
     cache.clear()
-    ratelimit._not_blocked_until.clear()
+    ratelimit.verdicts.clear()
     yield
     cache.clear()
-    ratelimit._not_blocked_until.clear()
+    ratelimit.verdicts.clear()
 
 
 def _user(username: str, group: str | None) -> User:

@@ -1,6 +1,7 @@
 """An answer plan that reproduces the published reference figures of the KGSt survey
 (codebook, last section; Kommune21, April 2014), and a driver that collects it through the
-respondent views exactly as a browser would (BRIEF protocol).
+respondent views exactly as a browser would (GET each page, POST its fields with the CSRF token
+and the page version, follow the redirect).
 
 318 respondents: 172 users (B1=1), 146 non-users. Among users: 80 use social media internally
 (B2 contains 1), 120 externally (B2 contains 2; 28 both).
@@ -109,7 +110,7 @@ def _version(html: str) -> str:
 
 
 def walk(client, structure, token: str, answers: dict, submit: bool = True, max_pages: int | None = None) -> None:
-    """Answer page by page through the respondent views (BRIEF protocol), then submit."""
+    """Answer page by page through the respondent views as a browser would, then submit."""
     response = client.get(f"/s/{token}/")
     assert response.status_code == 302, response.status_code
     location = response["Location"]

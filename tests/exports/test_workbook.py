@@ -114,3 +114,28 @@ def test_opens_in_libreoffice(workbook, tmp_path):
         assert "#NAME?" not in text and "#REF!" not in text, name
         for p in produced:
             p.unlink()
+
+
+def test_workbook_sheets_stream_through_the_exports_own_directory(kgst_survey, generated, settings, tmp_path,
+                                                                  monkeypatch):
+    """Nothing of a workbook export lands in the system's temporary directory, and nothing stays."""
+    import tempfile
+
+    from exports.services import build_export
+
+    generated(20, seed=5)
+    settings.MEDIA_ROOT = tmp_path / "media"
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    seen = {}
+
+    def progress(pct: int) -> None:
+        if pct == 92:  # every sheet written, the workbook about to be saved
+            seen["system"] = list(system_tmp.iterdir())
+            seen["own"] = list((settings.MEDIA_ROOT / "exports").glob("tmp-xlsx-*/sheet-*.xml"))
+
+    assert build_export(kgst_survey, "xlsx", tmp_path / "out.xlsx", progress=progress) > 0
+    assert seen["system"] == [] and len(seen["own"]) == 6  # one file per sheet
+    assert list(system_tmp.iterdir()) == []
+    assert list((settings.MEDIA_ROOT / "exports").iterdir()) == []

@@ -66,10 +66,14 @@ def test_worker_killed_mid_export_then_sweep_and_retry(real_celery, kgst_survey,
         stop_worker(proc, kill=True)
     job.refresh_from_db()
     assert job.status == "running" and job.progress < 100
+    # openpyxl's sheet files of the killed export are in its own directory, not in /tmp
+    left = list((settings.MEDIA_ROOT / "exports").glob(f"{services.TEMP_PREFIX}*"))
+    assert len(left) == 1 and list(left[0].glob("sheet-*.xml"))
     # the sweep finds the job stuck (threshold 0 minutes here) and removes any half-written file
     settings.EXPORT_STUCK_MINUTES = 0
     result = services.sweep()
     assert result["stuck"] == 1
+    assert not left[0].exists()
     job.refresh_from_db()
     assert job.status == "failed" and "erneut" in job.error
     page = analyst_client.get(reverse("staff:export_detail", args=[job.pk])).content.decode()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import email
 import re
-import socket
 import threading
 import time
 from collections import Counter
@@ -17,11 +16,7 @@ from email import policy
 
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bench.serve import free_port
 
 
 @dataclass

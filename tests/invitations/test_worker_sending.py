@@ -12,6 +12,7 @@ from collections import Counter
 import pytest
 from django.urls import resolve
 
+from bench.drills.common import PrivateRedis
 from invitations import services
 from invitations.models import Invitation, OutboxMessage
 from tests.worker import ROOT, celery_worker, purge_broker, start_worker, stop_worker, wait_for, worker_env
@@ -160,37 +161,6 @@ def test_smtp_server_down_then_back(real_celery, survey, tmp_path):
 
 # --- Redis restarted mid-batch -----------------------------------------------------------
 
-class PrivateRedis:
-    """A redis-server of our own on a free port, so restarting it disturbs no one else."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.proc = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        import redis
-
-        assert wait_for(lambda: self._ping(redis), timeout=10)
-
-    def _ping(self, redis) -> bool:
-        try:
-            return redis.Redis.from_url(self.url).ping()
-        except redis.RedisError:
-            return False
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
-
 def manage(env: dict, *code: str) -> str:
     script = "import django; django.setup()\n" + "\n".join(code)
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=worker_env(env), capture_output=True,
@@ -203,8 +173,8 @@ def test_redis_restarted_mid_batch_nothing_lost(sink, survey, tmp_path):
     make_members(400)
     redis_server = PrivateRedis()
     redis_server.start()
-    env = env_for(sink, MAIL_RATE=100, CELERY_BROKER_URL=redis_server.url, REDIS_URL=redis_server.url,
-                  CACHE_URL=redis_server.url)
+    env = env_for(sink, MAIL_RATE=100, CELERY_BROKER_URL=redis_server.url(), REDIS_URL=redis_server.url(),
+                  CACHE_URL=redis_server.url())
     worker = start_worker(concurrency=2, extra_env=env, log=tmp_path / "worker.log")
     try:
         manage(env, "from django.core.management import call_command",

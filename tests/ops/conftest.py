@@ -11,13 +11,9 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench.serve import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(url: str, timeout: float = 10.0) -> tuple[int, bytes, dict[str, str]]:

@@ -198,3 +198,15 @@ def test_export_member_without_invitation(db):
 
 def test_export_job_model_untouched_for_other_survey_files(db):
     assert ExportJob.objects.count() == 0
+
+
+def test_refresh_after_purge_keeps_the_stored_results(answered, kgst_survey, client):
+    close(kgst_survey, days_ago=400)
+    run("purge_personal_data", SLUG)
+    kept = ResultSet.objects.get(survey=kgst_survey, include_partial=False)
+    client.force_login(User.objects.create_superuser("admin", "a@example.org", "x"))
+    refreshed = client.post(f"/staff/befragungen/{SLUG}/ergebnisse/aktualisieren/", follow=True)
+    html = refreshed.content.decode()
+    assert refreshed.status_code == 200 and "dabei gespeicherten Ergebnistabellen" in html
+    assert ResultSet.objects.filter(survey=kgst_survey).count() == 2  # nothing new queued
+    assert "B1_nutzung" in html and kept.tables["overview"]["submitted"] == 2

@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from responses.models import Answer, Response
-from surveys.forms import question_variables
 from surveys.structure import get_structure
 from tests.responses.helpers import Flow
 from tests.responses.test_flow import USER, walk
@@ -33,7 +32,7 @@ ACTIONS = st.one_of(st.sampled_from(["weiter", "zurueck", "speichern", "", "abse
 
 def page_post(flow: Flow, structure, code: str):
     page = structure.page(code)
-    names = [n for q in page.questions for n in question_variables(q)]
+    names = [n for q in page.questions for n in q.variables]
     codes = sorted({o.code for q in page.questions for o in q.options})
     return form(names, codes, extra={"aktion": ACTIONS})
 
@@ -97,7 +96,7 @@ def test_fuzz_submitted_response_is_read_only(kgst_survey, make_invitation):
     assert flow.submit().status_code == 302
     before = sorted(Answer.objects.filter(response__invitation=flow.invitation).values_list("variable", "value"))
     structure = get_structure(kgst_survey)
-    names = [n for q in structure.questions for n in question_variables(q)]
+    names = [n for q in structure.questions for n in q.variables]
     response = Response.objects.get(invitation=flow.invitation)
 
     @FUZZ
@@ -119,7 +118,7 @@ def test_fuzz_submitted_response_is_read_only(kgst_survey, make_invitation):
 def test_fuzz_review_submit(kgst_survey, make_invitation):
     """Random posts to the review page of started responses, complete or not."""
     structure = get_structure(kgst_survey)
-    names = [n for q in structure.questions for n in question_variables(q)]
+    names = [n for q in structure.questions for n in q.variables]
     flows = []
     for upto in (1, 5, None):  # P1 only: the required B1_nutzung is missing
         flow = Flow(Client(), make_invitation(kgst_survey))

@@ -1,4 +1,4 @@
-"""Question fieldsets rendered by Jinja2 (surveys/rendering.py): every type, both languages, escaping."""
+"""Question fieldsets (surveys/templates/surveys/questions/): every type, both languages, escaping."""
 
 import re
 
@@ -42,7 +42,7 @@ def test_values_and_labels_are_escaped(structure):
     data = MultiValueDict({"A1_bereich": ["6"], "A1_bereich_6_text": [evil], "A2_beschaeftigte": [evil]})
     html = _page_html(structure, "P1", {}, data)
     assert "<script>" not in html
-    assert 'value="&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#39;y&#39;"' in html
+    assert 'value="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;y&#x27;"' in html
     assert 'aria-invalid="true"' in html  # the number field refused the text
 
 

@@ -1,4 +1,9 @@
-"""Forms of the staff area that belong to the survey itself: field period and lifecycle."""
+"""Forms of the staff area that belong to the survey itself: field period and lifecycle.
+
+Staff forms render with django-crispy-forms and its Bootstrap 5 pack (`{{ form|crispy }}`); Django
+links help text and errors to each field with aria-describedby, the page lists every error in
+staff/_form_errors.html.
+"""
 
 from __future__ import annotations
 
@@ -9,35 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Survey
-
-
-class StaffFormMixin:
-    """Bootstrap classes and ARIA wiring for staff forms (rendered with staff/_field.html)."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
-        for name, field in self.fields.items():  # type: ignore[attr-defined]
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-            if field.help_text:
-                widget.attrs["aria-describedby"] = f"id_{self.add_prefix(name)}_help"  # type: ignore[attr-defined]
-
-    def full_clean(self) -> None:
-        super().full_clean()  # type: ignore[misc]
-        for name in self.errors:  # type: ignore[attr-defined]
-            if name not in self.fields:  # type: ignore[attr-defined]
-                continue
-            attrs = self.fields[name].widget.attrs  # type: ignore[attr-defined]
-            attrs["aria-invalid"] = "true"
-            attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
-            error_id = f"id_{self.add_prefix(name)}_error"  # type: ignore[attr-defined]
-            attrs["aria-describedby"] = f"{attrs.get('aria-describedby', '')} {error_id}".strip()
 
 
 class DateInput(forms.DateInput):
@@ -52,7 +28,7 @@ def _check_period(opens_on: object, closes_on: object, form: forms.Form) -> None
         form.add_error("closes_on", _("Das Ende der Feldphase darf nicht vor ihrem Beginn liegen."))
 
 
-class SurveyDatesForm(StaffFormMixin, forms.ModelForm):
+class SurveyDatesForm(forms.ModelForm):
     """Field period: first and last day on which members can answer."""
 
     class Meta:
@@ -107,7 +83,7 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
-class TransitionForm(StaffFormMixin, forms.Form):
+class TransitionForm(forms.Form):
     """Confirmation of a lifecycle step; reopening after the deadline needs a new deadline."""
 
     closes_on = forms.DateField(
@@ -125,7 +101,6 @@ class TransitionForm(StaffFormMixin, forms.Form):
             self.fields["closes_on"].help_text = _(
                 "Das bisherige Ende der Feldphase liegt in der Vergangenheit. Bitte ein neues Datum angeben."
             )
-            self.fields["closes_on"].widget.attrs["aria-describedby"] = f"id_{self.add_prefix('closes_on')}_help"
 
     @property
     def needs_new_deadline(self) -> bool:

@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from .forms_staff import TRANSITIONS, SurveyDatesForm, Transition, TransitionForm
 from .models import Survey
 from .permissions import analyst_required, can_manage, staff_required
+from .staff_forms import TRANSITIONS, SurveyDatesForm, Transition, TransitionForm
 
 
 @analyst_required

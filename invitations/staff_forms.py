@@ -8,8 +8,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from surveys.forms_staff import StaffFormMixin
-
 from .models import Member
 
 REGISTER_EXTENSIONS = (".csv", ".txt", ".xlsx")
@@ -20,7 +18,7 @@ def max_upload_bytes() -> int:
     return int(settings.REGISTER_UPLOAD_MAX_BYTES)
 
 
-class RegisterUploadForm(StaffFormMixin, forms.Form):
+class RegisterUploadForm(forms.Form):
     file = forms.FileField(
         label=_("Registerdatei (CSV oder Excel)"),
         help_text=_("CSV mit Semikolon oder Komma (UTF-8, wie Excel „CSV UTF-8“ speichert) oder Excel-Arbeitsmappe "
@@ -64,13 +62,13 @@ class RegisterUploadForm(StaffFormMixin, forms.Form):
         return upload.read(max_upload_bytes() + 1)
 
 
-class RegisterConfirmForm(StaffFormMixin, forms.Form):
+class RegisterConfirmForm(forms.Form):
     skip_invalid = forms.BooleanField(
         label=_("Fehlerhafte Zeilen überspringen und nur die gültigen Zeilen übernehmen"), required=False,
     )
 
 
-class BounceForm(StaffFormMixin, forms.Form):
+class BounceForm(forms.Form):
     fallback_email = forms.EmailField(
         label=_("Ersatzadresse"), required=False, max_length=254,
         help_text=_("Optional. Künftige E-Mails zu allen Befragungen gehen an diese Adresse. "
