@@ -188,6 +188,12 @@ OUTBOX_STALE_SECONDS = envint("OUTBOX_STALE_SECONDS", "300")
 
 # Rate limit for wrong tokens / access codes: attempts per client and window.
 TOKEN_RATELIMIT = os.getenv("TOKEN_RATELIMIT", "20/10m")
+# Key of the personal links and access codes at rest (invitations/credentials.py): the database holds
+# only keyed hashes and ciphertexts. Defaults to SECRET_KEY; a separate secret lets SECRET_KEY change
+# (which logs everybody out) without touching the links. Old secrets stay accepted while listed in
+# TOKEN_SECRET_FALLBACKS (comma-separated) until `manage.py rotate_token_secret` has re-keyed every row.
+TOKEN_SECRET = os.getenv("TOKEN_SECRET", "") or SECRET_KEY
+TOKEN_SECRET_FALLBACKS = envlist("TOKEN_SECRET_FALLBACKS", "")
 
 EXPORT_EXPIRY_HOURS = envint("EXPORT_EXPIRY_HOURS", "72")
 # Days after a survey was closed before `purge_personal_data` may delete its personal data.
