@@ -37,7 +37,7 @@ def get(url: str, timeout: float = 10.0) -> tuple[int, bytes, dict[str, str]]:
 def collected_static() -> str:
     """STATIC_ROOT with `collectstatic` run once per test session (production starts refuse without it)."""
     root = tempfile.mkdtemp(prefix="ruecklauf-static-")
-    env = {**{k: v for k, v in os.environ.items() if k != "RUECKLAUF_TESTING"}, **PRODUCTION_ENV, "STATIC_ROOT": root}
+    env = {**{k: v for k, v in os.environ.items() if k not in NOT_FOR_SERVERS}, **PRODUCTION_ENV, "STATIC_ROOT": root}
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     atexit.register(shutil.rmtree, root, True)
     return root
@@ -48,8 +48,13 @@ PRODUCTION_ENV = {"SECRET_KEY": "ops-test-secret-key-" + "x" * 40, "DEBUG": "0",
                   "SITE_URL": "https://umfrage.example.org", "EMAIL_HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"}
 
 
+# Test-process switches a production server must not inherit (the e2e tests set the second one
+# for Playwright; the start-up deployment checks refuse it, async.E001).
+NOT_FOR_SERVERS = ("RUECKLAUF_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE")
+
+
 def production_env(env: dict[str, str]) -> dict[str, str]:
-    full_env = {key: value for key, value in os.environ.items() if key != "RUECKLAUF_TESTING"}
+    full_env = {key: value for key, value in os.environ.items() if key not in NOT_FOR_SERVERS}
     full_env.update(PRODUCTION_ENV)
     full_env["STATIC_ROOT"] = collected_static()
     full_env.update(env)
