@@ -149,10 +149,12 @@ def insert_plans(survey: Any, structure: SurveyStructure, plans: Sequence[Plan])
                 copy.write_row((mid, ags, m.get("name") or f"Gemeinde {ags}", m["land"], m["typ"], m["einwohner"],
                                 groessenklasse(m["einwohner"]), f"rathaus-{ags}@example.org", "", False, "", now, now))
         with cur.copy(
-            "COPY invitations_invitation (id, survey_id, member_id, token, access_code, created_at) FROM STDIN"
+            "COPY invitations_invitation (id, survey_id, member_id, token_hash, token_encrypted, access_code_hash,"
+            " access_code_encrypted, created_at) FROM STDIN"
         ) as copy:
+            # exports never use the links: random hashes without ciphertexts stand in for the credentials
             for iid, mid in zip(invitation_ids, member_ids, strict=True):
-                copy.write_row((iid, survey.pk, mid, secrets.token_urlsafe(32), secrets.token_hex(13).upper(), now))
+                copy.write_row((iid, survey.pk, mid, secrets.token_hex(32), "", secrets.token_hex(32), "", now))
         with cur.copy(
             "COPY responses_response (id, survey_id, invitation_id, status, current_page, page_versions, started_at,"
             " updated_at, submitted_at) FROM STDIN"

@@ -1,7 +1,8 @@
 """`/health/`: is this instance able to serve? For load balancers, Docker and monitoring.
 
-Reports the database, Redis (broker and cache) and whether a Celery worker answers a
-control ping. HTTP 200 when database and Redis are fine (a missing worker degrades the
+Reports the database, Redis (broker and cache), whether a Celery worker answers a
+control ping, and (only when there is one) each production misconfiguration that
+config/checks.py finds. HTTP 200 when database and Redis are fine (a missing worker degrades the
 service — mails and exports wait — but respondents can still answer), 503 otherwise.
 
 No login is needed, so the output holds nothing sensitive: no host names, versions,
@@ -84,13 +85,22 @@ def check_worker(redis_status: str) -> str:
     return "ok" if replies else "no worker answered"
 
 
+def check_configuration() -> list[str]:
+    """The production checks that also refuse a start (config/checks.py): one sentence per problem.
+    They name settings, never their values, so they may be shown without a login."""
+    from config.checks import problems
+
+    return [f"{error.msg} ({error.id})" for error in problems()]
+
+
 @never_cache
 @require_safe
 def health(request: HttpRequest) -> JsonResponse:
     database = check_database()
     redis_status = check_redis()
     worker = check_worker(redis_status)
-    healthy = database == "ok" and redis_status in ("ok", "not configured")
+    configuration = check_configuration()
+    healthy = database == "ok" and redis_status in ("ok", "not configured") and not configuration
     if not healthy:
         status = "error"
     elif worker in ("ok", "not configured (tasks run in-process)"):
@@ -98,6 +108,8 @@ def health(request: HttpRequest) -> JsonResponse:
     else:
         status = "degraded"
     body = {"status": status, "database": database, "redis": redis_status, "worker": worker}
+    if configuration:  # only present when something is wrong
+        body["configuration"] = configuration
     return JsonResponse(body, status=200 if healthy else 503)
 
 

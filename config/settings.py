@@ -37,7 +37,10 @@ if not SECRET_KEY:
     if not DEBUG and not TESTING:
         from django.core.exceptions import ImproperlyConfigured
 
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set: with DEBUG=0 set it to a long random value "
+            '(python3 -c "import secrets; print(secrets.token_urlsafe(50))").'
+        )
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -54,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "config.apps.RuecklaufConfig",  # registers the production checks (config/checks.py)
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
@@ -109,6 +113,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.getenv("REDIS_URL", "")
 CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Production expects Celery workers: without a broker the start is refused (config/checks.py)
+# unless EXPECT_WORKERS=0 says that tasks may run inside the web process.
+EXPECT_WORKERS = envbool("EXPECT_WORKERS", "1")
+# Django's way to accept a check's finding knowingly, e.g. "ruecklauf.E004" for a benchmark that
+# wants mail in the log with DEBUG=0. Comma-separated check ids.
+SILENCED_SYSTEM_CHECKS = envlist("SILENCED_SYSTEM_CHECKS", "")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
@@ -190,6 +200,12 @@ OUTBOX_STALE_SECONDS = envint("OUTBOX_STALE_SECONDS", "300")
 TOKEN_RATELIMIT = os.getenv("TOKEN_RATELIMIT", "20/10m")
 # Counted with django-ratelimit (config/ratelimit.py); a cache error lets the request through.
 RATELIMIT_FAIL_OPEN = True
+# Key of the personal links and access codes at rest (invitations/credentials.py): the database holds
+# only keyed hashes and ciphertexts. Defaults to SECRET_KEY; a separate secret lets SECRET_KEY change
+# (which logs everybody out) without touching the links. Old secrets stay accepted while listed in
+# TOKEN_SECRET_FALLBACKS (comma-separated) until `manage.py rotate_token_secret` has re-keyed every row.
+TOKEN_SECRET = os.getenv("TOKEN_SECRET", "") or SECRET_KEY
+TOKEN_SECRET_FALLBACKS = envlist("TOKEN_SECRET_FALLBACKS", "")
 
 EXPORT_EXPIRY_HOURS = envint("EXPORT_EXPIRY_HOURS", "72")
 # Days after a survey was closed before `purge_personal_data` may delete its personal data.

@@ -52,7 +52,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from invitations.models import Invitation, Member, OutboxMessage, new_access_code, new_token
+from invitations.models import Invitation, Member, OutboxMessage
 from responses.models import Answer, Response
 from surveys.models import Survey
 
@@ -173,9 +173,12 @@ def purge_survey(survey: Survey, older_than_days: int | None = None, dry_run: bo
         Answer.objects.filter(response__survey=survey).delete()
         Response.objects.filter(survey=survey).delete()
         OutboxMessage.objects.filter(invitation__survey=survey).delete()
-        for invitation in Invitation.objects.filter(survey=survey).only("pk"):
+        for invitation in Invitation.objects.filter(survey=survey).only("pk", "token_hash"):
+            invitation.issue_credentials(replace=True)
             Invitation.objects.filter(pk=invitation.pk).update(
-                token=new_token(), access_code=new_access_code(), first_opened_at=None)
+                token_hash=invitation.token_hash, token_encrypted=invitation.token_encrypted,
+                access_code_hash=invitation.access_code_hash, access_code_encrypted=invitation.access_code_encrypted,
+                first_opened_at=None)
         report.export_files = _delete_export_files(survey)
     return report
 

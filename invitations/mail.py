@@ -69,7 +69,8 @@ def render_mail(invitation: Invitation, kind: str, reminder_number: int = 0) -> 
         subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
         text = render_to_string(f"{base}.txt", context).strip() + "\n"
         html = render_to_string(f"{base}.html", context)
-    return RenderedMail(subject=subject[:300], body_text=text, body_html=html)
+    # the stored copy holds placeholders instead of the link and code (a database dump must not hold them)
+    return RenderedMail(subject=subject[:300], body_text=invitation.conceal(text), body_html=invitation.conceal(html))
 
 
 def new_message_id() -> str:
@@ -81,7 +82,7 @@ def build_email(message) -> EmailMultiAlternatives:  # noqa: ANN001 – an Outbo
     """The e-mail of an outbox row (subject, text, HTML alternative, its fixed Message-ID)."""
     mail = EmailMultiAlternatives(
         subject=message.subject,
-        body=message.body_text,
+        body=message.invitation.reveal(message.body_text),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to_email],
         headers={
@@ -91,7 +92,7 @@ def build_email(message) -> EmailMultiAlternatives:  # noqa: ANN001 – an Outbo
         },
     )
     if message.body_html:
-        mail.attach_alternative(message.body_html, "text/html")
+        mail.attach_alternative(message.invitation.reveal(message.body_html), "text/html")
     return mail
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 
 from django.apps import apps
 from django.db import models
@@ -10,6 +9,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Survey
+
+from . import credentials
+
+# The credentials of a personal link live in credentials.py (keyed hashes + encryption); these
+# names stay importable from here (migration 0001 refers to new_token and new_access_code).
+from .credentials import (  # noqa: F401
+    ACCESS_CODE,
+    ACCESS_CODE_ALPHABET,
+    ACCESS_CODE_LENGTH,
+    TOKEN,
+    format_access_code,
+    new_access_code,
+    new_token,
+    normalize_access_code,
+)
 
 LAENDER = [
     "Baden-Württemberg", "Bayern", "Berlin", "Brandenburg", "Bremen", "Hamburg", "Hessen",
@@ -32,29 +46,6 @@ _CLASS_BOUNDS = [10_000, 25_000, 50_000, 100_000, 200_000, 400_000]
 def groessenklasse(einwohner: int) -> int:
     """Size class 1..7 of the codebook from a population figure."""
     return 1 + sum(1 for bound in _CLASS_BOUNDS if einwohner >= bound)
-
-
-# Crockford base32 without I, L, O, U: easy to read from a letter and to type.
-ACCESS_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-ACCESS_CODE_LENGTH = 26  # 26 × 5 bits = 130 bits
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)  # 256 bits
-
-
-def new_access_code() -> str:
-    return "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
-
-
-def normalize_access_code(raw: str) -> str:
-    """What a person typed → the stored form (case, spaces, dashes and look-alikes forgiven)."""
-    cleaned = "".join(ch for ch in raw.upper() if ch.isalnum())
-    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
-
-
-def format_access_code(code: str) -> str:
-    return "-".join(code[i : i + 5] for i in range(0, len(code), 5))
 
 
 class Member(models.Model):
@@ -103,17 +94,39 @@ class InvitationQuerySet(models.QuerySet):
         """Invitations without a submitted response (none yet, or only started)."""
         return self.exclude(self._submitted())
 
+    def by_token(self, token: str) -> InvitationQuerySet:
+        """The invitation of a personal link (found by its keyed hash, under every accepted secret)."""
+        return self.filter(token_hash__in=credentials.lookup_hashes(TOKEN, token))
+
+    def by_access_code(self, typed: str) -> InvitationQuerySet:
+        """The invitation of an access code as typed (case, spaces and dashes forgiven)."""
+        code = normalize_access_code(typed)
+        return self.filter(access_code_hash__in=credentials.lookup_hashes(ACCESS_CODE, code))
+
+    def bulk_create(self, objs, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
+        objs = list(objs)
+        for obj in objs:
+            obj.issue_credentials()
+        return super().bulk_create(objs, *args, **kwargs)
+
 
 class Invitation(models.Model):
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="invitations")
-    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
-    access_code = models.CharField(max_length=32, unique=True, default=new_access_code, editable=False)
+    # The token and the access code are stored only as keyed hashes (to find the row) and encrypted
+    # (to put them into e-mails); the key is outside the database (credentials.py).
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_encrypted = models.TextField(editable=False)
+    access_code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    access_code_encrypted = models.TextField(editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     first_opened_at = models.DateTimeField(null=True, blank=True)
     opted_out_at = models.DateTimeField(null=True, blank=True)
 
     objects = InvitationQuerySet.as_manager()
+
+    _token: str | None = None  # the plaintext credentials, once known in this instance
+    _access_code: str | None = None
 
     class Meta:
         ordering = ["member__ags"]
@@ -122,9 +135,63 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"{self.survey.slug} → {self.member.ags}"
 
+    def save(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        self.issue_credentials()
+        super().save(*args, **kwargs)
+
+    def issue_credentials(self, *, replace: bool = False) -> None:
+        """New random token and access code (before the first save, or replace=True to revoke the old ones)."""
+        if self.token_hash and not replace:
+            return
+        self._token, self._access_code = new_token(), new_access_code()
+        self.token_hash = credentials.stored_hash(TOKEN, self._token)
+        self.token_encrypted = credentials.encrypt(self._token)
+        self.access_code_hash = credentials.stored_hash(ACCESS_CODE, self._access_code)
+        self.access_code_encrypted = credentials.encrypt(self._access_code)
+
+    def _unsaved_without_credentials(self) -> bool:
+        return self._state.adding and not self.__dict__.get("token_hash")
+
+    @property
+    def token(self) -> str:
+        """The personal link's token (decrypted on first use)."""
+        if self._token is None:
+            if self._unsaved_without_credentials():
+                self.issue_credentials()
+            else:
+                self._token = credentials.decrypt(self.token_encrypted)
+        return self._token
+
+    def remember_token(self, token: str) -> None:
+        """The token this row was just found by: saves decrypting it again."""
+        self._token = token
+
+    @property
+    def access_code(self) -> str:
+        """The access code in its stored (normalized) form."""
+        if self._access_code is None:
+            if self._unsaved_without_credentials():
+                self.issue_credentials()
+            else:
+                self._access_code = credentials.decrypt(self.access_code_encrypted)
+        return self._access_code
+
     @property
     def access_code_display(self) -> str:
         return format_access_code(self.access_code)
+
+    def conceal(self, text: str) -> str:
+        """A stored copy of a mail to this member: its link and code replaced by placeholders."""
+        text = text.replace(self.token, credentials.TOKEN_PLACEHOLDER)
+        return text.replace(self.access_code_display, credentials.CODE_PLACEHOLDER)
+
+    def reveal(self, text: str) -> str:
+        """The mail as the member gets it: placeholders filled in (see conceal)."""
+        if credentials.TOKEN_PLACEHOLDER in text:
+            text = text.replace(credentials.TOKEN_PLACEHOLDER, self.token)
+        if credentials.CODE_PLACEHOLDER in text:
+            text = text.replace(credentials.CODE_PLACEHOLDER, self.access_code_display)
+        return text
 
     def link(self) -> str:
         from django.conf import settings

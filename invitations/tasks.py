@@ -127,7 +127,8 @@ def _claim(pk: int) -> tuple[OutboxMessage | None, Outcome | None]:
         _relaxed_commit()
         # Only what sending needs: no member or survey row (the survey's definition JSON is big).
         message = (OutboxMessage.objects.select_for_update(of=("self",)).select_related("invitation")
-                   .only(*_MESSAGE_FIELDS, "invitation__token", "invitation__opted_out_at").filter(pk=pk).first())
+                   .only(*_MESSAGE_FIELDS, "invitation__token_encrypted", "invitation__access_code_encrypted",
+                         "invitation__opted_out_at").filter(pk=pk).first())
         if message is None:
             return None, Outcome("gone")
         if message.status in (Status.SENT, Status.FAILED, Status.BOUNCED):

@@ -25,7 +25,7 @@ def optout(request: HttpRequest, token: str) -> HttpResponse:
         return ratelimit.too_many(request)
     invitation = None
     if TOKEN_FORMAT.fullmatch(token):
-        invitation = Invitation.objects.select_related("survey").filter(token=token).first()
+        invitation = Invitation.objects.select_related("survey").by_token(token).first()
     if invitation is None:
         if ratelimit.record_miss(request):
             return ratelimit.too_many(request)

@@ -26,6 +26,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Field, Model
 
+from invitations import credentials
 from invitations.models import Invitation, Member
 from surveys.models import Survey
 
@@ -93,7 +94,8 @@ def _token_query() -> tuple[str, tuple[Columns, ...]]:
         f"JOIN {_table(Survey)} s ON s.{_col(Survey, 'id')} = i.{_col(Invitation, 'survey')} "
         f"JOIN {_table(Member)} m ON m.{_col(Member, 'id')} = i.{_col(Invitation, 'member')} "
         f"LEFT JOIN {_table(Response)} r ON r.{_col(Response, 'invitation')} = i.{_col(Invitation, 'id')} "
-        f"WHERE i.{_col(Invitation, 'token')} = %s"
+        # the keyed hash of the token (invitations/credentials.py); one entry per accepted secret
+        f"WHERE i.{_col(Invitation, 'token_hash')} = ANY(%s)"
     )
     return sql, parts
 
@@ -103,7 +105,7 @@ def invitation_by_token(token: str) -> Invitation | None:
     response (or the knowledge that there is none yet) — one query, as select_related would."""
     sql, parts = _token_query()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [token])
+        cursor.execute(sql, [credentials.lookup_hashes(credentials.TOKEN, token)])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -113,6 +115,9 @@ def invitation_by_token(token: str) -> Invitation | None:
         instances.append(part.build(row[start:end]))
         start = end
     invitation, survey, member, response = instances
+    if not credentials.matches(invitation.token_hash, credentials.TOKEN, token):  # constant time, belt and braces
+        return None
+    invitation.remember_token(token)
     # fill the relation caches as select_related does (the ids are already consistent)
     Invitation.survey.field.set_cached_value(invitation, survey)
     Invitation.member.field.set_cached_value(invitation, member)

@@ -140,7 +140,7 @@ def access_code(request: HttpRequest) -> HttpResponse:
         if not code:
             error = _("Bitte geben Sie den Zugangscode aus Ihrem Anschreiben ein.")
         else:
-            invitation = Invitation.objects.filter(access_code=code).only("token").first()
+            invitation = Invitation.objects.by_access_code(code).only("token_encrypted").first()
             if invitation is not None:
                 return HttpResponseRedirect(_url("entry", invitation.token))
             if ratelimit.record_miss(request):

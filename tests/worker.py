@@ -30,6 +30,8 @@ def worker_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         RUECKLAUF_TESTING="1",
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
         SITE_URL=settings.SITE_URL,
+        # the key of the personal links: links made in the test process must open in the server/worker
+        TOKEN_SECRET=settings.TOKEN_SECRET,
         EMAIL_HOST=settings.EMAIL_HOST or "",
         EMAIL_PORT=str(settings.EMAIL_PORT),
         PYTHONUNBUFFERED="1",

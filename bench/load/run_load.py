@@ -84,6 +84,7 @@ def server_env(args: argparse.Namespace, static_root: Path, media_root: Path) ->
         DEBUG="0", SECURE_HTTPS="0", SECRET_KEY="load-test-secret-" + "k" * 40, ALLOWED_HOSTS="127.0.0.1",
         STATIC_ROOT=str(static_root), MEDIA_ROOT=str(media_root), LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1",
         PYTHONDONTWRITEBYTECODE="1",
+        SILENCED_SYSTEM_CHECKS="ruecklauf.E004",  # mails go to the log on purpose (config/checks.py)
         # Keep idle connections longer than a respondent's pause (gunicorn's default is 2 s), as a
         # reverse proxy in front of it would; otherwise a POST after a pause can meet a connection
         # the server has just closed, which browsers retry but the load generator counts as an error.

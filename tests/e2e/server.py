@@ -37,7 +37,7 @@ class LiveServer:
 def server_env(port: int) -> dict[str, str]:
     """Production-like settings (DEBUG off) on plain http, pointed at the test database."""
     site = f"http://127.0.0.1:{port}"
-    return worker_env(
+    env = worker_env(
         {
             "DEBUG": "0",
             "RUECKLAUF_TESTING": "1",
@@ -49,6 +49,10 @@ def server_env(port: int) -> dict[str, str]:
             "LOG_LEVEL": "WARNING",
         }
     )
+    # Playwright's sync API needs it in the test process; a server with it fails the deployment
+    # checks that gunicorn.conf.py runs at start (async.E001).
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:

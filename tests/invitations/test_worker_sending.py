@@ -92,7 +92,7 @@ def test_1600_members_get_exactly_one_message_each(real_celery, sink, kgst_surve
         token = tokens_in(received.text(), SITE).pop()
         answer = client.get(f"/s/{token}/")
         assert answer.status_code == 302 and f"/s/{token}/seite/" in answer["Location"]
-        assert Invitation.objects.get(token=token).member.email == received.rcpt
+        assert Invitation.objects.by_token(token).get().member.email == received.rcpt
 
 
 def test_sigkill_mid_batch_then_new_worker_and_sweep(real_celery, sink, survey, tmp_path):

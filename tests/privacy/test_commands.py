@@ -90,13 +90,13 @@ def test_unknown_slug(db):
 def test_dry_run_changes_nothing(answered, kgst_survey):
     close(kgst_survey, days_ago=400)
     before = Answer.objects.count()
-    tokens = set(Invitation.objects.values_list("token", flat=True))
+    tokens = set(Invitation.objects.values_list("token_hash", flat=True))
     output = run("purge_personal_data", SLUG, "--dry-run")
     # submitted user: A1/D1/F1 "other" texts, H1, H3 (5); started: A1 "other" text (1); non-user: none
     assert "Would delete 6 free-text and e-mail answers." in output
     assert "Nothing was changed (dry run)." in output
     assert Answer.objects.count() == before
-    assert set(Invitation.objects.values_list("token", flat=True)) == tokens
+    assert set(Invitation.objects.values_list("token_hash", flat=True)) == tokens
     assert OutboxMessage.objects.count() == 3 and ResultSet.objects.count() == 0
 
 
@@ -120,8 +120,8 @@ def test_purge_deletes_personal_data_and_keeps_aggregates(answered, kgst_survey,
     assert Response.objects.filter(survey=kgst_survey).count() == 0
     assert OutboxMessage.objects.filter(invitation__survey=kgst_survey).count() == 0
     for token, code in old_links:
-        assert not Invitation.objects.filter(token=token).exists()
-        assert not Invitation.objects.filter(access_code=code).exists()
+        assert not Invitation.objects.by_token(token).exists()
+        assert not Invitation.objects.by_access_code(code).exists()
         assert client.get(f"/s/{token}/").status_code == 404
     assert not export_file.exists()
     job.refresh_from_db()

@@ -31,7 +31,7 @@ def test_token_lookup_builds_what_select_related_builds(started, invitation, dja
     when = datetime.datetime(2013, 5, 2, 9, 30, tzinfo=datetime.UTC)
     Response.objects.filter(pk=started.pk).update(submitted_at=when)
     Invitation.objects.filter(pk=invitation.pk).update(first_opened_at=when)
-    orm = Invitation.objects.select_related("survey", "member", "response").get(token=invitation.token)
+    orm = Invitation.objects.select_related("survey", "member", "response").by_token(invitation.token).get()
     with django_assert_num_queries(1):
         fast = queries.invitation_by_token(invitation.token)
         for mine, theirs in [(fast, orm), (fast.member, orm.member), (fast.response, orm.response),
