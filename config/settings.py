@@ -125,6 +125,9 @@ CELERY_BROKER_TRANSPORT = "config.celery:RedisTransport" if CELERY_BROKER_URL.st
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "invitations.tasks.sweep_outbox", "schedule": 60.0},
     "sweep-exports": {"task": "exports.tasks.sweep_exports", "schedule": 300.0},
+    # Does nothing while BOUNCE_IMAP_HOST is empty.
+    "process-bounces": {"task": "invitations.tasks.process_bounces",
+                        "schedule": float(envint("BOUNCE_CHECK_SECONDS", "300"))},
 }
 
 _REDIS_FOR_CACHE = REDIS_URL or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
@@ -185,6 +188,33 @@ MAIL_RETRY_BASE_SECONDS = envfloat("MAIL_RETRY_BASE_SECONDS", "30")
 MAIL_MAX_ATTEMPTS = envint("MAIL_MAX_ATTEMPTS", "8")
 # The outbox sweep re-queues messages whose task has not run for this long (lost broker message).
 OUTBOX_STALE_SECONDS = envint("OUTBOX_STALE_SECONDS", "300")
+
+# Bounces (docs/operations.md, "Bounces"). With BOUNCE_DOMAIN set, every message gets its own
+# return path bounce+<outbox id>.<hmac>@BOUNCE_DOMAIN (VERP) and a mailto List-Unsubscribe to the
+# same mailbox; the HMAC key is VERP_SECRET (default: derived from SECRET_KEY).
+BOUNCE_DOMAIN = os.getenv("BOUNCE_DOMAIN", "")
+BOUNCE_LOCAL_PART = os.getenv("BOUNCE_LOCAL_PART", "bounce")
+VERP_SECRET = os.getenv("VERP_SECRET", "")
+# The mailbox that receives those bounces, read by the beat task invitations.tasks.process_bounces.
+BOUNCE_IMAP_HOST = os.getenv("BOUNCE_IMAP_HOST", "")
+BOUNCE_IMAP_TLS = os.getenv("BOUNCE_IMAP_TLS", "implicit")  # "implicit" (IMAPS), "starttls" or "off"
+BOUNCE_IMAP_PORT = envint("BOUNCE_IMAP_PORT", "993" if BOUNCE_IMAP_TLS == "implicit" else "143")
+BOUNCE_IMAP_USER = os.getenv("BOUNCE_IMAP_USER", "")
+BOUNCE_IMAP_PASSWORD = os.getenv("BOUNCE_IMAP_PASSWORD", "")
+BOUNCE_IMAP_FOLDER = os.getenv("BOUNCE_IMAP_FOLDER", "INBOX")
+# Read mails are moved, never deleted: recognised ones here, the rest (for a person to look at) there.
+BOUNCE_IMAP_PROCESSED_FOLDER = os.getenv("BOUNCE_IMAP_PROCESSED_FOLDER", "Processed")
+BOUNCE_IMAP_UNMATCHED_FOLDER = os.getenv("BOUNCE_IMAP_UNMATCHED_FOLDER", "Unmatched")
+BOUNCE_IMAP_TIMEOUT = envint("BOUNCE_IMAP_TIMEOUT", "60")
+BOUNCE_CHECK_SECONDS = envint("BOUNCE_CHECK_SECONDS", "300")
+# A soft bounce (mailbox full, greylisting given up) sends the message again after this many
+# hours, at most BOUNCE_SOFT_MAX times; then the message counts as bounced (the address is kept).
+BOUNCE_SOFT_RETRY_HOURS = envfloat("BOUNCE_SOFT_RETRY_HOURS", "6")
+BOUNCE_SOFT_MAX = envint("BOUNCE_SOFT_MAX", "3")
+# DKIM signing of every outgoing message when a private key (PEM) is configured.
+DKIM_PRIVATE_KEY_PATH = os.getenv("DKIM_PRIVATE_KEY_PATH", "")
+DKIM_SELECTOR = os.getenv("DKIM_SELECTOR", "")
+DKIM_DOMAIN = os.getenv("DKIM_DOMAIN", "")
 
 # Rate limit for wrong tokens / access codes: attempts per client and window.
 TOKEN_RATELIMIT = os.getenv("TOKEN_RATELIMIT", "20/10m")

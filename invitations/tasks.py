@@ -171,7 +171,7 @@ def _transmit(message: OutboxMessage) -> None:
         handed_off()
         get_connection().send_messages([email])
         return
-    mail.deliver(mail.envelope_sender(), message.to_email, mail.as_bytes(email), handed_off)
+    mail.deliver(mail.envelope_sender(message), message.to_email, mail.wire_bytes(email), handed_off)
 
 
 def process_message(pk: int) -> Outcome:
