@@ -65,6 +65,9 @@ class Member(models.Model):
     ansprechpartner = models.CharField(max_length=200, blank=True)
     email_bounced = models.BooleanField(default=False)
     fallback_email = models.EmailField(blank=True)
+    # Set by the bounce mailbox (invitations.bounces) or by staff: when and why `email` bounced.
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    bounce_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -146,6 +149,8 @@ class OutboxMessage(models.Model):
     handed_off_at = models.DateTimeField(null=True, blank=True)
     # Earliest time for the next attempt after a temporary error (the sweep respects it).
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Soft bounces (mailbox full, greylisting given up) reported for this message so far.
+    soft_bounces = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["queued_at", "id"]

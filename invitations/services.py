@@ -166,8 +166,8 @@ def resend_link(invitation: Invitation, *, created_by: str = "") -> OutboxMessag
     return message
 
 
-def mark_bounced(member: Member, fallback_email: str = "") -> None:
-    """Staff report that mail to the member's address bounced, optionally with a fallback address.
+def mark_bounced(member: Member, fallback_email: str = "", reason: str = "") -> None:
+    """Mail to the member's address bounced (reported by staff or the bounce mailbox).
 
     Sent messages to the bounced address are marked "bounced"; messages still waiting in the
     queue are redirected to the fallback address. Raises ValidationError for a bad fallback.
@@ -180,11 +180,77 @@ def mark_bounced(member: Member, fallback_email: str = "") -> None:
         bad_address = member.email
         member.email_bounced = True
         member.fallback_email = fallback_email or member.fallback_email
-        member.save(update_fields=["email_bounced", "fallback_email", "updated_at"])
+        member.bounced_at = member.bounced_at or timezone.now()
+        member.bounce_reason = (reason or member.bounce_reason)[:500]  # empty: reported by staff
+        member.save(update_fields=["email_bounced", "fallback_email", "bounced_at", "bounce_reason", "updated_at"])
         mine = OutboxMessage.objects.filter(invitation__member=member, to_email__iexact=bad_address)
         mine.filter(status=OutboxMessage.Status.SENT).update(status=OutboxMessage.Status.BOUNCED)
         if member.fallback_email:
             mine.filter(status=OutboxMessage.Status.QUEUED).update(to_email=member.fallback_email)
+
+
+def record_hard_bounce(message_pk: int, reason: str) -> str:
+    """A permanent failure reported for one sent message (bounce mailbox). Returns what was done.
+
+    The message becomes "bounced" with the reason; if it went to the member's main address, that
+    address is marked bounced, so the next message goes to the fallback address (if there is one).
+    Repeating it changes nothing.
+    """
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update().select_related("invitation__member") \
+            .filter(pk=message_pk).first()
+        if message is None:
+            return "unknown message"
+        if message.status == OutboxMessage.Status.BOUNCED:
+            return "already bounced"
+        message.status = OutboxMessage.Status.BOUNCED
+        message.error = f"bounced: {reason}"[:2000]
+        message.next_attempt_at = None
+        message.save(update_fields=["status", "error", "next_attempt_at"])
+        member = message.invitation.member
+        if message.to_email.lower() == member.email.lower() and not member.email_bounced:
+            mark_bounced(member, reason=reason)
+            return "address bounced"
+    return "message bounced"
+
+
+def record_soft_bounce(message_pk: int, reason: str) -> str:
+    """A temporary failure the receiving side gave up on (mailbox full, greylisting).
+
+    The message is queued again for BOUNCE_SOFT_RETRY_HOURS later (the outbox sweep sends it; the
+    server did not deliver it, so this is no duplicate); after BOUNCE_SOFT_MAX soft bounces it counts
+    as bounced, but the address is kept. Only a "sent" message is touched, so a repeat is harmless.
+    """
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update().filter(pk=message_pk).first()
+        if message is None:
+            return "unknown message"
+        if message.status != OutboxMessage.Status.SENT:
+            return f"ignored ({message.status})"
+        message.soft_bounces += 1
+        if message.soft_bounces > settings.BOUNCE_SOFT_MAX:
+            message.status = OutboxMessage.Status.BOUNCED
+            message.error = f"bounced {message.soft_bounces} times temporarily, given up: {reason}"[:2000]
+            message.save(update_fields=["status", "error", "soft_bounces"])
+            return "given up"
+        delay = timedelta(hours=settings.BOUNCE_SOFT_RETRY_HOURS)
+        message.status = OutboxMessage.Status.QUEUED
+        message.error = f"soft bounce {message.soft_bounces}: {reason}; sent again later"[:2000]
+        message.next_attempt_at = timezone.now() + delay
+        message.handed_off_at = None
+        message.sent_at = None
+        message.save(update_fields=["status", "error", "soft_bounces", "next_attempt_at", "handed_off_at",
+                                    "sent_at"])
+    return "queued again"
+
+
+def record_unsubscribe(message_pk: int) -> str:
+    """A mail to the message's List-Unsubscribe mailto address: the same opt-out as the web page."""
+    invitation_id = OutboxMessage.objects.filter(pk=message_pk).values_list("invitation_id", flat=True).first()
+    if invitation_id is None:
+        return "unknown message"
+    changed = Invitation.objects.filter(pk=invitation_id, opted_out_at__isnull=True).update(opted_out_at=timezone.now())
+    return "opted out" if changed else "already opted out"
 
 
 def messages_for_member(member: Member) -> QuerySet[OutboxMessage]:
