@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from surveys.models import Survey
 
@@ -34,7 +36,28 @@ QUEUE_CHUNK = 200
 
 
 class InvitationError(Exception):
-    """The action is not possible (e.g. the survey is closed); the message is German for staff."""
+    """The action is not possible (e.g. the survey is not open); the message is German for staff.
+
+    `status` is the survey's status when that is the reason (the commands explain it in English).
+    """
+
+    def __init__(self, message: str, status: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def refusal(survey: Survey) -> InvitationError | None:
+    """Why no mail may go out for this survey now (None: it is open)."""
+    if survey.status == Survey.Status.DRAFT:
+        return InvitationError(_("Die Befragung ist noch nicht geöffnet (Entwurf); es wurden keine E-Mails "
+                                 "verschickt. Die Links in den E-Mails würden nur „Noch nicht geöffnet“ zeigen. "
+                                 "Öffnen Sie die Befragung zuerst („Befragung öffnen“) und versenden Sie dann."),
+                               survey.status)
+    if survey.status == Survey.Status.CLOSED:
+        return InvitationError(_("Die Befragung ist geschlossen; es werden keine E-Mails mehr verschickt. Soll die "
+                                 "Feldphase weitergehen, öffnen Sie sie zuerst wieder („Befragung wieder öffnen“)."),
+                               survey.status)
+    return None
 
 
 def _enqueue(ids: list[int]) -> None:
@@ -66,16 +89,53 @@ def _new_message(invitation: Invitation, step: str, kind: str, created_by: str, 
 
 def _lock_survey(survey: Survey) -> Survey:
     locked = Survey.objects.select_for_update().get(pk=survey.pk)
-    if locked.status == Survey.Status.CLOSED:
-        raise InvitationError("Die Befragung ist geschlossen; es werden keine E-Mails mehr verschickt.")
+    refused = refusal(locked)
+    if refused:
+        raise refused
     return locked
+
+
+@dataclass(frozen=True)
+class InvitationPlan:
+    """What queue_invitations would do now: how many go out, and why the others do not."""
+
+    will_send: int
+    already_invited: int
+    opted_out: int
+    submitted: int
+    bounced_without_fallback: int
+
+    @property
+    def not_sent(self) -> int:
+        return self.already_invited + self.opted_out + self.submitted + self.bounced_without_fallback
+
+
+def _submitted() -> Q:
+    return Q(response__status="submitted")
+
+
+def invitation_plan(survey: Survey) -> InvitationPlan:
+    """Counts for the send page; each member is counted once, under the first reason that applies."""
+    invitations = Invitation.objects.filter(survey=survey)
+    invited = invitations.filter(messages__step="invitation")
+    not_invited = invitations.exclude(pk__in=invited.values("pk"))
+    opted_out = not_invited.filter(opted_out_at__isnull=False)
+    submitted = not_invited.filter(opted_out_at__isnull=True).filter(_submitted())
+    excluded_members = invitations.filter(Q(pk__in=invited.values("pk")) | Q(opted_out_at__isnull=False)
+                                          | _submitted()).values("member_id")
+    bounced = Member.objects.filter(email_bounced=True, fallback_email="").exclude(pk__in=excluded_members)
+    counts = {"already_invited": invited.count(), "opted_out": opted_out.count(), "submitted": submitted.count(),
+              "bounced_without_fallback": bounced.count()}
+    return InvitationPlan(will_send=Member.objects.count() - sum(counts.values()), **counts)
 
 
 def queue_invitations(survey: Survey, *, created_by: str = "", chunk: int = QUEUE_CHUNK) -> int:
     """Invite every register member: create missing Invitations and their "invitation" mail.
 
     Idempotent: a second run queues nothing for members who already have their invitation
-    message (whatever its status). Opted-out invitations get no mail. Returns the number queued.
+    message (whatever its status). Opted-out or already submitted invitations and members whose
+    address bounced without a fallback get no mail (invitation_plan counts them). Returns the
+    number queued.
     Messages are committed (and their tasks enqueued) in chunks, so workers start sending while
     the rest is still being rendered; an interrupted run is completed by running it again.
     """
@@ -93,6 +153,8 @@ def queue_invitations(survey: Survey, *, created_by: str = "", chunk: int = QUEU
             pending = (
                 Invitation.objects.filter(survey=survey, opted_out_at__isnull=True)
                 .exclude(messages__step="invitation")
+                .exclude(_submitted())  # e.g. answered through the access code of a letter
+                .exclude(member__email_bounced=True, member__fallback_email="")
                 .select_related("member", "survey")
                 .order_by("pk")[:chunk]
             )
@@ -155,8 +217,9 @@ def resend_link(invitation: Invitation, *, created_by: str = "") -> OutboxMessag
     """Send the personal link once more (step "resend-<n>"), e.g. after "I lost my link"."""
     with transaction.atomic():
         invitation = Invitation.objects.select_for_update().select_related("member", "survey").get(pk=invitation.pk)
-        if invitation.survey.status == Survey.Status.CLOSED:
-            raise InvitationError("Die Befragung ist geschlossen; es werden keine E-Mails mehr verschickt.")
+        refused = refusal(invitation.survey)
+        if refused:
+            raise refused
         numbers = [int(s.rsplit("-", 1)[1]) for s in
                    invitation.messages.filter(step__regex=r"^resend-\d+$").values_list("step", flat=True)]
         number = max(numbers, default=0) + 1

@@ -152,18 +152,12 @@ def register_preview(request: HttpRequest, key: str) -> HttpResponse:
 
 # --- invitations and reminders ---------------------------------------------------------
 
-def _invitation_count(survey: Survey) -> int:
-    """How many invitation mails queue_invitations would queue now (two COUNT queries)."""
-    uninvited = Member.objects.exclude(invitations__survey=survey).count()
-    without_mail = (Invitation.objects.filter(survey=survey, opted_out_at__isnull=True)
-                    .exclude(messages__step="invitation").count())
-    return uninvited + without_mail
-
-
 def _send(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
-    if survey.status != Survey.Status.OPEN:
-        messages.error(request, _("E-Mails können nur versendet werden, solange die Befragung offen ist."))
+    refused = services.refusal(survey)
+    if refused:
+        messages.error(request, _("E-Mails können nur versendet werden, solange die Befragung offen ist.")
+                       + " " + str(refused))
         return redirect("staff:survey_detail", slug=survey.slug)
     if request.method == "POST":
         queue = services.queue_invitations if kind == "invitations" else services.queue_reminders
@@ -174,9 +168,10 @@ def _send(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
         else:
             _report_queued(request, kind, count)
         return redirect("staff:survey_detail", slug=survey.slug)
-    count = _invitation_count(survey) if kind == "invitations" else services.reminder_candidates(survey).count()
+    plan = services.invitation_plan(survey) if kind == "invitations" else None
+    count = plan.will_send if plan else services.reminder_candidates(survey).count()
     return render(request, "invitations/staff/send_confirm.html",
-                  {"survey": survey, "kind": kind, "count": count, "active_tab": "detail"})
+                  {"survey": survey, "kind": kind, "count": count, "plan": plan, "active_tab": "detail"})
 
 
 def _report_queued(request: HttpRequest, kind: str, count: int) -> None:
