@@ -31,7 +31,6 @@ from email.message import Message
 from email.utils import getaddresses
 
 from django.conf import settings
-from django.db import DatabaseError
 from flufl.bounce import all_failures
 
 from . import mail, services
@@ -183,34 +182,39 @@ def classify(raw: bytes) -> Verdict:
     return Verdict(UNMATCHED, pk)
 
 
-def apply(verdict: Verdict) -> str:
-    """Act on a verdict; returns what was done (for the log and the run's summary)."""
-    if verdict.message_pk is None:
-        return "nothing to match"
-    if verdict.kind == HARD:
-        return services.record_hard_bounce(verdict.message_pk, verdict.reason)
-    if verdict.kind == SOFT:
-        return services.record_soft_bounce(verdict.message_pk, verdict.reason)
-    if verdict.kind == UNSUBSCRIBE:
-        return services.record_unsubscribe(verdict.message_pk)
-    return "ignored"
-
-
-def handle(raw: bytes) -> str:
-    """Classify and apply one mail; returns the folder it belongs in ("processed" or "unmatched")."""
+def read(raw: bytes) -> Verdict:
+    """classify() that never raises: a mail it cannot read is UNMATCHED (and logged)."""
     try:
-        verdict = classify(raw)
-        if verdict.kind == UNMATCHED:
-            log.info("bounce mailbox: a mail not matched to any message")
-            return "unmatched"
-        done = apply(verdict)
-        log.info("bounce mailbox: %s for outbox %s: %s", verdict.kind, verdict.message_pk, done)
-        return "processed"
-    except DatabaseError:  # not the mail's fault: stop; it stays in the folder for the next run
-        raise
+        return classify(raw)
     except Exception:  # a malformed mail must not stop the run: log it and set it aside
-        log.exception("bounce mailbox: could not handle a mail; moved to the unmatched folder")
-        return "unmatched"
+        log.exception("bounce mailbox: could not read a mail; moved to the unmatched folder")
+        return Verdict(UNMATCHED)
+
+
+def handle_batch(raws: list[bytes]) -> tuple[list[str], Counter]:
+    """Classify a batch of mails and apply the results in one transaction.
+
+    Returns the folder key of each mail ("processed" or "unmatched") and what was done. A database
+    error propagates: then nothing of the batch is moved and the next run reads it again.
+    """
+    batch = services.BounceBatch()
+    folders: list[str] = []
+    kinds: Counter = Counter()
+    for raw in raws:
+        verdict = read(raw)
+        kinds[verdict.kind] += 1
+        folders.append("unmatched" if verdict.kind == UNMATCHED else "processed")
+        if verdict.message_pk is None:
+            continue
+        if verdict.kind == HARD:
+            batch.hard[verdict.message_pk] = verdict.reason
+        elif verdict.kind == SOFT:
+            batch.soft[verdict.message_pk] = verdict.reason
+        elif verdict.kind == UNSUBSCRIBE:
+            batch.unsubscribe.add(verdict.message_pk)
+    done = services.record_bounces(batch)
+    log.info("bounce mailbox: read %s; %s", dict(kinds), dict(done))
+    return folders, done
 
 
 # --- IMAP ------------------------------------------------------------------------------
@@ -294,8 +298,9 @@ def process_mailbox(batch_size: int = 100, conn: imaplib.IMAP4 | None = None) ->
         uids = data[0].split() if status == "OK" and data and data[0] else []
         for batch in fetch_batches(conn, uids, batch_size):
             destinations: dict[str, list[bytes]] = {"processed": [], "unmatched": []}
-            for uid, raw in batch:
-                destinations[handle(raw)].append(uid)
+            keys, _done = handle_batch([raw for _uid, raw in batch])  # committed before anything moves
+            for (uid, _raw), key in zip(batch, keys, strict=True):
+                destinations[key].append(uid)
             for key, moved in destinations.items():
                 if moved:
                     _move(conn, moved, folders[key], can_move)  # after each batch: work done stays done
