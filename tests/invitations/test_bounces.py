@@ -206,3 +206,22 @@ def test_imap_down_is_logged_and_nothing_changes(survey, settings, caplog, djang
 def test_without_imap_settings_the_task_does_nothing(settings):
     settings.BOUNCE_IMAP_HOST = ""
     assert tasks.process_bounces() == {}
+
+
+def test_member_page_and_dashboard_show_the_bounce(survey, mailbox, staff_client, django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    from responses import dashboard
+
+    messages = sent_invitations(survey, 3, django_capture_on_commit_callbacks)
+    Member.objects.filter(pk=messages[2].invitation.member_id).update(land="Bayern")
+    mailbox.append([fill("postfix_user_unknown.eml", messages[0]), fill("exim_user_unknown.eml", messages[2])])
+    assert tasks.process_bounces() == {"processed": 2}
+    by_land = {row.label: row.bounced for row in dashboard.by_land(survey)}
+    assert by_land == {"Bayern": 1, "Nordrhein-Westfalen": 1}
+    assert dashboard.totals(survey).bounced == 2
+    page = staff_client.get(reverse("staff:dashboard", args=[survey.slug])).content.decode()
+    assert "Adresse unzustellbar" in page
+    member = messages[0].invitation.member
+    detail = staff_client.get(reverse("staff:member_detail", args=[survey.slug, member.ags])).content.decode()
+    assert "Unzustellbar seit" in detail and "User unknown in virtual mailbox table" in detail
