@@ -158,3 +158,22 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step} → {self.to_email} ({self.status})"
+
+
+class LocalMail(models.Model):
+    """A mail that would have gone out, kept here when no SMTP server is configured (`make run`).
+
+    Written by invitations.mailbox.DatabaseBackend, shown in the staff area ("Lokales Postfach").
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    to = models.CharField(max_length=500)
+    subject = models.CharField(max_length=300, blank=True)
+    message_id = models.CharField(max_length=250, blank=True)
+    raw = models.BinaryField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"

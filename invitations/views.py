@@ -53,7 +53,8 @@ ONE_CLICK_SUFFIX = "ein-klick/"
 @require_http_methods(["GET", "POST"])
 def optout_one_click(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":  # a client that opens the header's link in a browser: the normal page
-        return redirect(request.path.removesuffix(ONE_CLICK_SUFFIX))
+        page = optout(request, token)  # same token check and rate limit (404/429)
+        return redirect(request.path.removesuffix(ONE_CLICK_SUFFIX)) if page.status_code == 200 else page
     if request.POST.get("List-Unsubscribe") != "One-Click":
         return HttpResponseBadRequest("expected the body List-Unsubscribe=One-Click (RFC 8058)",
                                       content_type="text/plain")
