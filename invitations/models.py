@@ -177,3 +177,35 @@ class LocalMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to}: {self.subject}"
+
+
+class ReminderPlanStep(models.Model):
+    """One planned reminder round: N days after the invitation went out, or on a fixed date.
+
+    Beat's `run_reminder_plan` queues the round once (queued_at is set in the same transaction as
+    the reminder messages, under a row lock) for everyone who has not submitted by then.
+    """
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="reminder_plan")
+    days_after_invitation = models.PositiveSmallIntegerField(null=True, blank=True)
+    on_date = models.DateField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    queued_count = models.PositiveIntegerField(default=0)
+    round_step = models.CharField(max_length=40, blank=True)  # "reminder-<n>" it started
+
+    class Meta:
+        ordering = ["survey", "on_date", "days_after_invitation", "id"]
+        constraints = [models.CheckConstraint(
+            condition=models.Q(days_after_invitation__isnull=False) ^ models.Q(on_date__isnull=False),
+            name="reminder_plan_days_xor_date")]
+
+    def __str__(self) -> str:
+        return f"{self.survey.slug}: {self.on_date or f'+{self.days_after_invitation}d'}"
+
+    def due_on(self, invited_on):  # noqa: ANN001, ANN201 – dates
+        """The day this round is due (None while no invitation has gone out for a relative step)."""
+        from datetime import timedelta
+
+        if self.on_date:
+            return self.on_date
+        return invited_on + timedelta(days=self.days_after_invitation) if invited_on else None

@@ -13,6 +13,7 @@ urlpatterns = [
     path("befragungen/<slug:slug>/postausgang/<int:message_id>/", views.outbox_message, name="outbox_message"),
     path("befragungen/<slug:slug>/postausgang/<int:message_id>/html/", views.outbox_message_html,
          name="outbox_message_html"),
+    path("befragungen/<slug:slug>/erinnerungsplan/", views.reminder_plan, name="reminder_plan"),
     path("postfach/", views.local_mailbox, name="local_mailbox"),
     path("postfach/<int:mail_id>/", views.local_mail, name="local_mail"),
     path("postfach/<int:mail_id>/html/", views.local_mail_html, name="local_mail_html"),

@@ -33,7 +33,7 @@ from surveys.models import Survey
 from surveys.permissions import staff_required
 
 from . import services
-from .forms import BounceForm, RegisterConfirmForm, RegisterUploadForm, max_upload_bytes
+from .forms import BounceForm, RegisterConfirmForm, RegisterUploadForm, ReminderPlanForm, max_upload_bytes
 from .mailbox import outbox_preview, preview
 from .models import Invitation, LocalMail, Member, OutboxMessage
 from .register import RegisterCheck, apply_register, check_register
@@ -229,7 +229,7 @@ def outbox(request: HttpRequest, slug: str) -> HttpResponse:
                       for step, counts in sorted(steps.items(), key=lambda item: _step_order(item[0]))],
         "statuses": statuses, "page": page, "oldest_waiting": oldest_waiting,
         "recent": messages_qs.select_related("invitation__member").order_by("-queued_at", "-id")[:20],
-        "smtp_configured": bool(settings.EMAIL_HOST),
+        "smtp_configured": bool(settings.EMAIL_HOST), "plan": services.reminder_plan(survey),
     })
 
 
@@ -344,3 +344,29 @@ def local_mail(request: HttpRequest, mail_id: int) -> HttpResponse:
 @xframe_options_sameorigin
 def local_mail_html(request: HttpRequest, mail_id: int) -> HttpResponse:
     return _mail_html(preview(bytes(get_object_or_404(LocalMail, pk=mail_id).raw)).html)
+
+
+# --- reminder plan ---------------------------------------------------------------------
+
+def _plan_text(survey: Survey) -> str:
+    parts = []
+    for step, _day in services.reminder_plan(survey):
+        if step.queued_at is None:
+            parts.append(f"{step.on_date:%d.%m.%Y}" if step.on_date else str(step.days_after_invitation))
+    return ", ".join(parts)
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def reminder_plan(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    form = ReminderPlanForm(request.POST if request.method == "POST" else None,
+                            initial={"plan": _plan_text(survey)})
+    if request.method == "POST" and form.is_valid():
+        services.set_reminder_plan(survey, form.cleaned_data["plan"])
+        messages.success(request, _("Der Erinnerungsplan wurde gespeichert."))
+        return redirect("staff:reminder_plan", slug=survey.slug)
+    return render(request, "invitations/staff/reminder_plan.html", {
+        "survey": survey, "form": form, "steps": services.reminder_plan(survey),
+        "invited_on": services.invited_on(survey), "active_tab": "outbox",
+    }, status=400 if form.errors else 200)

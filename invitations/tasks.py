@@ -288,6 +288,14 @@ def process_bounces() -> dict[str, int]:
     return dict(summary)
 
 
+@shared_task(ignore_result=True)
+def run_reminder_plan() -> int:
+    """Beat: the reminder rounds the staff planned (invitations.services.run_reminder_plan)."""
+    from . import services
+
+    return services.run_reminder_plan()
+
+
 @worker_process_shutdown.connect
 def _close_smtp(**kwargs) -> None:  # noqa: ANN003
     mail.close_connection()

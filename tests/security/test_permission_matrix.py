@@ -45,6 +45,7 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "staff/befragungen/<slug:slug>/postausgang/": (STAFF, ("GET",)),
     "staff/befragungen/<slug:slug>/postausgang/<int:message_id>/": (STAFF, ("GET",)),
     "staff/befragungen/<slug:slug>/postausgang/<int:message_id>/html/": (STAFF, ("GET",)),
+    "staff/befragungen/<slug:slug>/erinnerungsplan/": (STAFF, ("GET", "POST")),
     "staff/postfach/": (STAFF, ("GET",)),
     "staff/postfach/<int:mail_id>/": (STAFF, ("GET",)),
     "staff/postfach/<int:mail_id>/html/": (STAFF, ("GET",)),
