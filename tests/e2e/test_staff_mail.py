@@ -35,6 +35,7 @@ def mail_world(app_url, survey, settings, django_capture_on_commit_callbacks):
         email_bounced=True, bounced_at=timezone.now(),
         bounce_reason="5.1.1 <rathaus0@beispiel0.example>: Recipient address rejected: User unknown")
     OutboxMessage.objects.filter(pk=message.pk).update(status="bounced", error="bounced: 5.1.1 User unknown")
+    services.set_reminder_plan(survey, [14, 28])
     Member.objects.create(ags="05319999", name="Neue Gemeinde", land="Bayern", typ="Gemeinde", einwohner=900,
                           groessenklasse=1, email="neu@neu.example")
     return {"survey": survey, "message": message, "member": members[0]}
@@ -65,6 +66,7 @@ def test_staff_mail_pages_are_accessible(app_url, new_context, mail_world, width
         "local-mail": f"/staff/postfach/{local.pk}/",
         "member": f"/staff/befragungen/{slug}/mitglieder/{mail_world['member'].ags}/",
         "dashboard": f"/staff/befragungen/{slug}/ruecklauf/",
+        "reminder-plan": f"/staff/befragungen/{slug}/erinnerungsplan/",
     }
     for name, path in pages.items():
         response = page.goto(app_url + path)
@@ -81,6 +83,16 @@ def test_staff_mail_pages_are_accessible(app_url, new_context, mail_world, width
     assert "Zum Fragebogen" in frame.locator("body").inner_text()
     page.goto(app_url + pages["member"])
     assert "User unknown" in page.locator("main").inner_text()
+    # The reminder plan form, with a mistake first (the error is shown next to the field).
+    page.goto(app_url + pages["reminder-plan"])
+    page.fill("#id_plan", "14, morgen")
+    page.get_by_role("button", name="Plan speichern").click()
+    assert "„morgen“ ist weder eine Zahl von Tagen noch ein Datum" in page.locator("main").inner_text()
+    check_accessibility(page, "reminder plan with an error")
+    screenshot(page, f"staff-mail-reminder-plan-error-{width}")
+    page.fill("#id_plan", "14, 21")
+    page.get_by_role("button", name="Plan speichern").click()
+    assert "21 Tage nach der Einladung" in page.locator("#plan").inner_text()
 
 
 def test_one_click_link_opened_in_a_browser(app_url, page, mail_world):
