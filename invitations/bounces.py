@@ -80,15 +80,32 @@ def _find_verp(msg: Message, raw: str) -> mail.VerpMatch | None:
     return None
 
 
-def _message_by_id(msg: Message, raw: str) -> int | None:
-    """The outbox message whose Message-ID a returned copy (or In-Reply-To/References) names."""
+def _message_by_id(msg: Message, raw: str, known: dict[str, int] | None = None) -> int | None:
+    """The outbox message whose Message-ID a returned copy (or In-Reply-To/References) names.
+
+    `known` maps Message-IDs to outbox ids, looked up once for a whole batch (handle_batch);
+    without it, this mail's candidates are looked up on their own.
+    """
     own = (msg.get("message-id") or "").strip()
     ids = [i for i in _MESSAGE_ID.findall(raw) if i != own]
     for header in ("in-reply-to", "references"):
         ids += re.findall(r"<[^>\s]+>", str(msg.get(header, "")))
     if not ids:
         return None
+    if known is not None:
+        return next((known[i] for i in ids if i in known), None)
     return OutboxMessage.objects.filter(message_id__in=ids[:20]).values_list("pk", flat=True).first()
+
+
+_ANY_ID = re.compile(rb"<[^<>\s]{1,200}@[^<>\s]{1,200}>")
+
+
+def known_message_ids(raws: list[bytes]) -> dict[str, int]:
+    """Outbox ids of every Message-ID-like token in a batch of mails: one query instead of one per mail."""
+    tokens = {t.decode("ascii", "replace") for raw in raws for t in _ANY_ID.findall(raw)[:50]}
+    if not tokens:
+        return {}
+    return dict(OutboxMessage.objects.filter(message_id__in=tokens).values_list("message_id", "pk"))
 
 
 def _delivery_status_blocks(msg: Message) -> list[Message]:
@@ -154,12 +171,12 @@ def _reason_from_text(text: str) -> str:
     return status.group(0) if status else ""
 
 
-def classify(raw: bytes) -> Verdict:
+def classify(raw: bytes, known: dict[str, int] | None = None) -> Verdict:
     """What one mail from the bounce mailbox is, and which outbox message it is about."""
     msg = email.message_from_bytes(raw)
     text = raw.decode("utf-8", "replace")
     verp = _find_verp(msg, text)
-    pk = verp.pk if verp else _message_by_id(msg, text)
+    pk = verp.pk if verp else _message_by_id(msg, text, known)
     blocks = _delivery_status_blocks(msg)
     if blocks:
         kind, reason = _from_dsn(blocks) or (UNMATCHED, "")
@@ -182,10 +199,10 @@ def classify(raw: bytes) -> Verdict:
     return Verdict(UNMATCHED, pk)
 
 
-def read(raw: bytes) -> Verdict:
+def read(raw: bytes, known: dict[str, int] | None = None) -> Verdict:
     """classify() that never raises: a mail it cannot read is UNMATCHED (and logged)."""
     try:
-        return classify(raw)
+        return classify(raw, known)
     except Exception:  # a malformed mail must not stop the run: log it and set it aside
         log.exception("bounce mailbox: could not read a mail; moved to the unmatched folder")
         return Verdict(UNMATCHED)
@@ -200,8 +217,9 @@ def handle_batch(raws: list[bytes]) -> tuple[list[str], Counter]:
     batch = services.BounceBatch()
     folders: list[str] = []
     kinds: Counter = Counter()
+    known = known_message_ids(raws)
     for raw in raws:
-        verdict = read(raw)
+        verdict = read(raw, known)
         kinds[verdict.kind] += 1
         folders.append("unmatched" if verdict.kind == UNMATCHED else "processed")
         if verdict.message_pk is None:
