@@ -67,7 +67,8 @@ class Member(models.Model):
     fallback_email = models.EmailField(blank=True)
     # Set by the bounce mailbox (invitations.bounces) or by staff: when and why `email` bounced.
     bounced_at = models.DateTimeField(null=True, blank=True)
-    bounce_reason = models.CharField(max_length=500, blank=True)
+    # db_default too: bulk loaders that COPY rows (bench/export_data.py) do not name these columns.
+    bounce_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -150,7 +151,7 @@ class OutboxMessage(models.Model):
     # Earliest time for the next attempt after a temporary error (the sweep respects it).
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # Soft bounces (mailbox full, greylisting given up) reported for this message so far.
-    soft_bounces = models.PositiveSmallIntegerField(default=0)
+    soft_bounces = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["queued_at", "id"]
