@@ -135,6 +135,11 @@ CELERY_BROKER_TRANSPORT = "config.celery:RedisTransport" if CELERY_BROKER_URL.st
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "invitations.tasks.sweep_outbox", "schedule": 60.0},
     "sweep-exports": {"task": "exports.tasks.sweep_exports", "schedule": 300.0},
+    # Queues each planned reminder round once, on its day (staff: Postausgang → Erinnerungsplan).
+    "run-reminder-plan": {"task": "invitations.tasks.run_reminder_plan", "schedule": 900.0},
+    # Does nothing while BOUNCE_IMAP_HOST is empty.
+    "process-bounces": {"task": "invitations.tasks.process_bounces",
+                        "schedule": float(envint("BOUNCE_CHECK_SECONDS", "300"))},
 }
 
 _REDIS_FOR_CACHE = REDIS_URL or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
@@ -175,15 +180,16 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 
-# Mail: SMTP when EMAIL_HOST is set, otherwise printed to the console (development).
+# Mail: SMTP when EMAIL_HOST is set, otherwise kept in the local mailbox in the database, which the
+# staff area shows (development, `make run`).
 EMAIL_HOST = os.getenv("EMAIL_HOST", "")
 EMAIL_PORT = envint("EMAIL_PORT", "25")
 EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "0")
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "30")
-EMAIL_BACKEND = (
-    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+EMAIL_BACKEND = os.getenv("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "invitations.mailbox.DatabaseBackend"
 )
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "Rücklauf <befragung@example.org>")
 SURVEY_CONTACT = os.getenv("SURVEY_CONTACT", "befragung@example.org")
@@ -195,6 +201,33 @@ MAIL_RETRY_BASE_SECONDS = envfloat("MAIL_RETRY_BASE_SECONDS", "30")
 MAIL_MAX_ATTEMPTS = envint("MAIL_MAX_ATTEMPTS", "8")
 # The outbox sweep re-queues messages whose task has not run for this long (lost broker message).
 OUTBOX_STALE_SECONDS = envint("OUTBOX_STALE_SECONDS", "300")
+
+# Bounces (docs/operations.md, "Bounces"). With BOUNCE_DOMAIN set, every message gets its own
+# return path bounce+<outbox id>.<hmac>@BOUNCE_DOMAIN (VERP) and a mailto List-Unsubscribe to the
+# same mailbox; the HMAC key is VERP_SECRET (default: derived from SECRET_KEY).
+BOUNCE_DOMAIN = os.getenv("BOUNCE_DOMAIN", "")
+BOUNCE_LOCAL_PART = os.getenv("BOUNCE_LOCAL_PART", "bounce")
+VERP_SECRET = os.getenv("VERP_SECRET", "")
+# The mailbox that receives those bounces, read by the beat task invitations.tasks.process_bounces.
+BOUNCE_IMAP_HOST = os.getenv("BOUNCE_IMAP_HOST", "")
+BOUNCE_IMAP_TLS = os.getenv("BOUNCE_IMAP_TLS", "implicit")  # "implicit" (IMAPS), "starttls" or "off"
+BOUNCE_IMAP_PORT = envint("BOUNCE_IMAP_PORT", "993" if BOUNCE_IMAP_TLS == "implicit" else "143")
+BOUNCE_IMAP_USER = os.getenv("BOUNCE_IMAP_USER", "")
+BOUNCE_IMAP_PASSWORD = os.getenv("BOUNCE_IMAP_PASSWORD", "")
+BOUNCE_IMAP_FOLDER = os.getenv("BOUNCE_IMAP_FOLDER", "INBOX")
+# Read mails are moved, never deleted: recognised ones here, the rest (for a person to look at) there.
+BOUNCE_IMAP_PROCESSED_FOLDER = os.getenv("BOUNCE_IMAP_PROCESSED_FOLDER", "Processed")
+BOUNCE_IMAP_UNMATCHED_FOLDER = os.getenv("BOUNCE_IMAP_UNMATCHED_FOLDER", "Unmatched")
+BOUNCE_IMAP_TIMEOUT = envint("BOUNCE_IMAP_TIMEOUT", "60")
+BOUNCE_CHECK_SECONDS = envint("BOUNCE_CHECK_SECONDS", "300")
+# A soft bounce (mailbox full, greylisting given up) sends the message again after this many
+# hours, at most BOUNCE_SOFT_MAX times; then the message counts as bounced (the address is kept).
+BOUNCE_SOFT_RETRY_HOURS = envfloat("BOUNCE_SOFT_RETRY_HOURS", "6")
+BOUNCE_SOFT_MAX = envint("BOUNCE_SOFT_MAX", "3")
+# DKIM signing of every outgoing message when a private key (PEM) is configured.
+DKIM_PRIVATE_KEY_PATH = os.getenv("DKIM_PRIVATE_KEY_PATH", "")
+DKIM_SELECTOR = os.getenv("DKIM_SELECTOR", "")
+DKIM_DOMAIN = os.getenv("DKIM_DOMAIN", "")
 
 # Rate limit for wrong tokens / access codes: attempts per client and window.
 TOKEN_RATELIMIT = os.getenv("TOKEN_RATELIMIT", "20/10m")

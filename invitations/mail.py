@@ -14,6 +14,7 @@ decides between "resend" and "never resend".
 
 from __future__ import annotations
 
+import functools
 import re
 import smtplib
 import socket
@@ -22,12 +23,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parseaddr
+from pathlib import Path
 
+import dkim
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, translation
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .models import Invitation
 
@@ -78,6 +83,78 @@ def new_message_id() -> str:
     return f"<{uuid.uuid4().hex}.ruecklauf@{domain}>"
 
 
+# --- envelope and headers (independent of what the text says) ---------------------------
+
+VERP_UNSUBSCRIBE = "unsub-"
+_VERP = re.compile(r"(?P<unsub>unsub-)?(?P<pk>\d{1,18})\.(?P<mac>[0-9a-f]{12})")
+
+
+def _verp_mac(purpose: str, pk: int) -> str:
+    return salted_hmac("ruecklauf.verp", f"{purpose}:{pk}", secret=settings.VERP_SECRET or None,
+                       algorithm="sha256").hexdigest()[:12]
+
+
+def verp_address(pk: int, *, unsubscribe: bool = False) -> str:
+    """bounce+<id>.<hmac>@BOUNCE_DOMAIN (or bounce+unsub-<id>.<hmac>@… for the mailto unsubscribe).
+
+    The HMAC makes the address unguessable: a forged bounce to bounce+<other id>… is not matched.
+    """
+    tag = VERP_UNSUBSCRIBE if unsubscribe else ""
+    purpose = "unsubscribe" if unsubscribe else "bounce"
+    return f"{settings.BOUNCE_LOCAL_PART}+{tag}{pk}.{_verp_mac(purpose, pk)}@{settings.BOUNCE_DOMAIN}"
+
+
+@dataclass(frozen=True)
+class VerpMatch:
+    pk: int
+    unsubscribe: bool
+
+
+def parse_verp(address: str) -> VerpMatch | None:
+    """The outbox id in one of our VERP addresses, None for anything else or a wrong HMAC."""
+    local, _sep, domain = address.strip().strip("<>").rpartition("@")
+    base, plus, tag = local.partition("+")
+    if not plus or base.lower() != settings.BOUNCE_LOCAL_PART.lower() or \
+            domain.lower() != settings.BOUNCE_DOMAIN.lower():
+        return None
+    match = _VERP.fullmatch(tag.lower())
+    if match is None:
+        return None
+    unsubscribe = bool(match["unsub"])
+    pk = int(match["pk"])
+    if not constant_time_compare(match["mac"], _verp_mac("unsubscribe" if unsubscribe else "bounce", pk)):
+        return None
+    return VerpMatch(pk, unsubscribe)
+
+
+def envelope_sender(message=None) -> str:  # noqa: ANN001 – an OutboxMessage
+    """The SMTP MAIL FROM: the message's own VERP address when BOUNCE_DOMAIN is set."""
+    if message is not None and message.pk and settings.BOUNCE_DOMAIN:
+        return verp_address(message.pk)
+    return getattr(settings, "MAIL_ENVELOPE_FROM", "") or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
+def one_click_url(invitation: Invitation) -> str:
+    """RFC 8058 target: a POST with "List-Unsubscribe=One-Click" opts out without a CSRF token."""
+    return optout_url(invitation) + "ein-klick/"
+
+
+def unsubscribe_headers(message) -> dict[str, str]:  # noqa: ANN001 – an OutboxMessage
+    """List-Unsubscribe (https, and mailto when a bounce domain is set) and List-Unsubscribe-Post."""
+    targets = [f"<{one_click_url(message.invitation)}>"]
+    if settings.BOUNCE_DOMAIN and message.pk:
+        targets.append(f"<mailto:{verp_address(message.pk, unsubscribe=True)}?subject=unsubscribe>")
+    return {"List-Unsubscribe": ", ".join(targets), "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def message_headers(message) -> dict[str, str]:  # noqa: ANN001 – an OutboxMessage
+    return {
+        "Message-ID": message.message_id or new_message_id(),
+        "Auto-Submitted": "auto-generated",
+        **unsubscribe_headers(message),
+    }
+
+
 def build_email(message) -> EmailMultiAlternatives:  # noqa: ANN001 – an OutboxMessage
     """The e-mail of an outbox row (subject, text, HTML alternative, its fixed Message-ID)."""
     mail = EmailMultiAlternatives(
@@ -85,11 +162,7 @@ def build_email(message) -> EmailMultiAlternatives:  # noqa: ANN001 – an Outbo
         body=message.invitation.reveal(message.body_text),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to_email],
-        headers={
-            "Message-ID": message.message_id or new_message_id(),
-            "Auto-Submitted": "auto-generated",
-            "List-Unsubscribe": f"<{optout_url(message.invitation)}>",
-        },
+        headers=message_headers(message),
     )
     if message.body_html:
         mail.attach_alternative(message.invitation.reveal(message.body_html), "text/html")
@@ -98,6 +171,40 @@ def build_email(message) -> EmailMultiAlternatives:  # noqa: ANN001 – an Outbo
 
 def as_bytes(mail: EmailMultiAlternatives) -> bytes:
     return mail.message().as_bytes(linesep="\r\n")
+
+
+# --- DKIM ------------------------------------------------------------------------------
+
+# Headers the signature covers; RFC 8058 §3 asks that List-Unsubscribe(-Post) be among them.
+DKIM_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"mime-version", b"content-type",
+                b"list-unsubscribe", b"list-unsubscribe-post", b"auto-submitted"]
+
+
+@functools.lru_cache(maxsize=4)
+def _dkim_key(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"DKIM_PRIVATE_KEY_PATH: cannot read {path}: {exc}") from exc
+
+
+def dkim_enabled() -> bool:
+    return bool(settings.DKIM_PRIVATE_KEY_PATH and settings.DKIM_SELECTOR and settings.DKIM_DOMAIN)
+
+
+def dkim_sign(raw: bytes) -> bytes:
+    """The message with a DKIM-Signature header in front (unchanged when no key is configured)."""
+    if not dkim_enabled():
+        return raw
+    signature = dkim.sign(raw, settings.DKIM_SELECTOR.encode(), settings.DKIM_DOMAIN.encode(),
+                          _dkim_key(settings.DKIM_PRIVATE_KEY_PATH), include_headers=DKIM_HEADERS,
+                          canonicalize=(b"relaxed", b"relaxed"))
+    return signature + raw
+
+
+def wire_bytes(mail: EmailMultiAlternatives) -> bytes:
+    """Exactly what goes to the SMTP server: CRLF lines, DKIM-signed when configured."""
+    return dkim_sign(as_bytes(mail))
 
 
 # --- SMTP ------------------------------------------------------------------------------
@@ -253,6 +360,3 @@ def deliver(sender: str, recipient: str, raw: bytes, on_handoff: Callable[[], No
             raise
     raise AssertionError("unreachable")
 
-
-def envelope_sender() -> str:
-    return getattr(settings, "MAIL_ENVELOPE_FROM", "") or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]

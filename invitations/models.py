@@ -59,6 +59,10 @@ class Member(models.Model):
     ansprechpartner = models.CharField(max_length=200, blank=True)
     email_bounced = models.BooleanField(default=False)
     fallback_email = models.EmailField(blank=True)
+    # Set by the bounce mailbox (invitations.bounces) or by staff: when and why `email` bounced.
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    # db_default too: bulk loaders that COPY rows (bench/export_data.py) do not name these columns.
+    bounce_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -233,6 +237,8 @@ class OutboxMessage(models.Model):
     handed_off_at = models.DateTimeField(null=True, blank=True)
     # Earliest time for the next attempt after a temporary error (the sweep respects it).
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Soft bounces (mailbox full, greylisting given up) reported for this message so far.
+    soft_bounces = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["queued_at", "id"]
@@ -240,3 +246,54 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step} → {self.to_email} ({self.status})"
+
+
+class LocalMail(models.Model):
+    """A mail that would have gone out, kept here when no SMTP server is configured (`make run`).
+
+    Written by invitations.mailbox.DatabaseBackend, shown in the staff area ("Lokales Postfach").
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    to = models.CharField(max_length=500)
+    subject = models.CharField(max_length=300, blank=True)
+    message_id = models.CharField(max_length=250, blank=True)
+    raw = models.BinaryField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"
+
+
+class ReminderPlanStep(models.Model):
+    """One planned reminder round: N days after the invitation went out, or on a fixed date.
+
+    Beat's `run_reminder_plan` queues the round once (queued_at is set in the same transaction as
+    the reminder messages, under a row lock) for everyone who has not submitted by then.
+    """
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="reminder_plan")
+    days_after_invitation = models.PositiveSmallIntegerField(null=True, blank=True)
+    on_date = models.DateField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    queued_count = models.PositiveIntegerField(default=0)
+    round_step = models.CharField(max_length=40, blank=True)  # "reminder-<n>" it started
+
+    class Meta:
+        ordering = ["survey", "on_date", "days_after_invitation", "id"]
+        constraints = [models.CheckConstraint(
+            condition=models.Q(days_after_invitation__isnull=False) ^ models.Q(on_date__isnull=False),
+            name="reminder_plan_days_xor_date")]
+
+    def __str__(self) -> str:
+        return f"{self.survey.slug}: {self.on_date or f'+{self.days_after_invitation}d'}"
+
+    def due_on(self, invited_on):  # noqa: ANN001, ANN201 – dates
+        """The day this round is due (None while no invitation has gone out for a relative step)."""
+        from datetime import timedelta
+
+        if self.on_date:
+            return self.on_date
+        return invited_on + timedelta(days=self.days_after_invitation) if invited_on else None

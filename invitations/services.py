@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.validators import validate_email
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import connection, transaction
+from django.db.models import F, Min, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from surveys.models import Survey
 
 from .mail import new_message_id, render_mail
-from .models import Invitation, Member, OutboxMessage
+from .models import Invitation, Member, OutboxMessage, ReminderPlanStep
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,28 @@ QUEUE_CHUNK = 200
 
 
 class InvitationError(Exception):
-    """The action is not possible (e.g. the survey is closed); the message is German for staff."""
+    """The action is not possible (e.g. the survey is not open); the message is German for staff.
+
+    `status` is the survey's status when that is the reason (the commands explain it in English).
+    """
+
+    def __init__(self, message: str, status: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def refusal(survey: Survey) -> InvitationError | None:
+    """Why no mail may go out for this survey now (None: it is open)."""
+    if survey.status == Survey.Status.DRAFT:
+        return InvitationError(_("Die Befragung ist noch nicht geöffnet (Entwurf); es wurden keine E-Mails "
+                                 "verschickt. Die Links in den E-Mails würden nur „Noch nicht geöffnet“ zeigen. "
+                                 "Öffnen Sie die Befragung zuerst („Befragung öffnen“) und versenden Sie dann."),
+                               survey.status)
+    if survey.status == Survey.Status.CLOSED:
+        return InvitationError(_("Die Befragung ist geschlossen; es werden keine E-Mails mehr verschickt. Soll die "
+                                 "Feldphase weitergehen, öffnen Sie sie zuerst wieder („Befragung wieder öffnen“)."),
+                               survey.status)
+    return None
 
 
 def _enqueue(ids: list[int]) -> None:
@@ -66,16 +90,53 @@ def _new_message(invitation: Invitation, step: str, kind: str, created_by: str, 
 
 def _lock_survey(survey: Survey) -> Survey:
     locked = Survey.objects.select_for_update().get(pk=survey.pk)
-    if locked.status == Survey.Status.CLOSED:
-        raise InvitationError("Die Befragung ist geschlossen; es werden keine E-Mails mehr verschickt.")
+    refused = refusal(locked)
+    if refused:
+        raise refused
     return locked
+
+
+@dataclass(frozen=True)
+class InvitationPlan:
+    """What queue_invitations would do now: how many go out, and why the others do not."""
+
+    will_send: int
+    already_invited: int
+    opted_out: int
+    submitted: int
+    bounced_without_fallback: int
+
+    @property
+    def not_sent(self) -> int:
+        return self.already_invited + self.opted_out + self.submitted + self.bounced_without_fallback
+
+
+def _submitted() -> Q:
+    return Q(response__status="submitted")
+
+
+def invitation_plan(survey: Survey) -> InvitationPlan:
+    """Counts for the send page; each member is counted once, under the first reason that applies."""
+    invitations = Invitation.objects.filter(survey=survey)
+    invited = invitations.filter(messages__step="invitation")
+    not_invited = invitations.exclude(pk__in=invited.values("pk"))
+    opted_out = not_invited.filter(opted_out_at__isnull=False)
+    submitted = not_invited.filter(opted_out_at__isnull=True).filter(_submitted())
+    excluded_members = invitations.filter(Q(pk__in=invited.values("pk")) | Q(opted_out_at__isnull=False)
+                                          | _submitted()).values("member_id")
+    bounced = Member.objects.filter(email_bounced=True, fallback_email="").exclude(pk__in=excluded_members)
+    counts = {"already_invited": invited.count(), "opted_out": opted_out.count(), "submitted": submitted.count(),
+              "bounced_without_fallback": bounced.count()}
+    return InvitationPlan(will_send=Member.objects.count() - sum(counts.values()), **counts)
 
 
 def queue_invitations(survey: Survey, *, created_by: str = "", chunk: int = QUEUE_CHUNK) -> int:
     """Invite every register member: create missing Invitations and their "invitation" mail.
 
     Idempotent: a second run queues nothing for members who already have their invitation
-    message (whatever its status). Opted-out invitations get no mail. Returns the number queued.
+    message (whatever its status). Opted-out or already submitted invitations and members whose
+    address bounced without a fallback get no mail (invitation_plan counts them). Returns the
+    number queued.
     Messages are committed (and their tasks enqueued) in chunks, so workers start sending while
     the rest is still being rendered; an interrupted run is completed by running it again.
     """
@@ -93,6 +154,8 @@ def queue_invitations(survey: Survey, *, created_by: str = "", chunk: int = QUEU
             pending = (
                 Invitation.objects.filter(survey=survey, opted_out_at__isnull=True)
                 .exclude(messages__step="invitation")
+                .exclude(_submitted())  # e.g. answered through the access code of a letter
+                .exclude(member__email_bounced=True, member__fallback_email="")
                 .select_related("member", "survey")
                 .order_by("pk")[:chunk]
             )
@@ -151,12 +214,71 @@ def queue_reminders(survey: Survey, *, created_by: str = "") -> int:
     return len(messages)
 
 
+# --- reminder plan ----------------------------------------------------------------------
+
+def invited_on(survey: Survey) -> date | None:
+    """The local day the first invitation of this survey was queued (None: nobody invited yet)."""
+    invitations = OutboxMessage.objects.filter(invitation__survey=survey, step="invitation")
+    first = invitations.aggregate(t=Min("queued_at"))["t"]
+    return timezone.localdate(first) if first else None
+
+
+def reminder_plan(survey: Survey) -> list[tuple[ReminderPlanStep, date | None]]:
+    """The plan's steps with the day each is (or was) due, earliest first."""
+    start = invited_on(survey)
+    steps = [(step, step.due_on(start)) for step in survey.reminder_plan.all()]
+    return sorted(steps, key=lambda item: (item[1] is None, item[1] or date.max, item[0].pk))
+
+
+def set_reminder_plan(survey: Survey, entries: list[int | date]) -> None:
+    """Replace the steps that have not run yet (the ones that ran stay, with what they sent)."""
+    with transaction.atomic():
+        ReminderPlanStep.objects.select_for_update().filter(survey=survey, queued_at__isnull=True).delete()
+        ReminderPlanStep.objects.bulk_create([
+            ReminderPlanStep(survey=survey, on_date=e) if isinstance(e, date) else
+            ReminderPlanStep(survey=survey, days_after_invitation=e) for e in entries])
+
+
+def run_reminder_plan(today: date | None = None) -> int:
+    """Beat: queue each due reminder round of an open survey once; returns the reminders queued.
+
+    At most one step per survey and run, and not while that survey's last round is younger than
+    REMINDER_ROUND_INTERVAL (queue_reminders would top that round up instead of starting a new one).
+    """
+    today = today or timezone.localdate()
+    total = 0
+    for survey in Survey.objects.filter(status=Survey.Status.OPEN, reminder_plan__queued_at__isnull=True).distinct():
+        due = [step for step, day in reminder_plan(survey) if step.queued_at is None and day and day <= today]
+        if not due or invited_on(survey) is None:  # a reminder before any invitation would reach no one
+            continue
+        _latest, when = _latest_reminder_round(survey)
+        if when and timezone.now() - when < REMINDER_ROUND_INTERVAL:
+            continue
+        with transaction.atomic():
+            step = ReminderPlanStep.objects.select_for_update(skip_locked=True).filter(
+                pk=due[0].pk, queued_at__isnull=True).first()
+            if step is None:  # another beat run has it
+                continue
+            try:
+                count = queue_reminders(survey, created_by="reminder plan")
+            except InvitationError as exc:
+                log.info("reminder plan %s: %s", survey.slug, exc)
+                continue
+            latest, _when = _latest_reminder_round(survey)
+            step.queued_at, step.queued_count, step.round_step = timezone.now(), count, f"reminder-{latest}"
+            step.save(update_fields=["queued_at", "queued_count", "round_step"])
+        log.info("reminder plan %s: queued %s reminder(s) (%s)", survey.slug, count, step.round_step)
+        total += count
+    return total
+
+
 def resend_link(invitation: Invitation, *, created_by: str = "") -> OutboxMessage:
     """Send the personal link once more (step "resend-<n>"), e.g. after "I lost my link"."""
     with transaction.atomic():
         invitation = Invitation.objects.select_for_update().select_related("member", "survey").get(pk=invitation.pk)
-        if invitation.survey.status == Survey.Status.CLOSED:
-            raise InvitationError("Die Befragung ist geschlossen; es werden keine E-Mails mehr verschickt.")
+        refused = refusal(invitation.survey)
+        if refused:
+            raise refused
         numbers = [int(s.rsplit("-", 1)[1]) for s in
                    invitation.messages.filter(step__regex=r"^resend-\d+$").values_list("step", flat=True)]
         number = max(numbers, default=0) + 1
@@ -166,8 +288,8 @@ def resend_link(invitation: Invitation, *, created_by: str = "") -> OutboxMessag
     return message
 
 
-def mark_bounced(member: Member, fallback_email: str = "") -> None:
-    """Staff report that mail to the member's address bounced, optionally with a fallback address.
+def mark_bounced(member: Member, fallback_email: str = "", reason: str = "") -> None:
+    """Mail to the member's address bounced (reported by staff or the bounce mailbox).
 
     Sent messages to the bounced address are marked "bounced"; messages still waiting in the
     queue are redirected to the fallback address. Raises ValidationError for a bad fallback.
@@ -180,11 +302,116 @@ def mark_bounced(member: Member, fallback_email: str = "") -> None:
         bad_address = member.email
         member.email_bounced = True
         member.fallback_email = fallback_email or member.fallback_email
-        member.save(update_fields=["email_bounced", "fallback_email", "updated_at"])
+        member.bounced_at = member.bounced_at or timezone.now()
+        member.bounce_reason = (reason or member.bounce_reason)[:500]  # empty: reported by staff
+        member.save(update_fields=["email_bounced", "fallback_email", "bounced_at", "bounce_reason", "updated_at"])
         mine = OutboxMessage.objects.filter(invitation__member=member, to_email__iexact=bad_address)
         mine.filter(status=OutboxMessage.Status.SENT).update(status=OutboxMessage.Status.BOUNCED)
         if member.fallback_email:
             mine.filter(status=OutboxMessage.Status.QUEUED).update(to_email=member.fallback_email)
+
+
+@dataclass
+class BounceBatch:
+    """What the bounce mailbox found in one batch of mails, by outbox message id."""
+
+    hard: dict[int, str] = field(default_factory=dict)  # id → reason
+    soft: dict[int, str] = field(default_factory=dict)
+    unsubscribe: set[int] = field(default_factory=set)
+
+
+def record_bounces(batch: BounceBatch) -> Counter:
+    """Apply one batch of bounce results in one transaction, with a few queries per batch.
+
+    - hard: the message becomes "bounced" with the reason; if it went to the member's main address,
+      that address is marked bounced (so the next message goes to the fallback address, if any),
+      like `mark_bounced`.
+    - soft (mailbox full, greylisting given up): a "sent" message is queued again for
+      BOUNCE_SOFT_RETRY_HOURS later (the outbox sweep sends it; the server did not deliver it, so
+      this is no duplicate); after BOUNCE_SOFT_MAX soft bounces it counts as bounced, the address
+      is kept.
+    - unsubscribe: the invitation opts out, as on the web page.
+    Repeating a batch changes nothing (bounced stays bounced; a queued message ignores soft bounces).
+    """
+    done: Counter = Counter()
+    Status = OutboxMessage.Status
+    now = timezone.now()
+    with transaction.atomic():
+        pks = set(batch.hard) | set(batch.soft)
+        messages = {m.pk: m for m in OutboxMessage.objects.select_for_update(of=("self",))
+                    .select_related("invitation__member").filter(pk__in=pks).order_by("pk")}
+        changed: list[OutboxMessage] = []
+        bounced_members: dict[int, tuple[Member, str]] = {}
+        for pk, reason in batch.hard.items():
+            message = messages.get(pk)
+            if message is None or message.status == Status.BOUNCED:
+                done["hard: nothing to change"] += 1
+                continue
+            message.status, message.error, message.next_attempt_at = Status.BOUNCED, f"bounced: {reason}"[:2000], None
+            changed.append(message)
+            member = message.invitation.member
+            if message.to_email.lower() == member.email.lower() and not member.email_bounced:
+                bounced_members[member.pk] = (member, reason)
+            done["hard"] += 1
+        for pk, reason in batch.soft.items():
+            message = messages.get(pk)
+            if message is None or message.status != Status.SENT or pk in batch.hard:
+                done["soft: nothing to change"] += 1
+                continue
+            message.soft_bounces += 1
+            if message.soft_bounces > settings.BOUNCE_SOFT_MAX:
+                message.status = Status.BOUNCED
+                message.error = f"bounced {message.soft_bounces} times temporarily, given up: {reason}"[:2000]
+                done["soft: given up"] += 1
+            else:
+                message.status = Status.QUEUED
+                message.error = f"soft bounce {message.soft_bounces}: {reason}; sent again later"[:2000]
+                message.next_attempt_at = now + timedelta(hours=settings.BOUNCE_SOFT_RETRY_HOURS)
+                message.handed_off_at = message.sent_at = None
+                done["soft: queued again"] += 1
+            changed.append(message)
+        _update_each(changed, ["status", "error", "next_attempt_at", "soft_bounces", "handed_off_at", "sent_at"])
+        if bounced_members:
+            _mark_addresses_bounced(bounced_members, now)
+        if batch.unsubscribe:
+            done["unsubscribed"] += Invitation.objects.filter(
+                messages__pk__in=batch.unsubscribe, opted_out_at__isnull=True).update(opted_out_at=now)
+    return done
+
+
+def _update_each(rows: list, fields: list[str]) -> None:
+    """UPDATE each row's fields by primary key in one pipelined executemany.
+
+    bulk_update's CASE expressions cost ~30 ms of Python per 100 rows (bench/bounce_mailbox.py).
+    """
+    if not rows:
+        return
+    model = type(rows[0])
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    sets = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in columns)
+    # Names come from the model, values are parameters.
+    sql = f"UPDATE {connection.ops.quote_name(meta.db_table)} SET {sets} WHERE {meta.pk.column} = %s"  # noqa: S608
+    params = [[f.get_db_prep_save(getattr(row, f.attname), connection) for f in columns] + [row.pk] for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _mark_addresses_bounced(members: dict[int, tuple[Member, str]], now: datetime) -> None:
+    """mark_bounced for many members at once (their main address bounced)."""
+    locked = {m.pk: m for m in Member.objects.select_for_update().filter(pk__in=members).order_by("pk")}
+    for pk, member in locked.items():
+        member.email_bounced, member.bounced_at = True, member.bounced_at or now
+        member.bounce_reason = members[pk][1][:500]
+        member.updated_at = now
+    _update_each(list(locked.values()), ["email_bounced", "bounced_at", "bounce_reason", "updated_at"])
+    to_old_address = OutboxMessage.objects.filter(invitation__member__in=list(locked),
+                                                  to_email__iexact=F("invitation__member__email"))
+    to_old_address.filter(status=OutboxMessage.Status.SENT).update(status=OutboxMessage.Status.BOUNCED)
+    for member in locked.values():  # redirect what still waits to the fallback address (rare)
+        if member.fallback_email:
+            OutboxMessage.objects.filter(invitation__member=member, to_email__iexact=member.email,
+                                         status=OutboxMessage.Status.QUEUED).update(to_email=member.fallback_email)
 
 
 def messages_for_member(member: Member) -> QuerySet[OutboxMessage]:

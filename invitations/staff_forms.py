@@ -1,11 +1,15 @@
-"""Staff forms of the invitations app: register upload and confirmation, bounce report."""
+"""Staff forms of the invitations app: register upload and confirmation, bounce report, reminder plan."""
 
 from __future__ import annotations
+
+import datetime
+import re
 
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Member
@@ -88,3 +92,44 @@ class BounceForm(forms.Form):
                 _("Die Ersatzadresse muss sich von der unzustellbaren Adresse unterscheiden.")
             )
         return value
+
+
+class ReminderPlanForm(StaffFormMixin, forms.Form):
+    """The reminder rounds still to come: days after the invitation and/or fixed dates."""
+
+    MAX_STEPS = 10
+
+    plan = forms.CharField(
+        label=_("Erinnerungen"), required=False, max_length=300,
+        help_text=_("Tage nach der Einladung und/oder Daten, durch Komma getrennt, z. B. „14, 28“ oder "
+                    "„15.12.2026, 5.1.2027“. Leer lassen: keine geplanten Erinnerungen."),
+    )
+
+    def clean_plan(self) -> list[int | datetime.date]:
+        entries: list[int | datetime.date] = []
+        for token in [t for t in re.split(r"[,;\s]+", self.cleaned_data.get("plan") or "") if t]:
+            entry = _plan_entry(token)
+            if entry not in entries:
+                entries.append(entry)
+        if len(entries) > self.MAX_STEPS:
+            raise forms.ValidationError(_("Höchstens %(n)d geplante Erinnerungen.") % {"n": self.MAX_STEPS})
+        return entries
+
+
+def _plan_entry(token: str) -> int | datetime.date:
+    if token.isdigit():
+        days = int(token)
+        if not 1 <= days <= 365:
+            raise forms.ValidationError(_("„%(value)s“: bitte eine Zahl von Tagen zwischen 1 und 365.")
+                                        % {"value": token})
+        return days
+    for pattern in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            day = datetime.datetime.strptime(token, pattern).date()
+        except ValueError:
+            continue
+        if day < timezone.localdate():
+            raise forms.ValidationError(_("Das Datum %(value)s liegt in der Vergangenheit.") % {"value": token})
+        return day
+    raise forms.ValidationError(_("„%(value)s“ ist weder eine Zahl von Tagen noch ein Datum (TT.MM.JJJJ).")
+                                % {"value": token})

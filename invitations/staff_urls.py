@@ -10,6 +10,13 @@ urlpatterns = [
     path("befragungen/<slug:slug>/einladen/", views.send_invitations, name="send_invitations"),
     path("befragungen/<slug:slug>/erinnern/", views.send_reminders, name="send_reminders"),
     path("befragungen/<slug:slug>/postausgang/", views.outbox, name="outbox"),
+    path("befragungen/<slug:slug>/postausgang/<int:message_id>/", views.outbox_message, name="outbox_message"),
+    path("befragungen/<slug:slug>/postausgang/<int:message_id>/html/", views.outbox_message_html,
+         name="outbox_message_html"),
+    path("befragungen/<slug:slug>/erinnerungsplan/", views.reminder_plan, name="reminder_plan"),
+    path("postfach/", views.local_mailbox, name="local_mailbox"),
+    path("postfach/<int:mail_id>/", views.local_mail, name="local_mail"),
+    path("postfach/<int:mail_id>/html/", views.local_mail_html, name="local_mail_html"),
     path("befragungen/<slug:slug>/mitglieder/<slug:ags>/link-senden/", views.member_resend, name="member_resend"),
     path("befragungen/<slug:slug>/mitglieder/<slug:ags>/unzustellbar/", views.member_bounce, name="member_bounce"),
 ]

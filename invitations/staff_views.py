@@ -7,6 +7,8 @@
 - Sending invitations / reminders: a confirmation page with the number that will be queued,
   then a POST that queues them (invitations.services; the services make repeats harmless).
 - Outbox overview, resend the personal link, mark an address as bounced.
+- Each message as the recipient sees it (envelope, headers, text, HTML in a sandboxed frame), and
+  the local mailbox that holds the mail when no SMTP server is configured.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -23,15 +26,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from surveys.models import Survey
 from surveys.permissions import staff_required
 
 from . import services
-from .models import Invitation, Member, OutboxMessage
+from .mailbox import outbox_preview, preview
+from .models import Invitation, LocalMail, Member, OutboxMessage
 from .register import RegisterCheck, apply_register, check_register
-from .staff_forms import BounceForm, RegisterConfirmForm, RegisterUploadForm, max_upload_bytes
+from .staff_forms import BounceForm, RegisterConfirmForm, RegisterUploadForm, ReminderPlanForm, max_upload_bytes
 
 log = logging.getLogger(__name__)
 
@@ -152,18 +157,12 @@ def register_preview(request: HttpRequest, key: str) -> HttpResponse:
 
 # --- invitations and reminders ---------------------------------------------------------
 
-def _invitation_count(survey: Survey) -> int:
-    """How many invitation mails queue_invitations would queue now (two COUNT queries)."""
-    uninvited = Member.objects.exclude(invitations__survey=survey).count()
-    without_mail = (Invitation.objects.filter(survey=survey, opted_out_at__isnull=True)
-                    .exclude(messages__step="invitation").count())
-    return uninvited + without_mail
-
-
 def _send(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
-    if survey.status != Survey.Status.OPEN:
-        messages.error(request, _("E-Mails können nur versendet werden, solange die Befragung offen ist."))
+    refused = services.refusal(survey)
+    if refused:
+        messages.error(request, _("E-Mails können nur versendet werden, solange die Befragung offen ist.")
+                       + " " + str(refused))
         return redirect("staff:survey_detail", slug=survey.slug)
     if request.method == "POST":
         queue = services.queue_invitations if kind == "invitations" else services.queue_reminders
@@ -174,9 +173,10 @@ def _send(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
         else:
             _report_queued(request, kind, count)
         return redirect("staff:survey_detail", slug=survey.slug)
-    count = _invitation_count(survey) if kind == "invitations" else services.reminder_candidates(survey).count()
+    plan = services.invitation_plan(survey) if kind == "invitations" else None
+    count = plan.will_send if plan else services.reminder_candidates(survey).count()
     return render(request, "invitations/staff/send_confirm.html",
-                  {"survey": survey, "kind": kind, "count": count, "active_tab": "detail"})
+                  {"survey": survey, "kind": kind, "count": count, "plan": plan, "active_tab": "detail"})
 
 
 def _report_queued(request: HttpRequest, kind: str, count: int) -> None:
@@ -228,6 +228,8 @@ def outbox(request: HttpRequest, slug: str) -> HttpResponse:
         "step_rows": [(step, [counts.get(code, 0) for code, _label in statuses], sum(counts.values()))
                       for step, counts in sorted(steps.items(), key=lambda item: _step_order(item[0]))],
         "statuses": statuses, "page": page, "oldest_waiting": oldest_waiting,
+        "recent": messages_qs.select_related("invitation__member").order_by("-queued_at", "-id")[:20],
+        "smtp_configured": bool(settings.EMAIL_HOST), "plan": services.reminder_plan(survey),
     })
 
 
@@ -280,3 +282,91 @@ def member_bounce(request: HttpRequest, slug: str, ags: str) -> HttpResponse:
     return render(request, "invitations/staff/member_bounce.html",
                   {"survey": survey, "member": member, "form": form, "active_tab": "members"},
                   status=400 if form.errors else 200)
+
+
+# --- messages as the recipient sees them, and the local mailbox -------------------------
+
+# The HTML part of a mail is shown in a sandboxed frame: no scripts, no requests, inline styles only.
+MAIL_HTML_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+
+
+def _mail_html(html: str) -> HttpResponse:
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = MAIL_HTML_POLICY
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _outbox_message(survey: Survey, message_id: int) -> OutboxMessage:
+    return get_object_or_404(OutboxMessage.objects.select_related("invitation__member", "invitation__survey"),
+                             pk=message_id, invitation__survey=survey)
+
+
+@staff_required
+@require_safe
+def outbox_message(request: HttpRequest, slug: str, message_id: int) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    message = _outbox_message(survey, message_id)
+    return render(request, "invitations/staff/mail_preview.html", {
+        "survey": survey, "message": message, "preview": outbox_preview(message), "active_tab": "outbox",
+        "html_url": reverse("staff:outbox_message_html", args=[survey.slug, message.pk]),
+    })
+
+
+@staff_required
+@require_safe
+@xframe_options_sameorigin
+def outbox_message_html(request: HttpRequest, slug: str, message_id: int) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    return _mail_html(_outbox_message(survey, message_id).body_html)
+
+
+@staff_required
+@require_safe
+def local_mailbox(request: HttpRequest) -> HttpResponse:
+    page = Paginator(LocalMail.objects.defer("raw"), 50).get_page(request.GET.get("seite"))
+    return render(request, "invitations/staff/local_mailbox.html",
+                  {"page": page, "smtp_configured": bool(settings.EMAIL_HOST)})
+
+
+@staff_required
+@require_safe
+def local_mail(request: HttpRequest, mail_id: int) -> HttpResponse:
+    stored = get_object_or_404(LocalMail, pk=mail_id)
+    return render(request, "invitations/staff/mail_preview.html", {
+        "local": stored, "preview": preview(bytes(stored.raw)),
+        "html_url": reverse("staff:local_mail_html", args=[stored.pk]),
+    })
+
+
+@staff_required
+@require_safe
+@xframe_options_sameorigin
+def local_mail_html(request: HttpRequest, mail_id: int) -> HttpResponse:
+    return _mail_html(preview(bytes(get_object_or_404(LocalMail, pk=mail_id).raw)).html)
+
+
+# --- reminder plan ---------------------------------------------------------------------
+
+def _plan_text(survey: Survey) -> str:
+    parts = []
+    for step, _day in services.reminder_plan(survey):
+        if step.queued_at is None:
+            parts.append(f"{step.on_date:%d.%m.%Y}" if step.on_date else str(step.days_after_invitation))
+    return ", ".join(parts)
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def reminder_plan(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    form = ReminderPlanForm(request.POST if request.method == "POST" else None,
+                            initial={"plan": _plan_text(survey)})
+    if request.method == "POST" and form.is_valid():
+        services.set_reminder_plan(survey, form.cleaned_data["plan"])
+        messages.success(request, _("Der Erinnerungsplan wurde gespeichert."))
+        return redirect("staff:reminder_plan", slug=survey.slug)
+    return render(request, "invitations/staff/reminder_plan.html", {
+        "survey": survey, "form": form, "steps": services.reminder_plan(survey),
+        "invited_on": services.invited_on(survey), "active_tab": "outbox",
+    }, status=400 if form.errors else 200)

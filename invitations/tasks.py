@@ -64,20 +64,23 @@ class Outcome:
     retry_in: float | None = None
 
 
+BOUNCE_LOCK_NAMESPACE = 0x5242  # "RB": one bounce mailbox run at a time
+
+
 @contextlib.contextmanager
-def _advisory_lock(pk: int) -> Iterator[bool]:
+def _advisory_lock(pk: int, namespace: int = LOCK_NAMESPACE) -> Iterator[bool]:
     if connection.vendor != "postgresql":
         yield True
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)", [LOCK_NAMESPACE, pk])
+        cursor.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)", [namespace, pk])
         got = cursor.fetchone()[0]
     try:
         yield got
     finally:
         if got:
             with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", [LOCK_NAMESPACE, pk])
+                cursor.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", [namespace, pk])
 
 
 def _relaxed_commit() -> None:
@@ -172,7 +175,7 @@ def _transmit(message: OutboxMessage) -> None:
         handed_off()
         get_connection().send_messages([email])
         return
-    mail.deliver(mail.envelope_sender(), message.to_email, mail.as_bytes(email), handed_off)
+    mail.deliver(mail.envelope_sender(message), message.to_email, mail.wire_bytes(email), handed_off)
 
 
 def process_message(pk: int) -> Outcome:
@@ -260,6 +263,38 @@ def sweep_outbox(stale_seconds: float | None = None) -> int:
     if enqueued:
         log.info("outbox sweep: re-enqueued %s message(s)", enqueued)
     return enqueued
+
+
+@shared_task(ignore_result=True)
+def process_bounces() -> dict[str, int]:
+    """Beat: read the bounce mailbox (invitations.bounces) unless BOUNCE_IMAP_HOST is empty.
+
+    A run that finds the previous one still busy does nothing (advisory lock); an IMAP error is
+    logged and the next run tries again (mails not yet moved are simply read again).
+    """
+    if not settings.BOUNCE_IMAP_HOST:
+        return {}
+    from . import bounces
+
+    with _advisory_lock(1, namespace=BOUNCE_LOCK_NAMESPACE) as got:
+        if not got:
+            return {"busy": 1}
+        try:
+            summary = bounces.process_mailbox()
+        except (OSError, bounces.imaplib.IMAP4.error) as exc:
+            log.warning("bounce mailbox %s: %s", settings.BOUNCE_IMAP_HOST, exc)
+            return {"error": 1}
+    if summary:
+        log.info("bounce mailbox: %s", dict(summary))
+    return dict(summary)
+
+
+@shared_task(ignore_result=True)
+def run_reminder_plan() -> int:
+    """Beat: the reminder rounds the staff planned (invitations.services.run_reminder_plan)."""
+    from . import services
+
+    return services.run_reminder_plan()
 
 
 @worker_process_shutdown.connect

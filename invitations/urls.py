@@ -5,4 +5,5 @@ from . import views
 app_name = "invitations"
 urlpatterns = [
     path("abmelden/<str:token>/", views.optout, name="optout"),
+    path("abmelden/<str:token>/ein-klick/", views.optout_one_click, name="optout_one_click"),
 ]

@@ -2,13 +2,19 @@
 
 Mail scanners and link previews open links with GET, so a GET must never change anything.
 Opting out stops reminders; the personal link keeps working.
+
+The List-Unsubscribe header points at `…/ein-klick/`: RFC 8058 one-click, a POST from the mail
+provider with the body "List-Unsubscribe=One-Click". It has no CSRF token (the provider's server
+sends it), so that URL is CSRF-exempt but accepts nothing else; the opt-out token in the path
+is the authorisation and is checked (and rate-limited) by the same code as the page.
 """
 
 import re
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from config import ratelimit
@@ -38,3 +44,18 @@ def optout(request: HttpRequest, token: str) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex"
     response["Cache-Control"] = "no-store"
     return response
+
+
+ONE_CLICK_SUFFIX = "ein-klick/"
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def optout_one_click(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "GET":  # a client that opens the header's link in a browser: the normal page
+        page = optout(request, token)  # same token check and rate limit (404/429)
+        return redirect(request.path.removesuffix(ONE_CLICK_SUFFIX)) if page.status_code == 200 else page
+    if request.POST.get("List-Unsubscribe") != "One-Click":
+        return HttpResponseBadRequest("expected the body List-Unsubscribe=One-Click (RFC 8058)",
+                                      content_type="text/plain")
+    return optout(request, token)

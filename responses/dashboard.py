@@ -103,6 +103,7 @@ class Counts:
     label: str = ""
     register: int = 0
     invited: int = 0
+    bounced: int = 0  # register members whose main address bounced
     opened: int = 0
     started: int = 0
     submitted: int = 0
@@ -137,6 +138,7 @@ def _group_counts(survey: Survey, key: str) -> dict[object, Counts]:
         .values(key)
         .annotate(
             register=Count("id"),
+            bounced=Count("id", filter=Q(email_bounced=True)),
             invited=Count("inv"),
             opened=Count("inv", filter=Q(inv__first_opened_at__isnull=False)),
             started=Count("inv__response"),
@@ -146,7 +148,7 @@ def _group_counts(survey: Survey, key: str) -> dict[object, Counts]:
     )
     return {
         row[key]: Counts(
-            register=row["register"], invited=row["invited"], opened=row["opened"],
+            register=row["register"], bounced=row["bounced"], invited=row["invited"], opened=row["opened"],
             started=row["started"], submitted=row["submitted"],
         )
         for row in rows
@@ -161,7 +163,8 @@ def totals(survey: Survey) -> Counts:
         started=Count("response"),
         submitted=Count("response", filter=Q(response__status=Response.Status.SUBMITTED)),
     )
-    return Counts(label=str(_("Insgesamt")), register=Member.objects.count(), **agg)
+    register = Member.objects.aggregate(register=Count("id"), bounced=Count("id", filter=Q(email_bounced=True)))
+    return Counts(label=str(_("Insgesamt")), **register, **agg)
 
 
 def by_land(survey: Survey) -> list[Counts]:

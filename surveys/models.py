@@ -5,7 +5,7 @@ codes are the contract with analysts and never change once answers exist.
 """
 
 from django.contrib.auth.models import User
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -69,6 +69,26 @@ class Survey(models.Model):
         self.status = self.Status.CLOSED
         self.closed_at = timezone.now()
         self.save(update_fields=["status", "closed_at", "updated_at"])
+
+    @classmethod
+    def apply_transition(cls, pk: int, sources: tuple[str, ...], target: str, new_deadline: object = None) -> bool:
+        """Open or close under a row lock (staff buttons, open_survey/close_survey); False when the
+        survey left the source states meanwhile."""
+        with transaction.atomic():
+            survey = cls.objects.select_for_update().get(pk=pk)
+            if survey.status not in sources:
+                return False
+            if new_deadline:
+                survey.closes_on = new_deadline
+                survey.save(update_fields=["closes_on", "updated_at"])
+            if target == cls.Status.OPEN:
+                if survey.closed_at is not None:
+                    survey.closed_at = None
+                    survey.save(update_fields=["closed_at", "updated_at"])
+                survey.open()
+            else:
+                survey.close()
+        return True
 
 
 class Page(models.Model):

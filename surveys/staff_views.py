@@ -8,7 +8,6 @@ staff members clicking at once cannot apply a step twice or from the wrong state
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -84,18 +83,4 @@ def survey_transition(request: HttpRequest, slug: str, action: str) -> HttpRespo
 
 def _apply(pk: int, step: Transition, new_deadline: object) -> bool:
     """Apply a lifecycle step under a row lock; False when the survey left the source state meanwhile."""
-    with transaction.atomic():
-        survey = Survey.objects.select_for_update().get(pk=pk)
-        if survey.status not in step.source:
-            return False
-        if new_deadline:
-            survey.closes_on = new_deadline
-            survey.save(update_fields=["closes_on", "updated_at"])
-        if step.target == Survey.Status.OPEN:
-            if survey.closed_at is not None:
-                survey.closed_at = None
-                survey.save(update_fields=["closed_at", "updated_at"])
-            survey.open()
-        else:
-            survey.close()
-    return True
+    return Survey.apply_transition(pk, step.source, step.target, new_deadline)

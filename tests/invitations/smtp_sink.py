@@ -24,6 +24,7 @@ class Received:
     rcpt: str
     data: bytes
     at: float
+    mail_from: str = ""
 
     def message(self) -> email.message.EmailMessage:
         return email.message_from_bytes(self.data, policy=policy.default)
@@ -56,7 +57,8 @@ class Handler:
                 self.temp_fail_data[rcpt] = left - 1
                 return "451 4.3.0 Mailbox temporarily unavailable, try again later"
             for address in envelope.rcpt_tos:
-                self.messages.append(Received(address, envelope.original_content or envelope.content, time.monotonic()))
+                self.messages.append(Received(address, envelope.original_content or envelope.content,
+                                              time.monotonic(), envelope.mail_from))
         return "250 2.0.0 Message accepted for delivery"
 
 

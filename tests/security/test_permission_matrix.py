@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from exports.models import ExportJob
+from invitations.models import LocalMail, OutboxMessage
 from invitations.staff_views import _store_upload
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,12 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "staff/befragungen/<slug:slug>/einladen/": (STAFF, ("GET", "POST")),
     "staff/befragungen/<slug:slug>/erinnern/": (STAFF, ("GET", "POST")),
     "staff/befragungen/<slug:slug>/postausgang/": (STAFF, ("GET",)),
+    "staff/befragungen/<slug:slug>/postausgang/<int:message_id>/": (STAFF, ("GET",)),
+    "staff/befragungen/<slug:slug>/postausgang/<int:message_id>/html/": (STAFF, ("GET",)),
+    "staff/befragungen/<slug:slug>/erinnerungsplan/": (STAFF, ("GET", "POST")),
+    "staff/postfach/": (STAFF, ("GET",)),
+    "staff/postfach/<int:mail_id>/": (STAFF, ("GET",)),
+    "staff/postfach/<int:mail_id>/html/": (STAFF, ("GET",)),
     "staff/befragungen/<slug:slug>/mitglieder/<slug:ags>/link-senden/": (STAFF, ("POST",)),
     "staff/befragungen/<slug:slug>/mitglieder/<slug:ags>/unzustellbar/": (STAFF, ("GET", "POST")),
     "staff/befragungen/<slug:slug>/ruecklauf/": (ANALYST, ("GET",)),
@@ -62,6 +69,7 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "s/<str:token>/danke/": (TOKEN, ("GET",)),
     "s/<str:token>/gespeichert/": (TOKEN, ("GET",)),
     "abmelden/<str:token>/": (TOKEN, ("GET", "POST")),
+    "abmelden/<str:token>/ein-klick/": (TOKEN, ("GET", "POST")),
 }
 ADMIN_PUBLIC = {"admin:login": ("GET", "POST"), "admin:logout": ("POST",)}  # every other admin route: superusers only
 
@@ -103,8 +111,12 @@ def world(kgst_survey, make_invitation, staff_user, analyst_user, settings, tmp_
     key = _store_upload(staff_user.pk, "r.csv", b"ags;name\n")
     clients = {role: Client() for role in ROLES}
     users = {"analyst": analyst_user, "staff": staff_user, "superuser": superuser}
+    message = OutboxMessage.objects.create(invitation=invitation, step="invitation", to_email="a@example.org",
+                                           subject="Einladung", body_text="Text", body_html="<p>HTML</p>")
+    local = LocalMail.objects.create(to="a@example.org", subject="Einladung",
+                                     raw=b"Subject: Einladung\r\nTo: a@example.org\r\n\r\nText\r\n")
     values = {"slug": kgst_survey.slug, "action": "schliessen", "key": key, "ags": "05315000", "pk": job.pk,
-              "token": invitation.token, "page_code": "P1"}
+              "token": invitation.token, "page_code": "P1", "message_id": message.pk, "mail_id": local.pk}
     respondent_invitation = make_invitation(kgst_survey)
     assert clients["respondent"].get(f"/s/{respondent_invitation.token}/", follow=True).status_code == 200
     world = World(values, clients, superuser, users)

@@ -23,7 +23,13 @@ class QueueCommand(BaseCommand):
         try:
             count = self.queue(survey, created_by=f"manage.py {self.command_name}")
         except InvitationError as exc:
-            raise CommandError(f"survey {slug} is closed; nothing queued") from exc
+            if exc.status == Survey.Status.DRAFT:
+                raise CommandError(f"survey {slug} is still a draft, so nothing was queued (its links would only "
+                                   f"say 'not open yet'). Open it first: python manage.py open_survey {slug}") from exc
+            if exc.status == Survey.Status.CLOSED:
+                raise CommandError(f"survey {slug} is closed; nothing queued. To continue the field phase, reopen "
+                                   f"it first: python manage.py open_survey {slug} --closes-on YYYY-MM-DD") from exc
+            raise CommandError(f"nothing queued for {slug}: {exc}") from exc
         self.stdout.write(f"queued {count} {self.noun}(s) for {slug}")
 
     @property

@@ -1,0 +1,227 @@
+"""The bounce mailbox against a real Dovecot: DSNs from Postfix, Exim, Exchange and Gmail,
+out-of-office replies, a mailto unsubscribe and garbage, each matched by its VERP address (or the
+returned Message-ID) to the outbox message it is about.
+"""
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core import mail as django_mail
+from django.utils import timezone
+
+from invitations import bounces, mail, services, tasks
+from invitations.models import Invitation, Member, OutboxMessage
+
+from .conftest import make_members
+from .imap_server import Dovecot, available
+
+pytestmark = [pytest.mark.django_db,
+              pytest.mark.skipif(not available(), reason="dovecot-imapd is not installed (.ci/run installs it)")]
+FIXTURES = Path(__file__).parent / "bounces"
+Status = OutboxMessage.Status
+
+# fixture → what it must lead to
+EXPECTED = {
+    "garbage_binary.eml": "unmatched",
+    "garbage_truncated_report.eml": "unmatched",
+    "postfix_user_unknown.eml": "hard",
+    "postfix_mailbox_full.eml": "soft",
+    "postfix_delayed_greylisted.eml": "ignored",
+    "exim_user_unknown.eml": "hard",
+    "exchange_online_not_found.eml": "hard",
+    "exchange_2003_gateway.eml": "hard",
+    "gmail_no_such_user.eml": "hard",
+    "gmail_over_quota.eml": "soft",
+    "out_of_office_exchange.eml": "ignored",
+    "out_of_office_sieve.eml": "ignored",
+    "unsubscribe_mailto.eml": "unsubscribe",
+    "garbage_spam.eml": "unmatched",
+}
+
+
+@pytest.fixture(scope="module")
+def dovecot():
+    with Dovecot() as server:
+        yield server
+
+
+@pytest.fixture
+def mailbox(dovecot, settings):
+    """The bounce settings pointing at Dovecot, with every folder empty."""
+    for key, value in dovecot.settings().items():
+        setattr(settings, key, value)
+    settings.BOUNCE_DOMAIN = "bounces.kgst.example"
+    settings.VERP_SECRET = "verp-test-secret"
+    settings.EMAIL_HOST = ""
+    settings.MAIL_RATE = 0
+    settings.MAIL_RATE_PER_DOMAIN = 0
+    conn = dovecot.client()
+    for folder in ("INBOX", settings.BOUNCE_IMAP_PROCESSED_FOLDER, settings.BOUNCE_IMAP_UNMATCHED_FOLDER):
+        status, data = conn.select(f'"{folder}"')
+        if status == "OK" and int(data[0]):
+            conn.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
+            conn.expunge()
+    conn.logout()
+    return dovecot
+
+
+def fill(template: str, message: OutboxMessage) -> bytes:
+    raw = (FIXTURES / template).read_bytes()
+    return (raw.replace(b"{{VERP}}", mail.verp_address(message.pk).encode())
+            .replace(b"{{UNSUB}}", mail.verp_address(message.pk, unsubscribe=True).encode())
+            .replace(b"{{RCPT}}", message.to_email.encode())
+            .replace(b"{{MSGID}}", message.message_id.encode()))
+
+
+def sent_invitations(survey, count, capture) -> list[OutboxMessage]:
+    make_members(count)
+    with capture(execute=True):
+        services.queue_invitations(survey)
+    messages = list(OutboxMessage.objects.select_related("invitation__member").order_by("pk"))
+    assert all(m.status == Status.SENT for m in messages)
+    return messages
+
+
+def test_every_kind_of_bounce_is_handled_and_moved(survey, mailbox, settings, django_capture_on_commit_callbacks):
+    messages = sent_invitations(survey, len(EXPECTED), django_capture_on_commit_callbacks)
+    by_fixture = dict(zip(EXPECTED, messages, strict=True))
+    mailbox.append([fill(name, by_fixture[name]) for name in EXPECTED])  # garbage comes first
+
+    summary = tasks.process_bounces()
+
+    unmatched = [n for n, e in EXPECTED.items() if e == "unmatched"]
+    assert summary == {"processed": len(EXPECTED) - len(unmatched), "unmatched": len(unmatched)}
+    for name, expected in EXPECTED.items():
+        message = OutboxMessage.objects.select_related("invitation__member").get(pk=by_fixture[name].pk)
+        member = message.invitation.member
+        if expected == "hard":
+            assert message.status == Status.BOUNCED, name
+            assert member.email_bounced and member.bounced_at, name
+            assert message.error.startswith("bounced: ") and re.search(r"\b5\.\d\.\d", message.error), name
+            assert member.bounce_reason and member.bounce_reason in message.error, name
+        elif expected == "soft":
+            assert message.status == Status.QUEUED and message.soft_bounces == 1, name
+            assert message.next_attempt_at > timezone.now() + timedelta(hours=5), name
+            assert not member.email_bounced, name
+        else:
+            assert message.status == Status.SENT and not member.email_bounced, name
+            assert (message.invitation.opted_out_at is not None) == (expected == "unsubscribe"), name
+    assert "5.1.1" in OutboxMessage.objects.get(pk=by_fixture["postfix_user_unknown.eml"].pk).error
+    assert "User unknown" in Member.objects.get(pk=by_fixture["exim_user_unknown.eml"].invitation.member_id) \
+        .bounce_reason
+    assert "5.1.10" in OutboxMessage.objects.get(pk=by_fixture["exchange_online_not_found.eml"].pk).error
+    assert "5.2.2" in OutboxMessage.objects.get(pk=by_fixture["postfix_mailbox_full.eml"].pk).error
+
+    # Nothing deleted, nothing left behind, nothing marked as read.
+    assert mailbox.folder("INBOX") == []
+    processed = mailbox.folder(settings.BOUNCE_IMAP_PROCESSED_FOLDER)
+    aside = mailbox.folder(settings.BOUNCE_IMAP_UNMATCHED_FOLDER)
+    assert len(processed) + len(aside) == len(EXPECTED) and len(aside) == len(unmatched)
+    assert all(r"\Seen" not in flags for _raw, flags in processed + aside)
+    # (Dovecot stores a NUL byte as 0x80; IMAP cannot carry NULs.)
+    assert {raw.replace(b"\r\n", b"\n") for raw, _f in aside} == \
+        {fill(n, by_fixture[n]).replace(b"\r\n", b"\n").replace(b"\x00", b"\x80") for n in unmatched}
+
+    # A second run finds nothing; the same bounce once more changes nothing.
+    assert tasks.process_bounces() == {}
+    mailbox.append([fill("postfix_user_unknown.eml", by_fixture["postfix_user_unknown.eml"])])
+    before = OutboxMessage.objects.get(pk=by_fixture["postfix_user_unknown.eml"].pk)
+    assert tasks.process_bounces() == {"processed": 1}
+    assert OutboxMessage.objects.get(pk=before.pk).error == before.error
+
+
+def test_hard_bounce_sends_the_next_message_to_the_fallback(survey, mailbox, django_capture_on_commit_callbacks):
+    [message] = sent_invitations(survey, 1, django_capture_on_commit_callbacks)
+    Member.objects.update(fallback_email="poststelle@gemeinde.example")
+    mailbox.append([fill("gmail_no_such_user.eml", message)])
+    assert tasks.process_bounces() == {"processed": 1}
+    member = Member.objects.get()
+    assert member.email_bounced and member.delivery_email == "poststelle@gemeinde.example"
+    django_mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        resent = services.resend_link(Invitation.objects.get())
+    assert resent.to_email == "poststelle@gemeinde.example"
+    assert [m.to for m in django_mail.outbox] == [["poststelle@gemeinde.example"]]
+
+
+def test_soft_bounce_is_sent_again_once_by_the_sweep_then_given_up(survey, mailbox, settings,
+                                                                   django_capture_on_commit_callbacks):
+    [message] = sent_invitations(survey, 1, django_capture_on_commit_callbacks)
+    settings.BOUNCE_SOFT_MAX = 1
+    mailbox.append([fill("postfix_mailbox_full.eml", message)])
+    assert tasks.process_bounces() == {"processed": 1}
+    assert OutboxMessage.objects.get().status == Status.QUEUED
+    django_mail.outbox.clear()
+    assert tasks.sweep_outbox(stale_seconds=0) == 0  # not due yet
+    OutboxMessage.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=1))
+    assert tasks.sweep_outbox(stale_seconds=0) == 1
+    again = OutboxMessage.objects.get()
+    assert again.status == Status.SENT and again.message_id == message.message_id
+    assert len(django_mail.outbox) == 1
+    assert tasks.sweep_outbox(stale_seconds=0) == 0  # sent once, not again
+    # The second soft bounce exceeds BOUNCE_SOFT_MAX: bounced, but the address is kept.
+    mailbox.append([fill("gmail_over_quota.eml", message)])
+    assert tasks.process_bounces() == {"processed": 1}
+    final = OutboxMessage.objects.get()
+    assert final.status == Status.BOUNCED and "given up" in final.error
+    assert not Member.objects.get().email_bounced
+
+
+def test_a_forged_verp_address_is_not_matched(survey, mailbox, settings, django_capture_on_commit_callbacks):
+    [message] = sent_invitations(survey, 1, django_capture_on_commit_callbacks)
+    raw = fill("exim_user_unknown.eml", message).replace(message.message_id.encode(), b"<other@example.org>")
+    good = mail.verp_address(message.pk)
+    settings.VERP_SECRET = "the-attacker-does-not-know-this"
+    forged = raw.replace(good.encode(), mail.verp_address(message.pk).encode())
+    settings.VERP_SECRET = "verp-test-secret"
+    assert forged != raw
+    mailbox.append([forged])
+    assert tasks.process_bounces() == {"unmatched": 1}
+    assert OutboxMessage.objects.get().status == Status.SENT
+
+
+def test_classify_reads_each_fixture_without_imap(survey, settings, django_capture_on_commit_callbacks):
+    settings.BOUNCE_DOMAIN = "bounces.kgst.example"
+    settings.EMAIL_HOST = ""
+    messages = sent_invitations(survey, len(EXPECTED), django_capture_on_commit_callbacks)
+    kinds = {name: bounces.classify(fill(name, m)).kind for name, m in zip(EXPECTED, messages, strict=True)}
+    assert kinds["postfix_delayed_greylisted.eml"] == bounces.DELAYED
+    assert kinds["out_of_office_exchange.eml"] == kinds["out_of_office_sieve.eml"] == bounces.AUTO_REPLY
+    assert kinds["exchange_2003_gateway.eml"] == bounces.HARD  # found by the returned Message-ID alone
+    assert {kinds[n] for n, e in EXPECTED.items() if e == "unmatched"} == {bounces.UNMATCHED}
+
+
+def test_imap_down_is_logged_and_nothing_changes(survey, settings, caplog, django_capture_on_commit_callbacks):
+    from .imap_server import free_port
+
+    settings.BOUNCE_IMAP_HOST = "127.0.0.1"
+    settings.BOUNCE_IMAP_PORT = free_port()
+    settings.BOUNCE_IMAP_TLS = "off"
+    assert tasks.process_bounces() == {"error": 1}
+    assert "bounce mailbox 127.0.0.1" in caplog.text
+
+
+def test_without_imap_settings_the_task_does_nothing(settings):
+    settings.BOUNCE_IMAP_HOST = ""
+    assert tasks.process_bounces() == {}
+
+
+def test_member_page_and_dashboard_show_the_bounce(survey, mailbox, staff_client, django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    from responses import dashboard
+
+    messages = sent_invitations(survey, 3, django_capture_on_commit_callbacks)
+    Member.objects.filter(pk=messages[2].invitation.member_id).update(land="Bayern")
+    mailbox.append([fill("postfix_user_unknown.eml", messages[0]), fill("exim_user_unknown.eml", messages[2])])
+    assert tasks.process_bounces() == {"processed": 2}
+    by_land = {row.label: row.bounced for row in dashboard.by_land(survey)}
+    assert by_land == {"Bayern": 1, "Nordrhein-Westfalen": 1}
+    assert dashboard.totals(survey).bounced == 2
+    page = staff_client.get(reverse("staff:dashboard", args=[survey.slug])).content.decode()
+    assert "Adresse unzustellbar" in page
+    member = messages[0].invitation.member
+    detail = staff_client.get(reverse("staff:member_detail", args=[survey.slug, member.ags])).content.decode()
+    assert "Unzustellbar seit" in detail and "User unknown in virtual mailbox table" in detail
