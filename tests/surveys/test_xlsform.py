@@ -245,3 +245,11 @@ def test_relevant_outside_the_subset_is_refused(xpath, message, position):
 def test_relevant_nesting_is_bounded():
     with pytest.raises(XPathError, match="too deeply nested"):
         xpath_to_condition("(" * 5000 + "${a} = 1" + ")" * 5000)
+
+
+def test_load_survey_refuses_a_bad_workbook_and_stores_nothing(db, tmp_path):
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(_form([["slider", "q1", "Wie sehr?"]], choices=[]))
+    with pytest.raises(CommandError, match=r"row 3, column type \(A\): unknown type 'slider'"):
+        call_command("load_survey", str(path), verbosity=0)
+    assert not Survey.objects.exists()
