@@ -371,7 +371,8 @@ def xpath_to_condition(expr: str) -> str:
 
 
 def _xpath_literal(lit: conditions.Literal) -> str:
-    if lit.is_number:
+    # '1' is written as 1, as read_xlsform reads it back: for option codes both mean the same.
+    if lit.is_number or _CANONICAL_INT.match(lit.value):
         return lit.value
     if "'" not in lit.value:
         return f"'{lit.value}'"
