@@ -234,3 +234,11 @@ def test_xlsform_download_reads_back_to_the_same_survey(analyst_client, kgst_sur
 
 def test_download_of_an_unknown_survey_is_404(analyst_client):
     assert analyst_client.get(reverse("staff:definition_yaml", args=["gibt-es-nicht"])).status_code == 404
+
+
+def test_json_upload_is_a_definition_too(staff_client):
+    import json
+
+    data = yaml.safe_load(_kgst_as("kgst-json"))
+    response = _upload(staff_client, "welle.json", json.dumps(data, ensure_ascii=False).encode())
+    assert 'id="count-questions">20<' in response.content.decode()

@@ -253,3 +253,22 @@ def test_load_survey_refuses_a_bad_workbook_and_stores_nothing(db, tmp_path):
     with pytest.raises(CommandError, match=r"row 3, column type \(A\): unknown type 'slider'"):
         call_command("load_survey", str(path), verbosity=0)
     assert not Survey.objects.exists()
+
+
+def test_odk_field_list_matrix_with_a_label_row():
+    rows = [["begin_group", "M1", "Wie zufrieden sind Sie?", "", "", "", "", "field-list"],
+            ["select_one jn", "M1_kopf", "", "", "", "", "", "label"],
+            ["select_one jn", "M1_a", "Mit A", "", "yes", "", "", "list-nolabel"],
+            ["select_one jn", "M1_b", "Mit B", "", "yes", "", "", "list-nolabel"],
+            ["end_group"]]
+    (question,) = validate_definition(read_xlsform(_form(rows)))["pages"][0]["questions"]
+    assert question == {"code": "M1", "type": "matrix", "text": "Wie zufrieden sind Sie?", "required": True,
+                        "rows": [{"code": "M1_a", "label": "Mit A"}, {"code": "M1_b", "label": "Mit B"}],
+                        "options": [{"code": "1", "label": "Ja"}, {"code": "2", "label": "Nein"}]}
+
+
+def test_a_group_in_a_page_that_is_not_a_matrix_is_refused():
+    rows = [["begin_group", "G1", "Gruppe", "", "", "", "", "table-list"], ["text", "t1", "Text?"], ["end_group"]]
+    assert _errors(_form(rows, choices=[])) == [
+        "sheet 'survey', row 4, column type (A): a matrix group (a group inside a page) may only hold select_one "
+        "questions of one choice list"]
