@@ -27,7 +27,6 @@ from typing import Any
 
 import yaml
 from django.db import IntegrityError, transaction
-from jsonschema import Draft202012Validator
 
 from . import conditions
 from .models import Option, Page, Question, Row, Survey
@@ -120,7 +119,11 @@ def parse_definition(raw: bytes, name: str) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
-def _validator() -> Draft202012Validator:
+def _validator() -> Any:
+    """The schema validator, imported on first use: jsonschema takes a third of a second to import, and the
+    staff URLs import this module when a web process starts (its health check must answer quickly)."""
+    from jsonschema import Draft202012Validator
+
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)

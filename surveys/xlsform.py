@@ -43,11 +43,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils import get_column_letter
-
 from . import conditions
 from .definition import XLSFORM_MARK, DefinitionError
+
+# openpyxl is imported where it is used: it takes about a second to import, and the staff URLs import
+# this module when a web process starts.
 
 GERMAN, ENGLISH = "Deutsch (de)", "English (en)"
 SURVEY_COLUMNS = ("type", "name", "label", "hint", "required", "relevant", "constraint", "appearance")
@@ -141,6 +141,8 @@ class _Sheet:
     rows: list[tuple[int, dict[str, str]]]
 
     def column(self, header: str) -> str:
+        from openpyxl.utils import get_column_letter
+
         index = self.headers.get(header)
         return f"{header} ({get_column_letter(index)})" if index else header
 
@@ -479,6 +481,8 @@ class _Choices:
 
 def read_xlsform(raw: bytes, name: str = "workbook") -> dict[str, Any]:
     """The definition dict of an XLSForm workbook; DefinitionError lists every problem with its place."""
+    from openpyxl import load_workbook
+
     try:
         workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds (BadZipFile, KeyError, InvalidFileException, ...)
@@ -926,6 +930,8 @@ class _SurveySheet:
 
 def write_xlsform(data: dict[str, Any]) -> bytes:
     """A canonical definition (definition.canonical / export_definition) as an XLSForm workbook."""
+    from openpyxl import Workbook
+
     pages = data.get("pages", [])
     questions = [q for p in pages for q in p["questions"]]
     english_labels = bool(data.get("title_en")) or any(
@@ -1016,6 +1022,8 @@ def _question_rows(q: dict[str, Any]) -> list[dict[str, str]]:
 
 def _write_rows(ws: Any, header: list[str], rows: list[list[Any]]) -> None:
     """Every cell as a string cell: a text starting with "=" stays text and is never a formula."""
+    from openpyxl.utils import get_column_letter
+
     ws.append(header)
     for values in rows:
         ws.append([None if value in ("", None) else str(value) for value in values])
