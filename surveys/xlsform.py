@@ -60,6 +60,7 @@ OTHER_LABEL, OTHER_LABEL_EN = "Sonstiges", "Other"
 OTHER_TEXT_LABEL, OTHER_TEXT_LABEL_EN = "Bitte angeben", "Please specify"
 EMAIL_REGEX = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MAX_PROBLEMS = 30
+MAX_ROWS, MAX_COLUMNS = 50_000, 200
 
 # Types XLSForm has and Rücklauf does not: a reason instead of "unknown type".
 UNSUPPORTED_TYPES = {
@@ -154,7 +155,10 @@ def _read_sheet(ws: Any) -> _Sheet:
     """Rows below the first non-empty row (the header), numbered as Excel shows them; empty rows skipped."""
     headers: dict[str, int] = {}
     rows: list[tuple[int, dict[str, str]]] = []
-    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+    # Bounded: a small file may declare a huge sheet; no questionnaire needs more than this.
+    for number, values in enumerate(ws.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1):
+        if number > MAX_ROWS:
+            raise DefinitionError(f"sheet {ws.title!r} has more than {MAX_ROWS} rows; that is not a questionnaire")
         texts = [_text(v) for v in values]
         if not headers:
             headers = {cell: i + 1 for i, cell in enumerate(texts) if cell}
@@ -490,6 +494,8 @@ def read_xlsform(raw: bytes, name: str = "workbook") -> dict[str, Any]:
                               "'Excel workbook (.xlsx)' and try again")
     try:
         sheets = {ws.title.strip().lower(): _read_sheet(ws) for ws in workbook.worksheets}
+    except DefinitionError as exc:
+        raise DefinitionError(f"{name}: {exc}")
     except Exception:
         raise DefinitionError(f"{name}: the workbook cannot be read; save it again as .xlsx and try again")
     finally:

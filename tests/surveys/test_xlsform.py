@@ -272,3 +272,12 @@ def test_a_group_in_a_page_that_is_not_a_matrix_is_refused():
     assert _errors(_form(rows, choices=[])) == [
         "sheet 'survey', row 4, column type (A): a matrix group (a group inside a page) may only hold select_one "
         "questions of one choice list"]
+
+
+def test_a_huge_sheet_is_refused_without_reading_it_all(monkeypatch):
+    from surveys import xlsform
+
+    monkeypatch.setattr(xlsform, "MAX_ROWS", 10)
+    rows = [["text", f"q{i}", "Frage?"] for i in range(12)]
+    assert _errors(_form(rows, choices=[])) == [
+        "form.xlsx: sheet 'survey' has more than 10 rows; that is not a questionnaire"]
