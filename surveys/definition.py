@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import re
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,15 +27,21 @@ from typing import Any
 
 import yaml
 from django.db import IntegrityError, transaction
-from jsonschema import Draft202012Validator
 
 from . import conditions
 from .models import Option, Page, Question, Row, Survey
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
+# libyaml's parser when PyYAML was built with it: the same safe loader, twenty times faster on big files.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_FILE_BYTES = 2_000_000
 CHOICE_TYPES = {"single", "multi", "matrix"}
+# Optional texts of the survey that the definition and the Survey model name alike.
+SURVEY_TEXTS = ("title_en", "intro", "intro_en", "closing_text", "closing_text_en", "privacy_notice",
+                "organisers", "contact_email", "sender_name")
 MAX_REPORTED_ERRORS = 30
+# read_xlsform marks its dicts so that validation reports problems by sheet and row, not by JSON path.
+XLSFORM_MARK = "_xlsform_rows"
 
 
 class DefinitionError(Exception):
@@ -65,7 +73,7 @@ class LoadResult:
 
 
 def read_definition(path: str | Path) -> dict[str, Any]:
-    """Parse a YAML or JSON file (YAML is a superset of JSON) into a dict."""
+    """Parse a YAML or JSON file (YAML is a superset of JSON), or an XLSForm workbook, into a dict."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -73,14 +81,29 @@ def read_definition(path: str | Path) -> dict[str, Any]:
         raise DefinitionError(f"{path}: file not found")
     except OSError as exc:
         raise DefinitionError(f"{path}: cannot read file ({exc.strerror or exc})")
+    return parse_definition(raw, str(path))
+
+
+def is_workbook(name: str, raw: bytes) -> bool:
+    """An .xlsx file is a ZIP archive; either the name or the first bytes make it one."""
+    return name.lower().endswith(".xlsx") or raw.startswith(b"PK\x03\x04")
+
+
+def parse_definition(raw: bytes, name: str) -> dict[str, Any]:
+    """The definition dict of an uploaded or read file: XLSForm for workbooks, YAML/JSON otherwise."""
+    path = name
     if len(raw) > MAX_FILE_BYTES:
         raise DefinitionError(f"{path}: file is too large ({len(raw)} bytes, at most {MAX_FILE_BYTES})")
+    if is_workbook(name, raw):
+        from .xlsform import read_xlsform
+
+        return read_xlsform(raw, name)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DefinitionError(f"{path}: not valid UTF-8 (byte {exc.start})")
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 – a safe loader (CSafeLoader or SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -96,7 +119,11 @@ def read_definition(path: str | Path) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
-def _validator() -> Draft202012Validator:
+def _validator() -> Any:
+    """The schema validator, imported on first use: jsonschema takes a third of a second to import, and the
+    staff URLs import this module when a web process starts (its health check must answer quickly)."""
+    from jsonschema import Draft202012Validator
+
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
@@ -147,7 +174,13 @@ def _json_default(value: Any) -> str:
 
 
 def validate_definition(data: dict[str, Any]) -> dict[str, Any]:
-    """Return the normalised definition or raise DefinitionError listing every problem."""
+    """Return the normalised definition or raise DefinitionError listing every problem.
+
+    A definition read from an XLSForm workbook carries the workbook row of each page and question
+    (XLSFORM_MARK); its problems then name the sheet and row instead of the JSON path."""
+    rows = data.get(XLSFORM_MARK)
+    if rows is not None:
+        data = {key: value for key, value in data.items() if key != XLSFORM_MARK}
     try:
         data = _normalise(data)
     except (TypeError, ValueError) as exc:
@@ -156,12 +189,31 @@ def validate_definition(data: dict[str, Any]) -> dict[str, Any]:
         f"{_format_path(err.absolute_path)}: {err.message}"
         for err in sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     ]
+    if not errors:
+        errors = _semantic_errors(data)
     if errors:
-        raise DefinitionError(errors[:MAX_REPORTED_ERRORS])
-    errors = _semantic_errors(data)
-    if errors:
-        raise DefinitionError(errors[:MAX_REPORTED_ERRORS])
+        raise DefinitionError([_locate(error, rows) for error in errors[:MAX_REPORTED_ERRORS]])
     return data
+
+
+_PATH_RE = re.compile(r"^pages\[(\d+)\](?:\.questions\[(\d+)\])?")
+
+
+_OWNER_RE = re.compile(r"^(page )?([A-Za-z][A-Za-z0-9_]*): condition")
+
+
+def _locate(error: str, rows: dict[str, str] | None) -> str:
+    """Prefix an error about pages[i].questions[j] with its place in the workbook it came from."""
+    if not rows:
+        return error
+    match = _PATH_RE.match(error)
+    if match is None:
+        owner = _OWNER_RE.match(error)
+        if owner and (where := rows.get(f"{'page' if owner.group(1) else 'question'}:{owner.group(2)}")):
+            return f"{where}: {error}"
+        return f"{rows.get('', 'settings sheet')}: {error}"
+    where = rows.get(match.group(0)) or rows.get(f"pages[{match.group(1)}]")
+    return f"{where}: {error}" if where else error
 
 
 def question_variables(question: dict[str, Any]) -> dict[str, str]:
@@ -302,6 +354,15 @@ def load_definition_file(path: str | Path) -> LoadResult:
     return sync_survey(validate_definition(read_definition(path)))
 
 
+def existing_survey_refusals(data: dict[str, Any]) -> tuple[Survey | None, list[str]]:
+    """For a validated definition: the survey it would update (None: it would create one) and the lines
+    saying why `sync_survey` would refuse it. Writes nothing; the upload report shows this."""
+    survey = Survey.objects.filter(slug=data["slug"]).first()
+    if survey is None:
+        return None, []
+    return survey, _refusals(survey, data)
+
+
 def sync_survey(data: dict[str, Any]) -> LoadResult:
     """Create or update the survey described by a validated definition, in one transaction."""
     digest = definition_hash(data)
@@ -331,11 +392,15 @@ def sync_survey(data: dict[str, Any]) -> LoadResult:
 
 def _save_survey(survey: Survey | None, data: dict[str, Any], digest: str) -> Survey:
     period = data.get("field_period", {})
+    emails = data.get("emails", {})
     fields = dict(
         title=data["title"],
-        intro=data.get("intro", ""),
-        organisers=data.get("organisers", ""),
-        contact_email=data.get("contact_email", ""),
+        **{name: data.get(name, "") for name in SURVEY_TEXTS},
+        estimated_minutes=data.get("estimated_minutes"),
+        invitation_subject=emails.get("invitation", {}).get("subject", ""),
+        invitation_body=emails.get("invitation", {}).get("body", ""),
+        reminder_subject=emails.get("reminder", {}).get("subject", ""),
+        reminder_body=emails.get("reminder", {}).get("body", ""),
         opens_on=datetime.date.fromisoformat(period["opens"]) if period.get("opens") else None,
         closes_on=datetime.date.fromisoformat(period["closes"]) if period.get("closes") else None,
         definition=data,
@@ -350,57 +415,77 @@ def _save_survey(survey: Survey | None, data: dict[str, Any], digest: str) -> Su
 
 
 def _save_pages(survey: Survey, data: dict[str, Any]) -> None:
+    """Write pages, questions, options and rows: new ones in one INSERT per table, changed ones saved
+    one by one (only what changed), removed ones deleted — a constant number of queries plus the changes."""
     pages = {p.code: p for p in survey.pages.all()}
     questions = {q.code: q for q in survey.questions.all()}
-    kept_pages: set[str] = set()
-    kept_questions: set[str] = set()
+    options: dict[int, dict[str, Option]] = defaultdict(dict)
+    for option in Option.objects.filter(question__survey=survey):
+        options[option.question_id][option.code] = option
+    rows: dict[int, dict[str, Row]] = defaultdict(dict)
+    for row in Row.objects.filter(question__survey=survey):
+        rows[row.question_id][row.code] = row
+
+    new_pages: list[Page] = []
+    placed: list[tuple[Page, dict[str, Any]]] = []
     for p_pos, pdef in enumerate(data["pages"], start=1):
-        page = pages.get(pdef["code"]) or Page(survey=survey, code=pdef["code"])
-        _assign(page, position=p_pos, title=pdef["title"], intro=pdef.get("intro", ""),
-                condition=pdef.get("show_if", ""))
-        kept_pages.add(page.code)
+        page = pages.pop(pdef["code"], None) or Page(survey=survey, code=pdef["code"])
+        _assign(page, new_pages, position=p_pos, title=pdef["title"], title_en=pdef.get("title_en", ""),
+                intro=pdef.get("intro", ""), intro_en=pdef.get("intro_en", ""), condition=pdef.get("show_if", ""))
+        placed.append((page, pdef))
+    Page.objects.bulk_create(new_pages)
+
+    new_questions: list[Question] = []
+    asked: list[tuple[Question, dict[str, Any]]] = []
+    for page, pdef in placed:
         for q_pos, qdef in enumerate(pdef["questions"], start=1):
-            question = questions.get(qdef["code"]) or Question(survey=survey, code=qdef["code"])
-            _assign(question, page_id=page.pk, position=q_pos, type=qdef["type"], text=qdef["text"],
-                    help_text=qdef.get("help", ""), required=qdef.get("required", False),
+            question = questions.pop(qdef["code"], None) or Question(survey=survey, code=qdef["code"])
+            _assign(question, new_questions, page_id=page.pk, position=q_pos, type=qdef["type"], text=qdef["text"],
+                    text_en=qdef.get("text_en", ""), help_text=qdef.get("help", ""),
+                    help_text_en=qdef.get("help_en", ""), required=qdef.get("required", False),
                     condition=qdef.get("show_if", ""), min_value=qdef.get("min"), max_value=qdef.get("max"),
                     max_length=qdef.get("max_length"))
-            kept_questions.add(question.code)
-            _save_options(question, qdef.get("options", []))
-            _save_rows(question, qdef.get("rows", []))
+            asked.append((question, qdef))
+    Question.objects.bulk_create(new_questions)
+
+    new_options: list[Option] = []
+    new_rows: list[Row] = []
+    for question, qdef in asked:
+        existing_options = options.pop(question.pk, {})
+        for pos, odef in enumerate(qdef.get("options", []), start=1):
+            option = existing_options.pop(odef["code"], None) or Option(question=question, code=odef["code"])
+            _assign(option, new_options, label=odef["label"], label_en=odef.get("label_en", ""), position=pos,
+                    exclusive=odef.get("exclusive", False), has_text=odef.get("other_text", False))
+        options[question.pk] = existing_options  # what is left is removed below
+        existing_rows = rows.pop(question.pk, {})
+        for pos, rdef in enumerate(qdef.get("rows", []), start=1):
+            row = existing_rows.pop(rdef["code"], None) or Row(question=question, code=rdef["code"])
+            _assign(row, new_rows, label=rdef["label"], label_en=rdef.get("label_en", ""), position=pos)
+        rows[question.pk] = existing_rows
     # _refusals has made sure that nothing removed here has answers.
-    survey.questions.exclude(code__in=kept_questions).delete()
-    survey.pages.exclude(code__in=kept_pages).delete()
+    removed_options = [o.pk for left in options.values() for o in left.values()]
+    removed_rows = [r.pk for left in rows.values() for r in left.values()]
+    if removed_options:
+        Option.objects.filter(pk__in=removed_options).delete()
+    if removed_rows:
+        Row.objects.filter(pk__in=removed_rows).delete()
+    Option.objects.bulk_create(new_options)
+    Row.objects.bulk_create(new_rows)
+    if questions:
+        Question.objects.filter(pk__in=[q.pk for q in questions.values()]).delete()
+    if pages:
+        Page.objects.filter(pk__in=[p.pk for p in pages.values()]).delete()
 
 
-def _assign(obj: Any, **values: Any) -> None:
-    """Set fields and save only when something changed (or the object is new)."""
-    changed = obj.pk is None
-    for name, value in values.items():
-        if getattr(obj, name) != value:
-            setattr(obj, name, value)
-            changed = True
-    if changed:
-        obj.save()
-
-
-def _save_options(question: Question, defs: list[dict[str, Any]]) -> None:
-    existing = {o.code: o for o in question.options.all()} if question.pk else {}
-    for pos, odef in enumerate(defs, start=1):
-        option = existing.pop(odef["code"], None) or Option(question=question, code=odef["code"])
-        _assign(option, label=odef["label"], position=pos, exclusive=odef.get("exclusive", False),
-                has_text=odef.get("other_text", False))
-    if existing:
-        Option.objects.filter(pk__in=[o.pk for o in existing.values()]).delete()
-
-
-def _save_rows(question: Question, defs: list[dict[str, Any]]) -> None:
-    existing = {r.code: r for r in question.rows.all()} if question.pk else {}
-    for pos, rdef in enumerate(defs, start=1):
-        row = existing.pop(rdef["code"], None) or Row(question=question, code=rdef["code"])
-        _assign(row, label=rdef["label"], position=pos)
-    if existing:
-        Row.objects.filter(pk__in=[r.pk for r in existing.values()]).delete()
+def _assign(obj: Any, new: list[Any], **values: Any) -> None:
+    """Set fields; a new object waits in `new` for one bulk INSERT, an existing one is saved only if changed."""
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    for name in changed:
+        setattr(obj, name, values[name])
+    if obj.pk is None:
+        new.append(obj)
+    elif changed:
+        obj.save(update_fields=changed)
 
 
 # --- refusal ---------------------------------------------------------------------------------
@@ -455,3 +540,132 @@ def _limit_changes(question: Question, qdef: dict[str, Any]) -> list[str]:
     if new_len is not None and (question.max_length is None or new_len < question.max_length):
         why.append(f"max_length reduced from {question.max_length} to {new_len}")
     return why
+
+
+# --- writing: the database back to a definition ----------------------------------------------
+
+# Key order of the canonical form; keys not listed here do not exist in a valid definition.
+SURVEY_KEYS = ("slug", "title", "title_en", "intro", "intro_en", "estimated_minutes", "closing_text",
+               "closing_text_en", "privacy_notice", "organisers", "contact_email", "sender_name",
+               "field_period", "emails", "pages")
+PAGE_KEYS = ("code", "title", "title_en", "intro", "intro_en", "show_if", "questions")
+QUESTION_KEYS = ("code", "type", "text", "text_en", "help", "help_en", "required", "show_if", "min", "max",
+                 "max_length", "rows", "options")
+OPTION_KEYS = ("code", "label", "label_en", "exclusive", "other_text")
+ROW_KEYS = ("code", "label", "label_en")
+
+
+def _pick(source: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """The listed keys in that order, without empty optionals ("", None, False, {}, []); 0 is kept."""
+    return {key: source[key] for key in keys
+            if key in source and source[key] is not None and source[key] not in ("", False, {}, [])}
+
+
+def canonical(data: dict[str, Any]) -> dict[str, Any]:
+    """The canonical form of a validated definition: stable key order, empty optionals omitted.
+
+    Canonical form of a file = parse → validate_definition (normalise) → canonical → dump_yaml."""
+    out = dict(data)
+    if "field_period" in out:
+        out["field_period"] = _pick(out["field_period"], ("opens", "closes"))
+    if "emails" in out:
+        emails = {kind: _pick(out["emails"].get(kind, {}), ("subject", "body")) for kind in ("invitation", "reminder")}
+        out["emails"] = _pick(emails, ("invitation", "reminder"))
+    pages = []
+    for page in data.get("pages", []):
+        questions = []
+        for question in page["questions"]:
+            q = dict(question)
+            if "options" in q:
+                q["options"] = [_pick(o, OPTION_KEYS) for o in q["options"]]
+            if "rows" in q:
+                q["rows"] = [_pick(r, ROW_KEYS) for r in q["rows"]]
+            questions.append(_pick(q, QUESTION_KEYS))
+        pages.append(_pick({**page, "questions": questions}, PAGE_KEYS))
+    out["pages"] = pages
+    result = _pick(out, SURVEY_KEYS)
+    result.setdefault("pages", [])
+    return result
+
+
+def export_definition(survey: Survey) -> dict[str, Any]:
+    """The survey as it is stored in the tables (the source of truth once staff edit it), in canonical form."""
+    data: dict[str, Any] = {"slug": survey.slug, "title": survey.title,
+                            **{name: getattr(survey, name) for name in SURVEY_TEXTS},
+                            "estimated_minutes": survey.estimated_minutes}
+    data["field_period"] = {"opens": survey.opens_on.isoformat() if survey.opens_on else None,
+                            "closes": survey.closes_on.isoformat() if survey.closes_on else None}
+    data["emails"] = {kind: {"subject": getattr(survey, f"{kind}_subject"), "body": getattr(survey, f"{kind}_body")}
+                      for kind in ("invitation", "reminder")}
+    questions: dict[int, list[dict[str, Any]]] = {}
+    for q in survey.questions.order_by("page__position", "position").prefetch_related("options", "rows"):
+        questions.setdefault(q.page_id, []).append(_export_question(q))
+    data["pages"] = [
+        {"code": p.code, "title": p.title, "title_en": p.title_en, "intro": p.intro, "intro_en": p.intro_en,
+         "show_if": p.condition, "questions": questions.get(p.pk, [])}
+        for p in survey.pages.order_by("position")
+    ]
+    return canonical(data)
+
+
+def _export_question(q: Question) -> dict[str, Any]:
+    out: dict[str, Any] = {"code": q.code, "type": q.type, "text": q.text, "text_en": q.text_en,
+                           "help": q.help_text, "help_en": q.help_text_en, "required": q.required,
+                           "show_if": q.condition, "min": q.min_value, "max": q.max_value,
+                           "max_length": q.max_length}
+    if q.type in CHOICE_TYPES:
+        out["options"] = [{"code": o.code, "label": o.label, "label_en": o.label_en, "exclusive": o.exclusive,
+                           "other_text": o.has_text} for o in q.options.all()]
+    if q.type == "matrix":
+        out["rows"] = [{"code": r.code, "label": r.label, "label_en": r.label_en} for r in q.rows.all()]
+    return out
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """Block style for multi-line texts, so a downloaded definition stays readable and diffable."""
+
+
+def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def dump_yaml(data: dict[str, Any]) -> str:
+    """YAML text of a definition in canonical form (keys in canonical order, UTF-8, no line wrapping)."""
+    header = "# Rücklauf survey definition; load with: python manage.py load_survey FILE\n"
+    return header + yaml.dump(canonical(data), Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+                              width=10_000, default_flow_style=False)
+
+
+def canonical_yaml_of_file(path: str | Path) -> str:
+    """The canonical form of a definition file: parse → normalise → dump."""
+    return dump_yaml(validate_definition(read_definition(path)))
+
+
+# --- new waves -------------------------------------------------------------------------------
+
+
+def copy_survey(source: Survey, slug: str, title: str, opens_on: datetime.date | None = None,
+                closes_on: datetime.date | None = None) -> Survey:
+    """A new wave of `source`: the same pages, questions, options and codes (through the same definition
+    path as a download and upload), a new slug, title and field period, status draft, `copied_from` set.
+    Responses, invitations and messages belong to the old survey and are never copied."""
+    data = export_definition(source)
+    data.update(slug=slug, title=title,
+                field_period={"opens": opens_on.isoformat() if opens_on else None,
+                              "closes": closes_on.isoformat() if closes_on else None})
+    data = canonical(data)
+    if data["pages"]:
+        data = validate_definition(data)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                # Created first, so that a survey of the same slug created meanwhile fails here instead of
+                # being updated by sync_survey.
+                Survey.objects.create(slug=slug, title=title, copied_from=source)
+        except IntegrityError:
+            raise DefinitionError(f"{slug}: a survey with this identifier exists already")
+        return sync_survey(data).survey

@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from exports.models import ExportJob
 from invitations.models import LocalMail, OutboxMessage
 from invitations.staff_views import _store_upload
+from surveys.staff_definition_views import _store_upload as _store_definition_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +39,12 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "staff/befragungen/<slug:slug>/": (ANALYST, ("GET",)),
     "staff/befragungen/<slug:slug>/feldphase/": (STAFF, ("GET", "POST")),
     "staff/befragungen/<slug:slug>/status/<slug:action>/": (STAFF, ("GET", "POST")),
+    "staff/neue-befragung/": (STAFF, ("GET", "POST")),
+    "staff/neue-befragung/hochladen/": (STAFF, ("GET", "POST")),
+    "staff/neue-befragung/hochladen/<str:digest>/": (STAFF, ("GET", "POST")),
+    "staff/befragungen/<slug:slug>/neue-welle/": (STAFF, ("GET", "POST")),
+    "staff/befragungen/<slug:slug>/fragebogen.yaml": (ANALYST, ("GET",)),
+    "staff/befragungen/<slug:slug>/fragebogen.xlsx": (ANALYST, ("GET",)),
     "staff/register/": (STAFF, ("GET", "POST")),
     "staff/register/pruefung/<str:key>/": (STAFF, ("GET", "POST")),
     "staff/befragungen/<slug:slug>/einladen/": (STAFF, ("GET", "POST")),
@@ -109,6 +116,7 @@ def world(kgst_survey, make_invitation, staff_user, analyst_user, settings, tmp_
     job = ExportJob.objects.create(survey=kgst_survey, format="csv", status="done", file="exports/abc.csv", size=4)
     superuser = User.objects.create_superuser("root", "root@example.org", "Test-Passwort-123")
     key = _store_upload(staff_user.pk, "r.csv", b"ags;name\n")
+    digest = _store_definition_upload(staff_user.pk, "neu.yaml", b"slug: neu\ntitle: Neu\npages: []\n")
     clients = {role: Client() for role in ROLES}
     users = {"analyst": analyst_user, "staff": staff_user, "superuser": superuser}
     message = OutboxMessage.objects.create(invitation=invitation, step="invitation", to_email="a@example.org",
@@ -116,7 +124,8 @@ def world(kgst_survey, make_invitation, staff_user, analyst_user, settings, tmp_
     local = LocalMail.objects.create(to="a@example.org", subject="Einladung",
                                      raw=b"Subject: Einladung\r\nTo: a@example.org\r\n\r\nText\r\n")
     values = {"slug": kgst_survey.slug, "action": "schliessen", "key": key, "ags": "05315000", "pk": job.pk,
-              "token": invitation.token, "page_code": "P1", "message_id": message.pk, "mail_id": local.pk}
+              "token": invitation.token, "page_code": "P1", "message_id": message.pk, "mail_id": local.pk,
+              "digest": digest}
     respondent_invitation = make_invitation(kgst_survey)
     assert clients["respondent"].get(f"/s/{respondent_invitation.token}/", follow=True).status_code == 200
     world = World(values, clients, superuser, users)

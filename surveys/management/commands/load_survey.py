@@ -1,4 +1,4 @@
-"""python manage.py load_survey FILE — create or update a survey from its definition file."""
+"""python manage.py load_survey FILE — create or update a survey from its definition file (YAML/JSON or XLSForm)."""
 
 from typing import Any
 
@@ -8,7 +8,8 @@ from surveys.definition import DefinitionError, load_definition_file
 
 
 class Command(BaseCommand):
-    help = ("Load or update a questionnaire from a YAML/JSON definition file. Idempotent; refuses changes "
+    help = ("Load or update a questionnaire from a YAML/JSON definition file or an XLSForm workbook (.xlsx). "
+            "Idempotent; refuses changes "
             "that would alter or remove variables that already have answers.")
 
     def add_arguments(self, parser: CommandParser) -> None:

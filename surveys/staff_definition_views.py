@@ -1,0 +1,247 @@
+"""Staff area: create surveys and move questionnaires in and out as files.
+
+- a new empty survey (slug and title; the questionnaire editor fills it);
+- a new wave of a survey: the same questionnaire and codes under a new slug, title and field period,
+  remembering the survey it came from (surveys.definition.copy_survey);
+- an upload of a definition (YAML/JSON or XLSForm) with the validation of `load_survey`: first a report
+  of what would be created or updated — or every problem with its place — and only a confirmation POST
+  stores it. The uploaded bytes wait in the shared cache under their sha256 (bound to the uploading
+  user), and the confirmation checks them again, so nothing but the key comes from the client;
+- downloads of any survey's definition as YAML and as XLSForm, written from the database.
+
+Creating is for role staff; the downloads are reading and open to analysts too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from . import definition
+from .definition import DefinitionError, DefinitionRefused
+from .models import Survey, SurveyChange
+from .permissions import analyst_required, staff_required
+from .staff_definition_forms import DefinitionUploadForm, NewSurveyForm, NewWaveForm
+from .xlsform import write_xlsform
+
+log = logging.getLogger(__name__)
+
+UPLOAD_TTL_SECONDS = 60 * 60
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# --- a new empty survey ----------------------------------------------------------------------
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def survey_create(request: HttpRequest) -> HttpResponse:
+    form = NewSurveyForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                survey = Survey.objects.create(slug=form.cleaned_data["slug"], title=form.cleaned_data["title"])
+        except IntegrityError:
+            form.add_error("slug", _("Eine Befragung mit dieser Kennung gibt es bereits."))
+        else:
+            SurveyChange.record(survey, request.user, "Befragung", {}, {"slug": survey.slug, "title": survey.title})
+            messages.success(request, _("Die Befragung „%(title)s“ wurde als Entwurf angelegt.")
+                             % {"title": survey.title})
+            return redirect("staff:survey_detail", slug=survey.slug)
+    return render(request, "surveys/staff/survey_create.html", {"form": form},
+                  status=400 if form.errors else 200)
+
+
+# --- a new wave --------------------------------------------------------------------------------
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def survey_copy(request: HttpRequest, slug: str) -> HttpResponse:
+    source = get_object_or_404(Survey, slug=slug)
+    form = NewWaveForm(request.POST if request.method == "POST" else None, source=source)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            wave = definition.copy_survey(source, data["slug"], data["title"], data["opens_on"], data["closes_on"])
+        except DefinitionError as exc:
+            log.warning("copy of %s refused: %s", source.slug, exc)
+            form.add_error(None, _("Die Befragung konnte nicht kopiert werden: %(reason)s")
+                           % {"reason": "; ".join(exc.errors)})
+        else:
+            SurveyChange.record(wave, request.user, "Befragung", {},
+                                {"slug": wave.slug, "title": wave.title, "copied_from": source.slug})
+            messages.success(request, _("Die neue Welle „%(title)s“ wurde als Entwurf angelegt: %(pages)d Seiten, "
+                                        "%(questions)d Fragen, mit denselben Codes wie „%(source)s“.")
+                             % {"title": wave.title, "pages": wave.pages.count(),
+                                "questions": wave.questions.count(), "source": source.title})
+            return redirect("staff:survey_detail", slug=wave.slug)
+    return render(request, "surveys/staff/survey_copy.html",
+                  {"source": source, "survey": source, "form": form, "active_tab": "detail",
+                   "pages": source.pages.count(), "questions": source.questions.count()},
+                  status=400 if form.errors else 200)
+
+
+# --- upload with report ------------------------------------------------------------------------
+
+def _cache_key(user_id: int, key: str) -> str:
+    return f"staff:definition-upload:{user_id}:{key}"
+
+
+def _store_upload(user_id: int, filename: str, data: bytes) -> str:
+    key = hashlib.sha256(data).hexdigest()
+    cache.set(_cache_key(user_id, key), {"filename": filename, "data": data}, UPLOAD_TTL_SECONDS)
+    return key
+
+
+def _load_upload(user_id: int, key: str) -> dict[str, Any] | None:
+    try:
+        entry = cache.get(_cache_key(user_id, key))
+    except Exception:  # cache (Redis) unavailable: like an expired upload
+        log.exception("definition upload: cache unavailable")
+        return None
+    if not isinstance(entry, dict) or hashlib.sha256(entry.get("data", b"")).hexdigest() != key:
+        return None
+    return entry
+
+
+@dataclass
+class Report:
+    """What an uploaded definition would do, or why it cannot be loaded."""
+
+    filename: str
+    errors: list[str]
+    refusals: list[str]
+    data: dict[str, Any] | None = None
+    existing: Survey | None = None
+
+    @property
+    def can_apply(self) -> bool:
+        return self.data is not None and not self.errors and not self.refusals
+
+    @property
+    def unchanged(self) -> bool:
+        return self.existing is not None and self.data is not None and (
+            self.existing.definition_hash == definition.definition_hash(self.data))
+
+    def pages(self) -> list[dict[str, Any]]:
+        out = []
+        for page in (self.data or {}).get("pages", []):
+            questions = [{**q, "variables": list(definition.question_variables(q))} for q in page["questions"]]
+            out.append({**page, "questions": questions})
+        return out
+
+    def counts(self) -> dict[str, int]:
+        pages = (self.data or {}).get("pages", [])
+        questions = [q for p in pages for q in p["questions"]]
+        return {"pages": len(pages), "questions": len(questions),
+                "variables": sum(len(definition.question_variables(q)) for q in questions)}
+
+
+def _report(filename: str, raw: bytes) -> Report:
+    try:
+        data = definition.validate_definition(definition.parse_definition(raw, filename))
+    except DefinitionError as exc:
+        return Report(filename, exc.errors, [])
+    existing, refusals = definition.existing_survey_refusals(data)
+    return Report(filename, [], refusals, data, existing)
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def definition_upload(request: HttpRequest) -> HttpResponse:
+    form = DefinitionUploadForm()
+    if request.method == "POST":
+        form = DefinitionUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                key = _store_upload(request.user.pk, form.cleaned_data["file"].name, form.read())
+            except Exception:
+                log.exception("definition upload: cannot store upload in cache")
+                messages.error(request, _("Die Datei konnte nicht zwischengespeichert werden. Bitte versuchen Sie "
+                                          "es in einigen Minuten erneut."))
+            else:
+                return redirect("staff:definition_preview", digest=key)
+    return render(request, "surveys/staff/definition_upload.html", {"form": form},
+                  status=400 if form.errors else 200)
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def definition_preview(request: HttpRequest, digest: str) -> HttpResponse:
+    key = digest
+    stored = _load_upload(request.user.pk, key)
+    if stored is None:
+        messages.error(request, _("Die hochgeladene Datei ist nicht mehr vorhanden (nach einer Stunde wird sie "
+                                  "verworfen). Bitte laden Sie sie erneut hoch."))
+        return redirect("staff:definition_upload")
+    report = _report(stored["filename"], stored["data"])  # checked again before storing
+    if request.method == "POST":
+        if not report.can_apply:
+            messages.error(request, _("Die Datei enthält Fehler und wurde nicht übernommen. Es wurde nichts "
+                                      "gespeichert."))
+        else:
+            return _apply(request, key, report)
+    status = 200 if report.can_apply or request.method != "POST" else 400
+    return render(request, "surveys/staff/definition_preview.html",
+                  {"report": report, "key": key, "counts": report.counts()}, status=status)
+
+
+def _apply(request: HttpRequest, key: str, report: Report) -> HttpResponse:
+    assert report.data is not None
+    before = {"definition_hash": report.existing.definition_hash} if report.existing else {}
+    try:
+        result = definition.sync_survey(report.data)
+    except DefinitionRefused as exc:  # answers arrived since the report was shown
+        messages.error(request, _("Nicht übernommen: %(reason)s") % {"reason": " ".join(exc.errors)})
+        return redirect("staff:definition_preview", digest=key)
+    except DefinitionError as exc:
+        messages.error(request, _("Nicht übernommen: %(reason)s") % {"reason": " ".join(exc.errors)})
+        return redirect("staff:definition_preview", digest=key)
+    counts = report.counts()
+    SurveyChange.record(result.survey, request.user, "Fragebogen (Datei)", before,
+                        {"file": report.filename, "definition_hash": result.survey.definition_hash, **counts})
+    cache.delete(_cache_key(request.user.pk, key))
+    if result.action == "unchanged":
+        messages.info(request, _("Der Fragebogen ist unverändert; es wurde nichts gespeichert."))
+    else:
+        messages.success(request, _("Fragebogen übernommen: %(pages)d Seiten, %(questions)d Fragen.") % counts)
+    return redirect("staff:survey_detail", slug=result.survey.slug)
+
+
+# --- downloads -----------------------------------------------------------------------------------
+
+def _attachment(content: bytes | str, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@analyst_required
+@require_safe
+def definition_yaml(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    text = definition.dump_yaml(definition.export_definition(survey))
+    return _attachment(text.encode("utf-8"), "application/yaml; charset=utf-8", f"{survey.slug}.yaml")
+
+
+@analyst_required
+@require_safe
+def definition_xlsform(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    try:
+        content = write_xlsform(definition.export_definition(survey))
+    except ValueError as exc:  # a condition value with both kinds of quotes has no XPath form
+        messages.error(request, _("Dieser Fragebogen lässt sich nicht als XLSForm schreiben: %(reason)s")
+                       % {"reason": exc})
+        return redirect("staff:survey_detail", slug=survey.slug)
+    return _attachment(content, XLSX_TYPE, f"{survey.slug}.xlsx")

@@ -1,0 +1,1041 @@
+"""XLSForm workbooks (.xlsx, the spreadsheet format of ODK and KoboToolbox, https://xlsform.org) ↔ definitions.
+
+`read_xlsform` turns a workbook into the definition dict of surveys/definition.py (then validated and
+loaded like a YAML file); `write_xlsform` writes a definition dict as a workbook of the same shape, so
+XLSForm → database → XLSForm gives the same workbook.
+
+Why openpyxl and not pyxform: pyxform 4.5 pins openpyxl 3.1.5 (our version) but adds xlrd, lark and
+defusedxml, and what it offers beyond reading cells is the conversion to an ODK XForm, which we do not
+need. Its intermediate JSON has already resolved aliases, defaults and groups by ODK's rules (it
+accepts repeats, calculations and any XPath), and does not keep the cell each value came from. We need
+the opposite: refuse everything Rücklauf cannot do, with sheet, row and column. Reading cells is a
+few lines of openpyxl, which is already a dependency.
+
+What is understood (anything else is refused with sheet, row, column and reason — never guessed):
+
+- `survey` sheet: columns type, name, label, hint, required, relevant, constraint, appearance, with
+  translations as `label::Deutsch (de)` / `label::English (en)` (German is the survey's language,
+  English the optional translation; `settings.default_language` names the main one).
+- every top-level `begin_group` … `end_group` is a page (name → page code, label → title, hint →
+  introduction, relevant → page condition); a group inside a page whose questions are all
+  `select_one` of the same list, with appearance `table-list` or `field-list`, is a matrix question
+  (group name → question code, each question → a row).
+- types: select_one → single, select_multiple → multi, integer → number, text → text (textarea with
+  appearance `multiline`), date, email (type `email`, or text with a `regex(., '…@…')` constraint);
+  `or_other` adds the option "other" with a text field; a text question named `<select>_<code>_text`
+  directly after a select, shown only if `selected(${select}, '<code>')`, is that option's other text.
+- constraints: number limits (`. >= 1 and . <= 100000`), `string-length(.) <= N` on text,
+  `not(selected(., 'c') and count-selected(.) > 1)` on select_multiple for an exclusive option.
+- relevant: the XPath subset `${x} = 'v'`, `!=`, `<`, `<=`, `>`, `>=`, `selected(${x}, 'v')`, `and`,
+  `or`, `not(...)`, parentheses, and `${x} != ''` for "answered"; translated to surveys/conditions.py.
+- `choices` sheet: list_name, name, label (translated like the survey sheet).
+- `settings` sheet: form_title (→ title; `form_title::English (en)` → English title), form_id (→ slug),
+  default_language, version (ignored), and Rücklauf's own survey texts as extra columns
+  (SETTINGS_TEXTS: intro, organisers, contact_email, opens, closes, invitation_subject, …).
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import conditions
+from .definition import XLSFORM_MARK, DefinitionError
+
+# openpyxl is imported where it is used: it takes about a second to import, and the staff URLs import
+# this module when a web process starts.
+
+GERMAN, ENGLISH = "Deutsch (de)", "English (en)"
+SURVEY_COLUMNS = ("type", "name", "label", "hint", "required", "relevant", "constraint", "appearance")
+TRANSLATED = {"label", "hint"}
+# Extra settings columns: Rücklauf's survey texts that XLSForm has no place for; names as in the definition.
+SETTINGS_TEXTS = ("title_en", "intro", "intro_en", "estimated_minutes", "closing_text", "closing_text_en",
+                  "privacy_notice", "organisers", "contact_email", "sender_name", "opens", "closes",
+                  "invitation_subject", "invitation_body", "reminder_subject", "reminder_body")
+OTHER_LABEL, OTHER_LABEL_EN = "Sonstiges", "Other"
+OTHER_TEXT_LABEL, OTHER_TEXT_LABEL_EN = "Bitte angeben", "Please specify"
+EMAIL_REGEX = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+MAX_PROBLEMS = 30
+MAX_ROWS, MAX_COLUMNS = 50_000, 200
+
+# Types XLSForm has and Rücklauf does not: a reason instead of "unknown type".
+UNSUPPORTED_TYPES = {
+    "begin_repeat": "repeats are not supported", "end_repeat": "repeats are not supported",
+    "calculate": "calculations are not supported", "geopoint": "locations are not supported",
+    "geotrace": "locations are not supported", "geoshape": "locations are not supported",
+    "decimal": "only whole numbers are supported (use integer)", "range": "ranges are not supported",
+    "time": "times are not supported (use date)", "datetime": "date and time are not supported (use date)",
+    "note": "notes are not supported (put the text in the hint of the group = the page introduction)",
+    "image": "files are not supported", "audio": "files are not supported", "video": "files are not supported",
+    "file": "files are not supported", "background-audio": "files are not supported",
+    "barcode": "barcodes are not supported", "acknowledge": "acknowledgements are not supported",
+    "rank": "ranking is not supported", "hidden": "hidden fields are not supported",
+    "select_one_from_file": "choice lists from files are not supported",
+    "select_multiple_from_file": "choice lists from files are not supported",
+    "xml-external": "external data is not supported", "csv-external": "external data is not supported",
+    "start": "metadata fields are not supported", "end": "metadata fields are not supported",
+    "today": "metadata fields are not supported", "deviceid": "metadata fields are not supported",
+    "username": "metadata fields are not supported", "phonenumber": "metadata fields are not supported",
+    "audit": "metadata fields are not supported", "start-geopoint": "metadata fields are not supported",
+}
+
+
+@dataclass
+class Problem:
+    sheet: str
+    row: int | None
+    column: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"sheet {self.sheet!r}"
+        if self.row:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column {self.column}"
+        return f"{where}: {self.reason}"
+
+
+class _Refused(Exception):
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+
+# --- cells ---------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    """A cell as text: Excel numbers 1 / 1.0 → "1", dates → ISO, everything stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+_LANG_NAMES = {"deutsch": "de", "german": "de", "english": "en", "englisch": "en"}
+
+
+def _language_code(name: str) -> str | None:
+    match = re.search(r"\(([A-Za-z-]+)\)\s*$", name)
+    if match:
+        return match.group(1).lower()
+    return _LANG_NAMES.get(name.strip().lower())
+
+
+@dataclass
+class _Sheet:
+    """One sheet read into rows of {header: text}, remembering where each header is."""
+
+    name: str
+    headers: dict[str, int]  # header text (as written) → column index (1-based)
+    rows: list[tuple[int, dict[str, str]]]
+
+    def column(self, header: str) -> str:
+        from openpyxl.utils import get_column_letter
+
+        index = self.headers.get(header)
+        return f"{header} ({get_column_letter(index)})" if index else header
+
+    def problem(self, row: int | None, header: str | None, reason: str) -> Problem:
+        return Problem(self.name, row, self.column(header) if header else None, reason)
+
+
+def _read_sheet(ws: Any) -> _Sheet:
+    """Rows below the first non-empty row (the header), numbered as Excel shows them; empty rows skipped."""
+    headers: dict[str, int] = {}
+    rows: list[tuple[int, dict[str, str]]] = []
+    # Bounded: a small file may declare a huge sheet; no questionnaire needs more than this.
+    for number, values in enumerate(ws.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1):
+        if number > MAX_ROWS:
+            raise DefinitionError(f"sheet {ws.title!r} has more than {MAX_ROWS} rows; that is not a questionnaire")
+        texts = [_text(v) for v in values]
+        if not headers:
+            headers = {cell: i + 1 for i, cell in enumerate(texts) if cell}
+            continue
+        cells = {header: texts[i - 1] for header, i in headers.items() if i - 1 < len(texts)}
+        if any(cells.values()):
+            rows.append((number, cells))
+    return _Sheet(ws.title, headers, rows)
+
+
+# --- languages -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Languages:
+    """Which header holds the main (German) and which the English text of a translated column."""
+
+    main: dict[str, str] = field(default_factory=dict)  # base ("label") → header
+    english: dict[str, str] = field(default_factory=dict)
+
+
+def _languages(sheet: _Sheet, default: str | None, problems: list[Problem], allowed: Iterable[str]) -> _Languages:
+    langs = _Languages()
+    allowed = set(allowed)
+    for header in sheet.headers:
+        base, sep, lang = header.partition("::")
+        base = base.strip().lower().replace(" ", "_")
+        if base not in allowed:
+            continue
+        code = _language_code(lang) if sep else default
+        if sep and code is None:
+            problems.append(sheet.problem(None, header, f"language {lang.strip()!r} has no code; write it like "
+                                                        f"{GERMAN!r} or {ENGLISH!r}"))
+            continue
+        if code == default or code is None:
+            target = langs.main
+        elif code == "en":
+            target = langs.english
+        else:
+            problems.append(sheet.problem(None, header, f"language {lang.strip()!r} is not supported: questions "
+                                                        "are asked in German, with an optional English translation"))
+            continue
+        if base in target:
+            problems.append(sheet.problem(None, header, f"a second column for the same text as {target[base]!r}"))
+            continue
+        target[base] = header
+    return langs
+
+
+def _known_columns(sheet: _Sheet, allowed: Iterable[str], problems: list[Problem]) -> dict[str, str]:
+    """Plain (untranslated) header per base name; unknown columns with content are refused."""
+    allowed = set(allowed)
+    plain: dict[str, str] = {}
+    for header in sheet.headers:
+        base = header.partition("::")[0].strip().lower().replace(" ", "_")
+        if base in allowed:
+            if "::" not in header:
+                plain.setdefault(base, header)
+            continue
+        filled = next((number for number, cells in sheet.rows if cells.get(header)), None)
+        if filled is not None:
+            problems.append(sheet.problem(filled, header, f"column {header!r} is not supported"))
+    return plain
+
+
+# --- relevant: XPath subset → condition language -------------------------------------------
+
+_XPATH_TOKEN = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<var>\$\{(?P<name>[^}]*)\})
+  | (?P<string>'[^']*'|"[^"]*")
+  | (?P<number>-?\d+(?:\.\d+)?)
+  | (?P<op>!=|<=|>=|=|<|>)
+  | (?P<punct>[(),])
+  | (?P<word>[A-Za-z_][A-Za-z0-9_:.-]*)
+  | (?P<dot>\.)
+""", re.VERBOSE)
+_CANONICAL_INT = re.compile(r"-?(0|[1-9][0-9]*)\Z")
+
+
+class XPathError(ValueError):
+    def __init__(self, message: str, position: int) -> None:
+        self.message, self.position = message, position
+        super().__init__(f"at position {position}: {message}")
+
+
+@dataclass
+class _Tok:
+    kind: str
+    text: str
+    pos: int
+
+
+def _xpath_tokens(expr: str) -> list[_Tok]:
+    tokens, pos = [], 0
+    while pos < len(expr):
+        match = _XPATH_TOKEN.match(expr, pos)
+        if match is None:
+            raise XPathError(f"unexpected character {expr[pos]!r}", pos)
+        kind = match.lastgroup or ""
+        if kind == "name":
+            kind = "var"
+        if kind != "space":
+            text = match.group("name") if kind == "var" else match.group(0)
+            tokens.append(_Tok(kind, text, pos))
+        pos = match.end()
+    tokens.append(_Tok("end", "", len(expr)))
+    return tokens
+
+
+class _XPathParser:
+    def __init__(self, expr: str) -> None:
+        self.tokens = _xpath_tokens(expr)
+        self.i = 0
+        self.depth = 0
+
+    def peek(self) -> _Tok:
+        return self.tokens[self.i]
+
+    def take(self, kind: str, text: str | None = None) -> _Tok:
+        tok = self.peek()
+        if tok.kind != kind or (text is not None and tok.text != text):
+            wanted = repr(text) if text else {"var": "a question reference ${name}", "end": "the end"}.get(kind, kind)
+            found = repr(tok.text) if tok.kind != "end" else "the end of the expression"
+            raise XPathError(f"expected {wanted}, found {found}", tok.pos)
+        self.i += 1
+        return tok
+
+    def parse(self) -> conditions.Node:
+        node = self.or_expr()
+        self.take("end")
+        return node
+
+    def or_expr(self) -> conditions.Node:
+        items = [self.and_expr()]
+        while self.peek().kind == "word" and self.peek().text == "or":
+            self.i += 1
+            items.append(self.and_expr())
+        return items[0] if len(items) == 1 else conditions.Or(tuple(items))
+
+    def and_expr(self) -> conditions.Node:
+        items = [self.unary()]
+        while self.peek().kind == "word" and self.peek().text == "and":
+            self.i += 1
+            items.append(self.unary())
+        return items[0] if len(items) == 1 else conditions.And(tuple(items))
+
+    def unary(self) -> conditions.Node:
+        tok = self.peek()
+        self.depth += 1
+        if self.depth > conditions.MAX_DEPTH:
+            raise XPathError("the expression is too deeply nested", tok.pos)
+        try:
+            if tok.kind == "punct" and tok.text == "(":
+                self.i += 1
+                node = self.or_expr()
+                self.take("punct", ")")
+                return node
+            if tok.kind == "word":
+                return self.function(tok)
+            if tok.kind == "var":
+                return self.comparison()
+            found = repr(tok.text) if tok.kind != "end" else "the end of the expression"
+            raise XPathError(f"expected a comparison such as ${{x}} = 'v', found {found}", tok.pos)
+        finally:
+            self.depth -= 1
+
+    def function(self, tok: _Tok) -> conditions.Node:
+        self.i += 1
+        if tok.text not in ("not", "selected"):
+            if self.peek().kind == "punct" and self.peek().text == "(":
+                raise XPathError(f"function {tok.text}() is not supported (only selected() and not())", tok.pos)
+            raise XPathError(f"{tok.text!r} is not supported here", tok.pos)
+        self.take("punct", "(")
+        if tok.text == "not":
+            node = self.or_expr()
+            self.take("punct", ")")
+            return conditions.Not(node)
+        var = self.take("var")
+        self.take("punct", ",")
+        value = self.literal()
+        self.take("punct", ")")
+        return conditions.Contains(conditions.Var(var.text, var.pos), value)
+
+    def literal(self) -> conditions.Literal:
+        tok = self.peek()
+        if tok.kind == "number":
+            self.i += 1
+            return conditions.Literal(tok.text, True)
+        if tok.kind == "string":
+            self.i += 1
+            value = tok.text[1:-1]
+            return conditions.Literal(value, bool(_CANONICAL_INT.match(value)))
+        found = repr(tok.text) if tok.kind != "end" else "the end of the expression"
+        raise XPathError(f"expected a value such as '1' or 42, found {found}", tok.pos)
+
+    def comparison(self) -> conditions.Node:
+        var = self.take("var")
+        op = self.peek()
+        if op.kind != "op":
+            found = repr(op.text) if op.kind != "end" else "the end of the expression"
+            raise XPathError(f"expected a comparison operator (=, !=, <, <=, >, >=) after ${{{var.text}}}, "
+                             f"found {found}", op.pos)
+        self.i += 1
+        value = self.literal()
+        target = conditions.Var(var.text, var.pos)
+        if value.value == "" and not value.is_number and op.text in ("=", "!="):
+            answered = conditions.Answered(target)
+            return answered if op.text == "!=" else conditions.Not(answered)
+        return conditions.Compare(target, op.text, value)
+
+
+def xpath_to_condition(expr: str) -> str:
+    """The condition-language text of an XLSForm `relevant` expression; XPathError if outside the subset."""
+    return conditions.to_source(_XPathParser(expr).parse())
+
+
+def _xpath_literal(lit: conditions.Literal) -> str:
+    # '1' is written as 1, as read_xlsform reads it back: for option codes both mean the same.
+    if lit.is_number or _CANONICAL_INT.match(lit.value):
+        return lit.value
+    if "'" not in lit.value:
+        return f"'{lit.value}'"
+    if '"' not in lit.value:
+        return f'"{lit.value}"'
+    raise ValueError(f"the value {lit.value!r} contains both kinds of quotes and cannot be written in XPath")
+
+
+def condition_to_xpath(expr: str) -> str:
+    """An XLSForm `relevant` expression for a condition of the condition language."""
+    return _to_xpath(conditions.parse(expr))
+
+
+def _to_xpath(node: conditions.Node, inner: bool = False) -> str:
+    if isinstance(node, conditions.Or | conditions.And):
+        sep = " or " if isinstance(node, conditions.Or) else " and "
+        text = sep.join(_to_xpath(item, True) for item in node.items)
+        return f"({text})" if inner else text
+    if isinstance(node, conditions.Not):
+        return f"not({_to_xpath(node.operand)})"
+    if isinstance(node, conditions.Answered):
+        return f"${{{node.var.name}}} != ''"
+    if isinstance(node, conditions.Contains):
+        return f"selected(${{{node.var.name}}}, '{node.value.value}')"
+    if isinstance(node, conditions.In):
+        text = " or ".join(f"selected(${{{node.var.name}}}, '{v.value}')" for v in node.values)
+        return f"({text})" if inner and len(node.values) > 1 else text
+    return f"${{{node.var.name}}} {node.op} {_xpath_literal(node.value)}"
+
+
+# --- constraints ---------------------------------------------------------------------------
+
+_LIMIT = re.compile(r"\.\s*(>=|<=|>|<)\s*(-?\d+)\Z")
+_LENGTH = re.compile(r"string-length\(\s*\.\s*\)\s*(<=|<)\s*(\d+)\Z")
+_EXCLUSIVE = re.compile(r"not\(\s*selected\(\s*\.\s*,\s*'([^']*)'\s*\)\s+and\s+count-selected\(\s*\.\s*\)\s*>\s*1\s*\)")
+_REGEX = re.compile(r"regex\(\s*\.\s*,\s*'([^']*)'\s*\)\Z")
+
+
+def _split_and(expr: str) -> list[str]:
+    """Split at top-level ` and ` (outside parentheses and quotes)."""
+    parts, depth, quote, start, i = [], 0, "", 0, 0
+    while i < len(expr):
+        ch = expr[i]
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0 and expr.startswith(" and ", i):
+            parts.append(expr[start:i].strip())
+            start = i = i + 5
+            continue
+        i += 1
+    parts.append(expr[start:].strip())
+    return parts
+
+
+def _number_limits(expr: str) -> dict[str, int]:
+    limits: dict[str, int] = {}
+    for part in _split_and(expr):
+        match = _LIMIT.match(part)
+        if match is None:
+            raise ValueError(f"{part!r} is not a number limit such as '. >= 1' or '. <= 100'")
+        op, number = match.group(1), int(match.group(2))
+        key = "min" if op.startswith(">") else "max"
+        if key in limits:
+            raise ValueError(f"two limits for the {'minimum' if key == 'min' else 'maximum'}")
+        limits[key] = number + (1 if op == ">" else -1 if op == "<" else 0)
+    return limits
+
+
+def _exclusive_codes(expr: str) -> list[str]:
+    codes = []
+    for part in _split_and(expr):
+        match = _EXCLUSIVE.fullmatch(part)
+        if match is None:
+            raise ValueError(f"{part!r} is not supported; on select_multiple only "
+                             "not(selected(., 'code') and count-selected(.) > 1) (an exclusive option) is")
+        codes.append(match.group(1))
+    return codes
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _yes(value: str) -> bool | None:
+    lowered = value.strip().lower()
+    if lowered in ("", "no", "false", "false()", "0", "nein"):
+        return False
+    if lowered in ("yes", "true", "true()", "1", "ja"):
+        return True
+    return None
+
+
+@dataclass
+class _Choices:
+    lists: dict[str, list[dict[str, str]]]
+    rows: dict[str, int]  # list name → first row
+    used: set[str] = field(default_factory=set)
+
+
+def read_xlsform(raw: bytes, name: str = "workbook") -> dict[str, Any]:
+    """The definition dict of an XLSForm workbook; DefinitionError lists every problem with its place."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds (BadZipFile, KeyError, InvalidFileException, ...)
+        raise DefinitionError(f"{name}: not an Excel workbook (.xlsx); save the XLSForm as "
+                              "'Excel workbook (.xlsx)' and try again")
+    try:
+        sheets = {ws.title.strip().lower(): _read_sheet(ws) for ws in workbook.worksheets}
+    except DefinitionError as exc:
+        raise DefinitionError(f"{name}: {exc}")
+    except Exception:
+        raise DefinitionError(f"{name}: the workbook cannot be read; save it again as .xlsx and try again")
+    finally:
+        workbook.close()
+    problems: list[Problem] = []
+    data = _Reader(sheets, problems).read()
+    if problems:
+        raise DefinitionError([str(p) for p in problems[:MAX_PROBLEMS]])
+    return data
+
+
+class _Reader:
+    def __init__(self, sheets: dict[str, _Sheet], problems: list[Problem]) -> None:
+        self.sheets = sheets
+        self.problems = problems
+        self.rows: dict[str, str] = {}
+
+    def refuse(self, sheet: _Sheet, row: int | None, header: str | None, reason: str) -> None:
+        self.problems.append(sheet.problem(row, header, reason))
+
+    def read(self) -> dict[str, Any]:
+        survey = self.sheets.get("survey")
+        if survey is None:
+            self.problems.append(Problem("survey", None, None, "the workbook has no sheet named 'survey'"))
+            return {}
+        data, default = self._settings()
+        choices = self._choices(default)
+        if not survey.rows:
+            self.refuse(survey, None, None, "the survey sheet is empty: it needs at least one group "
+                                            "(begin_group … end_group) with questions")
+            return data
+        data["pages"] = _SurveySheet(self, survey, choices, default).read()
+        for list_name, first_row in choices.rows.items():
+            if list_name not in choices.used:
+                self.refuse(self.sheets["choices"], first_row, "list_name",
+                            f"choice list {list_name!r} is not used by any question")
+        data[XLSFORM_MARK] = self.rows
+        return data
+
+    def _settings(self) -> tuple[dict[str, Any], str]:
+        sheet = self.sheets.get("settings")
+        data: dict[str, Any] = {}
+        if sheet is None or not sheet.rows:
+            self.problems.append(Problem("settings", None, None, "the workbook needs a 'settings' sheet with "
+                                                                 "form_title and form_id (the survey's identifier)"))
+            return data, "de"
+        number, cells = sheet.rows[0]
+        self.rows[""] = f"sheet 'settings', row {number}"
+        default_name = ""
+        for header in sheet.headers:
+            if header.lower() == "default_language":
+                default_name = cells.get(header, "")
+        default = _language_code(default_name) if default_name else "de"
+        if default is None:
+            self.refuse(sheet, number, "default_language",
+                        f"language {default_name!r} has no code; write it like {GERMAN!r}")
+            default = "de"
+        allowed = {"form_title", "form_id", "default_language", "version", *SETTINGS_TEXTS}
+        _known_columns(sheet, allowed, self.problems)
+        langs = _languages(sheet, default, self.problems, {"form_title"})
+        title_header = langs.main.get("form_title")
+        data["title"] = cells.get(title_header, "") if title_header else ""
+        if not data["title"]:
+            self.refuse(sheet, number, title_header or "form_title", "form_title (the survey's title) is missing")
+        if "form_title" in langs.english and cells.get(langs.english["form_title"]):
+            data["title_en"] = cells[langs.english["form_title"]]
+        slug = cells.get("form_id", "")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,99}", slug):
+            self.refuse(sheet, number, "form_id",
+                        f"form_id {slug!r} cannot be the survey's identifier: use lower-case letters, digits and "
+                        "hyphens, starting with a letter or digit (e.g. kgst-social-media-2025)" if slug
+                        else "form_id (the survey's identifier, e.g. kgst-social-media-2025) is missing")
+        data["slug"] = slug
+        for key in SETTINGS_TEXTS:
+            value = cells.get(key, "")
+            if not value:
+                continue
+            if key in ("opens", "closes"):
+                data.setdefault("field_period", {})[key] = value
+            elif key.startswith(("invitation_", "reminder_")):
+                kind, _sep, part = key.partition("_")
+                data.setdefault("emails", {}).setdefault(kind, {})[part] = value
+            elif key == "estimated_minutes":
+                if not value.isdigit():
+                    self.refuse(sheet, number, key, f"{value!r} is not a whole number of minutes")
+                else:
+                    data[key] = int(value)
+            else:
+                data[key] = value
+        if len(sheet.rows) > 1:
+            self.refuse(sheet, sheet.rows[1][0], None, "the settings sheet has only one row of values")
+        return data, default
+
+    def _choices(self, default: str) -> _Choices:
+        sheet = self.sheets.get("choices")
+        result = _Choices({}, {})
+        if sheet is None:
+            return result
+        _known_columns(sheet, {"list_name", "name", "label"}, self.problems)
+        langs = _languages(sheet, default, self.problems, {"label"})
+        list_header = next((h for h in sheet.headers if h.lower().replace(" ", "_") == "list_name"), "list_name")
+        for number, cells in sheet.rows:
+            list_name, code = cells.get(list_header, ""), cells.get("name", "")
+            if not list_name:
+                self.refuse(sheet, number, list_header, "list_name is empty")
+                continue
+            if not code:
+                self.refuse(sheet, number, "name", "name (the option's code) is empty")
+                continue
+            options = result.lists.setdefault(list_name, [])
+            result.rows.setdefault(list_name, number)
+            if any(o["code"] == code for o in options):
+                self.refuse(sheet, number, "name", f"duplicate name {code!r} in choice list {list_name!r}")
+                continue
+            option = {"code": code, "label": cells.get(langs.main.get("label", ""), "")}
+            if not option["label"]:
+                self.refuse(sheet, number, langs.main.get("label", "label"), f"option {code!r} has no label")
+            english = cells.get(langs.english.get("label", ""), "")
+            if english:
+                option["label_en"] = english
+            options.append(option)
+        return result
+
+
+@dataclass
+class _Group:
+    row: int
+    cells: dict[str, str]
+    items: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+
+
+class _SurveySheet:
+    def __init__(self, reader: _Reader, sheet: _Sheet, choices: _Choices, default: str) -> None:
+        self.reader, self.sheet, self.choices = reader, sheet, choices
+        self.problems = reader.problems
+        self.columns = _known_columns(sheet, SURVEY_COLUMNS, self.problems)
+        self.langs = _languages(sheet, default, self.problems, TRANSLATED)
+        self.names: dict[str, int] = {}
+
+    def refuse(self, row: int | None, column: str | None, reason: str) -> None:
+        header = self.langs.main.get(column, self.columns.get(column or "", column)) if column else None
+        self.problems.append(self.sheet.problem(row, header, reason))
+
+    def cell(self, cells: dict[str, str], column: str) -> str:
+        header = self.langs.main.get(column) if column in TRANSLATED else self.columns.get(column)
+        return cells.get(header or column, "")
+
+    def english(self, cells: dict[str, str], column: str) -> str:
+        header = self.langs.english.get(column)
+        return cells.get(header, "") if header else ""
+
+    @staticmethod
+    def type_of(cells: dict[str, str]) -> str:
+        """The type with its keyword in lower case; a choice list's name keeps its case."""
+        parts = cells.get("type", "").split()
+        if not parts:
+            return ""
+        if len(parts) > 1 and parts[0].lower() in ("select", "begin", "end"):
+            parts = [f"{parts[0]}_{parts[1]}", *parts[2:]]
+        return " ".join([parts[0].lower(), *parts[1:2], *(p.lower() for p in parts[2:])])
+
+    def read(self) -> list[dict[str, Any]]:
+        """Split the rows into top-level groups (pages), then read each page."""
+        pages: list[dict[str, Any]] = []
+        stack: list[_Group] = []
+        for number, cells in self.sheet.rows:
+            kind = self.type_of(cells)
+            if kind == "begin_group":
+                group = _Group(number, cells)
+                if stack:
+                    stack[-1].items.append((number, {**cells, "type": "__group__", "__group__": group}))  # type: ignore[dict-item]
+                stack.append(group)
+            elif kind == "end_group":
+                if not stack:
+                    self.refuse(number, "type", "end_group without a begin_group before it")
+                    continue
+                group = stack.pop()
+                if not stack:
+                    pages.append(self.page(group, len(pages)))
+            elif not stack:
+                if kind:
+                    self.refuse(number, "type", "every question must be inside a group (begin_group … "
+                                                "end_group); each group at the top level is one page")
+            else:
+                stack[-1].items.append((number, cells))
+        for group in stack:
+            self.refuse(group.row, "type", "begin_group without its end_group")
+        return pages
+
+    def check_name(self, number: int, name: str) -> bool:
+        if not name:
+            self.refuse(number, "name", "name (the variable code) is empty")
+            return False
+        if name in self.names:
+            self.refuse(number, "name", f"duplicate name {name!r} (already used in row {self.names[name]})")
+            return False
+        self.names[name] = number
+        return True
+
+    def relevant(self, number: int, cells: dict[str, str]) -> str | None:
+        expr = self.cell(cells, "relevant")
+        if not expr:
+            return None
+        try:
+            return xpath_to_condition(expr)
+        except XPathError as exc:
+            self.refuse(number, "relevant", f"{exc.message} (at position {exc.position + 1} of {expr!r})")
+            return None
+
+    def page(self, group: _Group, index: int) -> dict[str, Any]:
+        cells = group.cells
+        code = self.cell(cells, "name")
+        self.check_name(group.row, code)
+        self.reader.rows[f"pages[{index}]"] = f"sheet 'survey', row {group.row}"
+        self.reader.rows[f"page:{code}"] = f"sheet 'survey', row {group.row}"
+        page: dict[str, Any] = {"code": code, "title": self.cell(cells, "label")}
+        self.texts(page, cells, title="title", hint="intro")
+        appearance = self.cell(cells, "appearance")
+        if appearance not in ("", "field-list"):
+            self.refuse(group.row, "appearance", f"appearance {appearance!r} is not supported on a page group "
+                                                 "(field-list or empty)")
+        self.no_columns(group.row, cells, ("required", "constraint"), "a group")
+        condition = self.relevant(group.row, cells)
+        if condition:
+            page["show_if"] = condition
+        questions: list[dict[str, Any]] = []
+        for number, item in group.items:
+            if item.get("type") == "__group__":
+                question = self.matrix(item["__group__"])  # type: ignore[arg-type]
+            elif self.other_text(number, item, questions):
+                continue
+            else:
+                question = self.question(number, item)
+            if question is not None:
+                self.reader.rows[f"pages[{index}].questions[{len(questions)}]"] = f"sheet 'survey', row {number}"
+                self.reader.rows[f"question:{question['code']}"] = f"sheet 'survey', row {number}"
+                questions.append(question)
+        page["questions"] = questions
+        return page
+
+    def texts(self, target: dict[str, Any], cells: dict[str, str], title: str, hint: str) -> None:
+        for column, key in (("label", title), ("hint", hint)):
+            if column == "hint" and self.cell(cells, "hint"):
+                target[key] = self.cell(cells, "hint")
+            english = self.english(cells, column)
+            if english:
+                target[f"{key}_en"] = english
+
+    def no_columns(self, number: int, cells: dict[str, str], columns: Iterable[str], what: str) -> None:
+        for column in columns:
+            if self.cell(cells, column):
+                self.refuse(number, column, f"{column} is not supported on {what}")
+
+    def select(self, number: int, kind: str) -> tuple[str, list[dict[str, Any]] | None, bool]:
+        """(question type, options, or_other) of a select row; options None when the list is missing."""
+        parts = kind.split()
+        qtype = "single" if parts[0] == "select_one" else "multi"
+        or_other = len(parts) == 3 and parts[2] == "or_other"
+        if len(parts) < 2 or len(parts) > 3 or (len(parts) == 3 and not or_other):
+            self.refuse(number, "type", f"{kind!r}: write {parts[0]} followed by the name of a choice list")
+            return qtype, None, False
+        list_name = parts[1]
+        self.choices.used.add(list_name)
+        if list_name not in self.choices.lists:
+            self.refuse(number, "type", f"choice list {list_name!r} is not on the choices sheet")
+            return qtype, None, or_other
+        options = [dict(o) for o in self.choices.lists[list_name]]
+        if or_other:
+            other = {"code": "other", "label": OTHER_LABEL, "other_text": True}
+            if self.langs.english:
+                other["label_en"] = OTHER_LABEL_EN
+            options.append(other)
+        return qtype, options, or_other
+
+    def question(self, number: int, cells: dict[str, str]) -> dict[str, Any] | None:
+        kind = self.type_of(cells)
+        name = self.cell(cells, "name")
+        unsupported = UNSUPPORTED_TYPES.get(kind) or UNSUPPORTED_TYPES.get(kind.split(" ")[0])
+        if unsupported:
+            self.refuse(number, "type", f"type {kind!r}: {unsupported}")
+            return None
+        if not self.check_name(number, name):
+            return None
+        question: dict[str, Any] = {"code": name}
+        constraint = self.cell(cells, "constraint")
+        appearance = self.cell(cells, "appearance")
+        if kind.split(" ")[0] in ("select_one", "select_multiple"):
+            qtype, options, _other = self.select(number, kind)
+            question["type"] = qtype
+            if options is None:
+                return None
+            question["options"] = options
+            if constraint and qtype == "multi":
+                try:
+                    exclusive = _exclusive_codes(constraint)
+                except ValueError as exc:
+                    self.refuse(number, "constraint", str(exc))
+                else:
+                    for code in exclusive:
+                        option = next((o for o in options if o["code"] == code), None)
+                        if option is None:
+                            self.refuse(number, "constraint", f"{code!r} is not a choice of this question")
+                        else:
+                            option["exclusive"] = True
+            elif constraint:
+                self.refuse(number, "constraint", "constraints are not supported on select_one")
+            if appearance:
+                self.refuse(number, "appearance", f"appearance {appearance!r} is not supported on a select")
+        elif kind == "integer":
+            question["type"] = "number"
+            if constraint:
+                try:
+                    question.update(_number_limits(constraint))
+                except ValueError as exc:
+                    self.refuse(number, "constraint", str(exc))
+            if appearance:
+                self.refuse(number, "appearance", f"appearance {appearance!r} is not supported on integer")
+        elif kind in ("text", "email"):
+            question["type"] = "email" if kind == "email" else "text"
+            if appearance == "multiline" and kind == "text":
+                question["type"] = "textarea"
+            elif appearance:
+                self.refuse(number, "appearance", f"appearance {appearance!r} is not supported on {kind} "
+                                                  "(only multiline)")
+            if constraint:
+                self.text_constraint(number, constraint, question)
+        elif kind == "date":
+            question["type"] = "date"
+            self.no_columns(number, cells, ("constraint", "appearance"), "date")
+        elif not kind:
+            self.refuse(number, "type", "type is empty")
+            return None
+        else:
+            self.refuse(number, "type", f"unknown type {kind!r}")
+            return None
+        question["text"] = self.cell(cells, "label")
+        self.texts(question, cells, title="text", hint="help")
+        required = _yes(self.cell(cells, "required"))
+        if required is None:
+            self.refuse(number, "required", f"{self.cell(cells, 'required')!r}: write yes or leave it empty")
+        elif required:
+            question["required"] = True
+        condition = self.relevant(number, cells)
+        if condition:
+            question["show_if"] = condition
+        return question
+
+    def text_constraint(self, number: int, constraint: str, question: dict[str, Any]) -> None:
+        regex = _REGEX.match(constraint)
+        if regex:
+            if "@" not in regex.group(1):
+                self.refuse(number, "constraint", "regex() is only supported for e-mail addresses")
+            question["type"] = "email"
+            return
+        match = _LENGTH.match(constraint)
+        if match is None:
+            self.refuse(number, "constraint", f"{constraint!r} is not supported on text; only "
+                                              "string-length(.) <= N or an e-mail regex()")
+            return
+        question["max_length"] = int(match.group(2)) - (1 if match.group(1) == "<" else 0)
+
+    def other_text(self, number: int, cells: dict[str, str], questions: list[dict[str, Any]]) -> bool:
+        """A text row that is the "other, please specify" field of the select just before it."""
+        if not questions or self.type_of(cells) != "text":
+            return False
+        previous = questions[-1]
+        name = self.cell(cells, "name")
+        for option in previous.get("options", []) if previous["type"] in ("single", "multi") else []:
+            if name != f"{previous['code']}_{option['code']}_text":
+                continue
+            expected = {f"selected(${{{previous['code']}}}, '{option['code']}')",
+                        f"${{{previous['code']}}} = '{option['code']}'"}
+            if re.sub(r"\s+", " ", self.cell(cells, "relevant")) in expected and not any(
+                    self.cell(cells, c) for c in ("required", "constraint", "appearance")):
+                if not self.check_name(number, name):
+                    return True
+                option["other_text"] = True
+                return True
+        return False
+
+    def matrix(self, group: _Group) -> dict[str, Any] | None:
+        cells = group.cells
+        code = self.cell(cells, "name")
+        appearance = self.cell(cells, "appearance")
+        if appearance not in ("table-list", "field-list"):
+            self.refuse(group.row, "appearance", "a group inside a page is a matrix question and needs appearance "
+                                                 "table-list or field-list")
+            return None
+        if not self.check_name(group.row, code):
+            return None
+        list_names, rows, required = set(), [], set()
+        items = list(group.items)
+        if items and self.cell(items[0][1], "appearance") == "label":  # ODK's header row of a field-list matrix
+            self.names.pop(self.cell(items[0][1], "name"), None)
+            items = items[1:]
+        for number, item in items:
+            kind = self.type_of(item)
+            parts = kind.split()
+            if item.get("type") == "__group__" or len(parts) != 2 or parts[0] not in ("select_one",):
+                self.refuse(number, "type", "a matrix group (a group inside a page) may only hold select_one "
+                                            "questions of one choice list")
+                return None
+            list_names.add(parts[1])
+            self.no_columns(number, item, ("relevant", "constraint", "hint"), "a row of a matrix")
+            if self.cell(item, "appearance") not in ("", "list-nolabel"):
+                self.refuse(number, "appearance", "appearance of a matrix row must be empty or list-nolabel")
+            required.add(bool(_yes(self.cell(item, "required"))))
+            name = self.cell(item, "name")
+            if self.check_name(number, name):
+                row = {"code": name, "label": self.cell(item, "label")}
+                english = self.english(item, "label")
+                if english:
+                    row["label_en"] = english
+                rows.append(row)
+        if len(list_names) != 1:
+            self.refuse(group.row, "type", "the questions of a matrix group must all use the same choice list"
+                        if list_names else "the matrix group has no questions")
+            return None
+        if len(required) > 1:
+            self.refuse(group.row, "required", "either all rows of a matrix are required or none")
+        _qtype, options, _other = self.select(group.row, f"select_one {list_names.pop()}")
+        if options is None:
+            return None
+        question: dict[str, Any] = {"code": code, "type": "matrix", "text": self.cell(cells, "label")}
+        self.texts(question, cells, title="text", hint="help")
+        if required == {True}:
+            question["required"] = True
+        condition = self.relevant(group.row, cells)
+        if condition:
+            question["show_if"] = condition
+        question["rows"] = rows
+        question["options"] = options
+        return question
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def write_xlsform(data: dict[str, Any]) -> bytes:
+    """A canonical definition (definition.canonical / export_definition) as an XLSForm workbook."""
+    from openpyxl import Workbook
+
+    pages = data.get("pages", [])
+    questions = [q for p in pages for q in p["questions"]]
+    english_labels = bool(data.get("title_en")) or any(
+        p.get("title_en") for p in pages) or any(
+        q.get("text_en") or any(o.get("label_en") for o in q.get("options", []) + q.get("rows", []))
+        for q in questions)
+    english_hints = any(p.get("intro_en") for p in pages) or any(q.get("help_en") for q in questions)
+    header = ["type", "name", f"label::{GERMAN}"] + ([f"label::{ENGLISH}"] if english_labels else []) + \
+        [f"hint::{GERMAN}"] + ([f"hint::{ENGLISH}"] if english_hints else []) + \
+        ["required", "relevant", "constraint", "appearance"]
+    survey_rows: list[dict[str, str]] = []
+    choice_rows: list[dict[str, str]] = []
+    for page in pages:
+        survey_rows.append({"type": "begin_group", "name": page["code"], "label": page["title"],
+                            "label_en": page.get("title_en", ""), "hint": page.get("intro", ""),
+                            "hint_en": page.get("intro_en", ""), "relevant": _xpath(page.get("show_if")),
+                            "appearance": "field-list"})
+        for question in page["questions"]:
+            survey_rows.extend(_question_rows(question))
+            if question.get("options"):
+                choice_rows.extend({"list_name": question["code"], "name": o["code"], "label": o["label"],
+                                    "label_en": o.get("label_en", "")} for o in question["options"])
+        survey_rows.append({"type": "end_group", "name": page["code"]})
+    workbook = Workbook()
+    ws = workbook.active
+    ws.title = "survey"
+    keys = {"type": "type", "name": "name", f"label::{GERMAN}": "label", f"label::{ENGLISH}": "label_en",
+            f"hint::{GERMAN}": "hint", f"hint::{ENGLISH}": "hint_en", "required": "required",
+            "relevant": "relevant", "constraint": "constraint", "appearance": "appearance"}
+    _write_rows(ws, header, [[row.get(keys[h], "") for h in header] for row in survey_rows])
+    choice_header = ["list_name", "name", f"label::{GERMAN}"] + ([f"label::{ENGLISH}"] if english_labels else [])
+    _write_rows(workbook.create_sheet("choices"), choice_header,
+                [[row["list_name"], row["name"], row["label"]] + ([row["label_en"]] if english_labels else [])
+                 for row in choice_rows])
+    settings = {"form_title": data.get("title", ""), "form_id": data.get("slug", ""), "default_language": GERMAN}
+    if data.get("title_en"):
+        settings[f"form_title::{ENGLISH}"] = data["title_en"]
+    emails = {f"{kind}_{part}": value for kind, texts in data.get("emails", {}).items()
+              for part, value in texts.items()}
+    flat = {**data, **data.get("field_period", {}), **emails}
+    settings.update({key: str(flat[key]) for key in SETTINGS_TEXTS if key != "title_en" and flat.get(key)})
+    _write_rows(workbook.create_sheet("settings"), list(settings), [list(settings.values())])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _xpath(condition: str | None) -> str:
+    return condition_to_xpath(condition) if condition else ""
+
+
+def _question_rows(q: dict[str, Any]) -> list[dict[str, str]]:
+    base = {"name": q["code"], "label": q["text"], "label_en": q.get("text_en", ""), "hint": q.get("help", ""),
+            "hint_en": q.get("help_en", ""), "required": "yes" if q.get("required") else "",
+            "relevant": _xpath(q.get("show_if"))}
+    qtype = q["type"]
+    if qtype == "matrix":
+        rows = [{**base, "type": "begin_group", "required": "", "appearance": "table-list"}]
+        rows += [{"type": f"select_one {q['code']}", "name": r["code"], "label": r["label"],
+                  "label_en": r.get("label_en", ""), "required": base["required"]} for r in q["rows"]]
+        return rows + [{"type": "end_group", "name": q["code"]}]
+    row = dict(base)
+    if qtype in ("single", "multi"):
+        row["type"] = f"{'select_one' if qtype == 'single' else 'select_multiple'} {q['code']}"
+        row["constraint"] = " and ".join(f"not(selected(., '{o['code']}') and count-selected(.) > 1)"
+                                         for o in q["options"] if o.get("exclusive"))
+    elif qtype == "number":
+        row["type"] = "integer"
+        row["constraint"] = " and ".join(part for part in (
+            f". >= {q['min']}" if "min" in q else "", f". <= {q['max']}" if "max" in q else "") if part)
+    elif qtype in ("text", "textarea"):
+        row["type"] = "text"
+        row["appearance"] = "multiline" if qtype == "textarea" else ""
+        row["constraint"] = f"string-length(.) <= {q['max_length']}" if "max_length" in q else ""
+    elif qtype == "email":
+        row["type"] = "text"
+        row["constraint"] = f"regex(., '{EMAIL_REGEX}')"
+    else:
+        row["type"] = qtype
+    rows = [row]
+    for option in q.get("options", []):
+        if option.get("other_text") and qtype in ("single", "multi"):
+            rows.append({"type": "text", "name": f"{q['code']}_{option['code']}_text", "label": OTHER_TEXT_LABEL,
+                         "label_en": OTHER_TEXT_LABEL_EN if q.get("text_en") else "",
+                         "relevant": f"selected(${{{q['code']}}}, '{option['code']}')"})
+    return rows
+
+
+def _write_rows(ws: Any, header: list[str], rows: list[list[Any]]) -> None:
+    """Every cell as a string cell: a text starting with "=" stays text and is never a formula."""
+    from openpyxl.utils import get_column_letter
+
+    ws.append(header)
+    for values in rows:
+        ws.append([None if value in ("", None) else str(value) for value in values])
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            if cell.value is not None:
+                cell.data_type = "s"
+    for index, title in enumerate(header, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = 40 if "label" in title or "hint" in title else 18
