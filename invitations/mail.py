@@ -29,6 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, translation
 
+from . import mailtext
 from .models import Invitation
 
 
@@ -69,6 +70,7 @@ def render_mail(invitation: Invitation, kind: str, reminder_number: int = 0) -> 
         subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
         text = render_to_string(f"{base}.txt", context).strip() + "\n"
         html = render_to_string(f"{base}.html", context)
+        subject, text, html = mailtext.apply_survey_texts(survey, kind, context, subject, text, html)
     return RenderedMail(subject=subject[:300], body_text=text, body_html=html)
 
 

@@ -37,6 +37,15 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "staff/befragungen/<slug:slug>/": (ANALYST, ("GET",)),
     "staff/befragungen/<slug:slug>/feldphase/": (STAFF, ("GET", "POST")),
     "staff/befragungen/<slug:slug>/status/<slug:action>/": (STAFF, ("GET", "POST")),
+    "staff/befragungen/<slug:slug>/texte/": (ANALYST, ("GET",)),  # POST (saving) is staff-only
+    "staff/befragungen/<slug:slug>/druckfassung/": (ANALYST, ("GET",)),
+    "staff/befragungen/<slug:slug>/druckfassung.pdf": (ANALYST, ("GET",)),
+    "staff/befragungen/<slug:slug>/email-texte/": (STAFF, ("GET", "POST")),
+    "staff/befragungen/<slug:slug>/vorschau/": (STAFF, ("GET",)),
+    "staff/befragungen/<slug:slug>/vorschau/datenschutz/": (STAFF, ("GET",)),
+    "staff/befragungen/<slug:slug>/vorschau/seite/<str:page_code>/": (STAFF, ("GET", "POST")),
+    "staff/befragungen/<slug:slug>/vorschau/pruefen/": (STAFF, ("GET", "POST")),
+    "staff/befragungen/<slug:slug>/vorschau/neu/": (STAFF, ("POST",)),
     "staff/register/": (STAFF, ("GET", "POST")),
     "staff/register/pruefung/<str:key>/": (STAFF, ("GET", "POST")),
     "staff/befragungen/<slug:slug>/einladen/": (STAFF, ("GET", "POST")),
@@ -61,6 +70,10 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "s/<str:token>/pruefen/": (TOKEN, ("GET", "POST")),
     "s/<str:token>/danke/": (TOKEN, ("GET",)),
     "s/<str:token>/gespeichert/": (TOKEN, ("GET",)),
+    "s/<str:token>/willkommen/": (TOKEN, ("GET",)),
+    "s/<str:token>/datenschutz/": (TOKEN, ("GET",)),
+    "s/<str:token>/fragebogen/": (TOKEN, ("GET",)),
+    "s/<str:token>/fragebogen.pdf": (TOKEN, ("GET",)),
     "abmelden/<str:token>/": (TOKEN, ("GET", "POST")),
 }
 ADMIN_PUBLIC = {"admin:login": ("GET", "POST"), "admin:logout": ("POST",)}  # every other admin route: superusers only
