@@ -49,6 +49,15 @@ TEXT_FIELDS = [
 class SurveyTextsForm(AccessibleErrorsMixin, forms.ModelForm):
     """Title, welcome and closing texts, organisers, contact, privacy notice, field period, sender."""
 
+    estimated_minutes = forms.IntegerField(
+        label=_("Geschätzte Dauer in Minuten"), required=False, min_value=1, max_value=600,
+        help_text=_("Wird auf der Startseite genannt („etwa 10 Minuten“). Leer lassen, wenn keine Angabe "
+                    "gemacht werden soll."),
+        error_messages={"min_value": _("Bitte mindestens 1 Minute angeben."),
+                        "max_value": _("Bitte höchstens %(limit_value)s Minuten angeben."),
+                        "invalid": _("Bitte eine ganze Zahl von Minuten angeben.")},
+    )
+
     class Meta:
         model = Survey
         fields = TEXT_FIELDS
@@ -57,7 +66,6 @@ class SurveyTextsForm(AccessibleErrorsMixin, forms.ModelForm):
             "title_en": _("Titel (Englisch, optional)"),
             "intro": _("Begrüßungstext"),
             "intro_en": _("Begrüßungstext (Englisch, optional)"),
-            "estimated_minutes": _("Geschätzte Dauer in Minuten"),
             "closing_text": _("Abschlusstext"),
             "closing_text_en": _("Abschlusstext (Englisch, optional)"),
             "organisers": _("Veranstalter"),
@@ -71,8 +79,6 @@ class SurveyTextsForm(AccessibleErrorsMixin, forms.ModelForm):
             "title": _("Steht über jeder Seite des Fragebogens und im Betreff der Einladung."),
             "intro": _("Erscheint auf der Startseite, die der persönliche Link öffnet. Absätze durch eine "
                        "Leerzeile trennen."),
-            "estimated_minutes": _("Wird auf der Startseite genannt („etwa 10 Minuten“). Leer lassen, wenn "
-                                   "keine Angabe gemacht werden soll."),
             "closing_text": _("Erscheint nach dem Absenden über der Kopie der Antworten."),
             "organisers": _("Wer die Befragung durchführt, z. B. „KGSt (Köln)“; erscheint auf der Startseite "
                             "und als Verantwortliche im Datenschutzhinweis."),
@@ -96,12 +102,6 @@ class SurveyTextsForm(AccessibleErrorsMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, read_only: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["estimated_minutes"].min_value = 1
-        self.fields["estimated_minutes"].max_value = 600
-        self.fields["estimated_minutes"].widget.attrs.update({"min": 1, "max": 600})
-        self.fields["estimated_minutes"].error_messages["max_value"] = _(
-            "Bitte höchstens %(limit_value)s Minuten angeben.")
-        self.fields["estimated_minutes"].error_messages["min_value"] = _("Bitte mindestens 1 Minute angeben.")
         self.fields["title"].error_messages["required"] = _("Bitte geben Sie einen Titel an.")
         for name in ("opens_on", "closes_on"):
             self.fields[name].error_messages["invalid"] = _(
