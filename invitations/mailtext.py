@@ -51,7 +51,7 @@ def problems(text: str, *, require_link: bool = False) -> list[str]:
             continue
         if token in ("{", "}"):
             found.append(_("Eine geschweifte Klammer „%(brace)s“ steht allein. Platzhalter schreiben Sie so: "
-                           "{link}; eine Klammer als Zeichen so: {{ oder }}.") % {"brace": token})
+                           "{link}; eine Klammer als Zeichen schreiben Sie doppelt.") % {"brace": token})
             continue
         name = match.group(1).strip()
         names.add(name)

@@ -28,9 +28,11 @@ class MailTextsForm(AccessibleErrorsMixin, forms.ModelForm):
             "reminder_body": _("Text der Erinnerung"),
         }
         help_texts = {
-            "invitation_subject": _("Leer lassen für den eingebauten Betreff „Einladung zur Befragung: <Titel>“."),
+            "invitation_subject": _("Leer lassen für den eingebauten Betreff „Einladung zur Befragung: …“ "
+                                    "mit dem Titel der Befragung."),
             "invitation_body": _("Leer lassen für den eingebauten Text. Ein eigener Text muss {link} enthalten."),
-            "reminder_subject": _("Leer lassen für den eingebauten Betreff „Erinnerung: <Titel>“."),
+            "reminder_subject": _("Leer lassen für den eingebauten Betreff „Erinnerung: …“ "
+                                  "mit dem Titel der Befragung."),
             "reminder_body": _("Leer lassen für den eingebauten Text. Ein eigener Text muss {link} enthalten."),
         }
         widgets = {
