@@ -9,14 +9,17 @@ HTML with the app's own stylesheet — no browser and no request to anywhere.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -25,6 +28,11 @@ from .structure import PageDef, QuestionDef, SurveyStructure, get_structure
 from .texts import condition_in_words
 
 PRINT_CSS = "css/printable.css"
+PDF_CACHE_SECONDS = 24 * 60 * 60
+log = logging.getLogger(__name__)
+# WeasyPrint reports every layout step at INFO level; keep the application log readable.
+logging.getLogger("weasyprint").setLevel(logging.WARNING)
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 @dataclass
@@ -95,24 +103,49 @@ def _stylesheets() -> list[str]:
     return [str(found)] if found else []
 
 
-def pdf_bytes(survey: Survey, **extra: object) -> bytes:
-    """The printable questionnaire as PDF (WeasyPrint, A4, local stylesheets only)."""
+def _cache_key(survey: Survey) -> str:
+    stamp = survey.updated_at.isoformat() if survey.updated_at else ""
+    return f"printable-pdf:{survey.pk}:{survey.definition_hash}:{stamp}:{translation.get_language()}"
+
+
+def pdf_bytes(survey: Survey) -> bytes:
+    """The printable questionnaire as PDF (WeasyPrint, A4, local stylesheet only).
+
+    Rendering takes seconds, so the PDF is kept in the shared cache per survey version
+    (definition hash and last change of its texts) and language; it names no member, so
+    every respondent of a survey gets the same file.
+    """
+    key = _cache_key(survey)
+    try:
+        cached = cache.get(key)
+    except Exception:  # cache (Redis) unavailable: render without it
+        log.warning("printable PDF: cache unavailable", exc_info=True)
+        cached = None
+    if cached is not None:
+        return cached
+    data = _render_pdf(survey)
+    try:
+        cache.set(key, data, PDF_CACHE_SECONDS)
+    except Exception:
+        log.warning("printable PDF: cache unavailable", exc_info=True)
+    return data
+
+
+def _render_pdf(survey: Survey) -> bytes:
     from weasyprint import CSS, HTML  # imported here: only the PDF download needs it
 
-    html = render_to_string(TEMPLATE, context(survey, pdf=True, base_template="surveys/printable_pdf_base.html",
-                                              **extra))
-    base = Path(settings.BASE_DIR)
+    html = render_to_string(TEMPLATE, context(survey, pdf=True, base_template="surveys/printable_pdf_base.html"))
 
     def no_fetch(url: str, *args: object, **kwargs: object) -> dict:
         # Everything the PDF needs is inline or a local file; refuse the network outright.
         raise ValueError(f"not fetched: {url}")
 
-    document = HTML(string=html, base_url=str(base), url_fetcher=no_fetch)
+    document = HTML(string=html, base_url=str(Path(settings.BASE_DIR)), url_fetcher=no_fetch)
     return document.write_pdf(stylesheets=[CSS(filename=path) for path in _stylesheets()])
 
 
-def pdf_response(survey: Survey, **extra: object) -> HttpResponse:
-    response = HttpResponse(pdf_bytes(survey, **extra), content_type="application/pdf")
+def pdf_response(survey: Survey) -> HttpResponse:
+    response = HttpResponse(pdf_bytes(survey), content_type="application/pdf")
     name = slugify(survey.slug) or "fragebogen"
     response["Content-Disposition"] = f'inline; filename="fragebogen-{name}.pdf"'
     return response

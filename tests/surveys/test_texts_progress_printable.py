@@ -183,3 +183,12 @@ def test_printable_pdf_reads_back_with_questions_and_conditions(staff_client, kg
     assert "nur wenn B1_nutzung = „Ja“" in text
     for q in get_structure(kgst_survey).questions:
         assert f"[{q.code}]" in text, q.code
+
+
+def test_cached_pdf_follows_a_change_of_the_texts(staff_client, kgst_survey, tmp_path):
+    url = reverse("staff:survey_printable_pdf", args=[kgst_survey.slug])
+    first = staff_client.get(url).content
+    assert staff_client.get(url).content == first  # the same version comes from the cache
+    staff_client.post(_texts_url(kgst_survey), _post_data(kgst_survey, title="Social Media in Kommunen 2026"))
+    text = " ".join(_pdf_text(staff_client.get(url).content, tmp_path).split())
+    assert "Social Media in Kommunen 2026" in text
