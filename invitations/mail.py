@@ -84,7 +84,7 @@ def build_email(message) -> EmailMultiAlternatives:  # noqa: ANN001 – an Outbo
     mail = EmailMultiAlternatives(
         subject=message.subject,
         body=message.body_text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=mailtext.from_address(message.invitation_id),
         to=[message.to_email],
         headers={
             "Message-ID": message.message_id or new_message_id(),

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from email.utils import formataddr, parseaddr
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.html import escape, linebreaks, urlize
 from django.utils.safestring import SafeString, mark_safe
@@ -151,3 +153,16 @@ def check_survey(survey: object) -> list[str]:
             for problem in problems(value, require_link=field.endswith("_body")):
                 found.append(f"{label}: {problem}")
     return found
+
+
+def from_address(invitation_id: int) -> str:
+    """DEFAULT_FROM_EMAIL with the survey's sender name (Absendername) as display name, if it has one.
+
+    One small query per message: the sending task loads no survey row (its definition is big).
+    """
+    from surveys.models import Survey
+
+    name = Survey.objects.filter(invitations__pk=invitation_id).values_list("sender_name", flat=True).first() or ""
+    if not name.strip():
+        return settings.DEFAULT_FROM_EMAIL
+    return formataddr((name.strip(), parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))

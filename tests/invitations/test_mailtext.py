@@ -158,3 +158,19 @@ def test_sending_is_refused_while_a_stored_text_is_unusable(survey):
     survey.save()
     with pytest.raises(CommandError, match="e-mail texts of survey test-befragung are not usable"):
         call_command("send_reminders", survey.slug)
+
+
+def test_sender_name_becomes_the_display_name_of_the_sender(survey, settings):
+    from invitations.mail import build_email
+    from invitations.services import queue_invitations
+
+    settings.DEFAULT_FROM_EMAIL = "Rücklauf <befragung@example.org>"
+    make_members(1)
+    queue_invitations(survey)
+    message = OutboxMessage.objects.get()
+    assert build_email(message).from_email == "Rücklauf <befragung@example.org>"  # no sender name: as configured
+    survey.sender_name = "KGSt-Befragungsteam"
+    survey.save()
+    mail = build_email(message)
+    assert mail.from_email == "KGSt-Befragungsteam <befragung@example.org>"
+    assert "From: KGSt-Befragungsteam <befragung@example.org>" in mail.message().as_string()

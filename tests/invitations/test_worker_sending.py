@@ -90,7 +90,7 @@ def test_1600_members_get_exactly_one_message_each(real_celery, sink, kgst_surve
     for received in sink.messages[:40]:
         token = tokens_in(received.text(), SITE).pop()
         answer = client.get(f"/s/{token}/")
-        assert answer.status_code == 302 and f"/s/{token}/seite/" in answer["Location"]
+        assert answer.status_code == 302 and f"/s/{token}/willkommen/" in answer["Location"]  # new: welcome page
         assert Invitation.objects.get(token=token).member.email == received.rcpt
 
 
