@@ -107,4 +107,4 @@ def printable_pdf(request: HttpRequest, token: str) -> HttpResponse:
     invitation = _opened(request, token)
     if isinstance(invitation, HttpResponse):
         return invitation
-    return printable_questionnaire.pdf_response(invitation.survey)
+    return printable_questionnaire.pdf_response(invitation.survey, request)

@@ -144,8 +144,13 @@ def _render_pdf(survey: Survey) -> bytes:
     return document.write_pdf(stylesheets=[CSS(filename=path) for path in _stylesheets()])
 
 
-def pdf_response(survey: Survey) -> HttpResponse:
-    response = HttpResponse(pdf_bytes(survey), content_type="application/pdf")
+def pdf_response(survey: Survey, request: HttpRequest | None = None) -> HttpResponse:
+    try:
+        data = pdf_bytes(survey)
+    except (ImportError, OSError):  # WeasyPrint or the system's Pango missing: say so, never a 500
+        log.exception("printable PDF: WeasyPrint cannot render")
+        return render(request, "503.html", status=503) if request is not None else HttpResponse(status=503)
+    response = HttpResponse(data, content_type="application/pdf")
     name = slugify(survey.slug) or "fragebogen"
     response["Content-Disposition"] = f'inline; filename="fragebogen-{name}.pdf"'
     return response

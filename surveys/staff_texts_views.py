@@ -70,4 +70,4 @@ def survey_printable(request: HttpRequest, slug: str) -> HttpResponse:
 @analyst_required
 @require_safe
 def survey_printable_pdf(request: HttpRequest, slug: str) -> HttpResponse:
-    return printable.pdf_response(get_object_or_404(Survey, slug=slug))
+    return printable.pdf_response(get_object_or_404(Survey, slug=slug), request)
