@@ -34,6 +34,7 @@ from django.urls import reverse
 from django.utils import formats, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from . import mailtext
 from .models import Invitation
 
 
@@ -74,6 +75,7 @@ def render_mail(invitation: Invitation, kind: str, reminder_number: int = 0) -> 
         subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
         text = render_to_string(f"{base}.txt", context).strip() + "\n"
         html = render_to_string(f"{base}.html", context)
+        subject, text, html = mailtext.apply_survey_texts(survey, kind, context, subject, text, html)
     # the stored copy holds placeholders instead of the link and code (a database dump must not hold them)
     return RenderedMail(subject=subject[:300], body_text=invitation.conceal(text), body_html=invitation.conceal(html))
 
@@ -160,7 +162,7 @@ def build_email(message) -> EmailMultiAlternatives:  # noqa: ANN001 – an Outbo
     mail = EmailMultiAlternatives(
         subject=message.subject,
         body=message.invitation.reveal(message.body_text),
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=mailtext.from_address(message.invitation_id),
         to=[message.to_email],
         headers=message_headers(message),
     )

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from surveys.models import Survey
 
+from . import mailtext
 from .mail import new_message_id, render_mail
 from .models import Invitation, Member, OutboxMessage, ReminderPlanStep
 
@@ -59,6 +60,36 @@ def refusal(survey: Survey) -> InvitationError | None:
                                  "Feldphase weitergehen, öffnen Sie sie zuerst wieder („Befragung wieder öffnen“)."),
                                survey.status)
     return None
+
+
+class SendingRefused(InvitationError):
+    """Invitations/reminders may not go out now (deadline passed, unusable e-mail text).
+
+    `message` is German for staff, `reason` English for the command line.
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def check_sendable(survey: Survey) -> None:
+    """Refuse sending invitations or reminders while the deadline (closes_on) lies in the past —
+    the mail would ask for answers by a day that is over — or while an own e-mail text is unusable."""
+    deadline = survey.closes_on
+    if deadline is not None and deadline < timezone.localdate():
+        raise SendingRefused(
+            _("Das Ende der Feldphase (%(date)s) liegt in der Vergangenheit; die E-Mails würden eine abgelaufene "
+              "Frist nennen. Bitte verlängern Sie zuerst die Feldphase.") % {"date": deadline.strftime("%d.%m.%Y")},
+            f"the deadline of survey {survey.slug} ({deadline.isoformat()}) is in the past; "
+            "extend the field period (closes_on) first",
+        )
+    problems = mailtext.check_survey(survey)
+    if problems:
+        raise SendingRefused(
+            _("Die E-Mail-Texte der Befragung sind nicht verwendbar: %(problems)s") % {"problems": " ".join(problems)},
+            f"the e-mail texts of survey {survey.slug} are not usable: " + " ".join(problems),
+        )
 
 
 def _enqueue(ids: list[int]) -> None:

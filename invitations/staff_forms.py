@@ -94,7 +94,7 @@ class BounceForm(forms.Form):
         return value
 
 
-class ReminderPlanForm(StaffFormMixin, forms.Form):
+class ReminderPlanForm(forms.Form):
     """The reminder rounds still to come: days after the invitation and/or fixed dates."""
 
     MAX_STEPS = 10

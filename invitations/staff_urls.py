@@ -20,3 +20,10 @@ urlpatterns = [
     path("befragungen/<slug:slug>/mitglieder/<slug:ags>/link-senden/", views.member_resend, name="member_resend"),
     path("befragungen/<slug:slug>/mitglieder/<slug:ags>/unzustellbar/", views.member_bounce, name="member_bounce"),
 ]
+
+# The survey's own e-mail texts with a preview (invitations/staff_mailtext_views.py).
+from . import staff_mailtext_views  # noqa: E402
+
+urlpatterns += [
+    path("befragungen/<slug:slug>/email-texte/", staff_mailtext_views.survey_mail_texts, name="survey_mail_texts"),
+]

@@ -164,6 +164,15 @@ def _send(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
         messages.error(request, _("E-Mails können nur versendet werden, solange die Befragung offen ist.")
                        + " " + str(refused))
         return redirect("staff:survey_detail", slug=survey.slug)
+    try:
+        services.check_sendable(survey)
+    except services.SendingRefused as exc:
+        refusal = str(exc)
+    else:
+        refusal = ""
+    if request.method == "POST" and refusal:
+        messages.error(request, refusal)
+        return redirect("staff:survey_detail", slug=survey.slug)
     if request.method == "POST":
         queue = services.queue_invitations if kind == "invitations" else services.queue_reminders
         try:
@@ -176,7 +185,8 @@ def _send(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     plan = services.invitation_plan(survey) if kind == "invitations" else None
     count = plan.will_send if plan else services.reminder_candidates(survey).count()
     return render(request, "invitations/staff/send_confirm.html",
-                  {"survey": survey, "kind": kind, "count": count, "plan": plan, "active_tab": "detail"})
+                  {"survey": survey, "kind": kind, "count": count, "plan": plan, "refusal": refusal,
+                   "active_tab": "detail"})
 
 
 def _report_queued(request: HttpRequest, kind: str, count: int) -> None:

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from invitations.models import Invitation
 from surveys.forms import Answers, PageForm, answers_to_data, display_value
+from surveys.progress import page_progress
 from surveys.structure import SurveyStructure, get_structure
 
 from . import queries
@@ -100,11 +101,9 @@ def resume_target(structure: SurveyStructure, response: Response, answers: Mappi
 
 
 def progress(structure: SurveyStructure, page: Any, answers: Mapping[str, Any]) -> tuple[int, int]:
-    """("Seite n von m"): the page's number among the pages currently shown."""
-    visible = structure.visible_pages(answers)
-    codes = [p.code for p in visible]
-    number = codes.index(page.code) + 1 if page.code in codes else sum(p.position < page.position for p in visible) + 1
-    return number, len(visible)
+    """("Seite n von m"): n among the pages shown, m counting the pages that can still come
+    (surveys.progress explains why m never grows on the way forward)."""
+    return page_progress(structure, page, answers)
 
 
 # -- opening ------------------------------------------------------------------------------

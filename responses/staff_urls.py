@@ -10,3 +10,14 @@ urlpatterns = [
     path("befragungen/<slug:slug>/mitglieder/<slug:ags>/", staff_views.member_detail, name="member_detail"),
     path("befragungen/<slug:slug>/nicht-antwortende.csv", staff_views.nonresponders_csv, name="nonresponders_csv"),
 ]
+
+# Staff preview of a questionnaire (responses/staff_preview_views.py).
+from . import staff_preview_views as preview_views  # noqa: E402
+
+urlpatterns += [
+    path("befragungen/<slug:slug>/vorschau/", preview_views.preview_start, name="preview_start"),
+    path("befragungen/<slug:slug>/vorschau/datenschutz/", preview_views.preview_privacy, name="preview_privacy"),
+    path("befragungen/<slug:slug>/vorschau/seite/<str:page_code>/", preview_views.preview_page, name="preview_page"),
+    path("befragungen/<slug:slug>/vorschau/pruefen/", preview_views.preview_review, name="preview_review"),
+    path("befragungen/<slug:slug>/vorschau/neu/", preview_views.preview_reset, name="preview_reset"),
+]

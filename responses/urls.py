@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import start_views, views
 
 app_name = "responses"
 urlpatterns = [
@@ -12,4 +12,8 @@ urlpatterns = [
     path("s/<str:token>/pruefen/", views.review, name="review"),
     path("s/<str:token>/danke/", views.receipt, name="receipt"),
     path("s/<str:token>/gespeichert/", views.saved, name="saved"),
+    path("s/<str:token>/willkommen/", start_views.welcome, name="welcome"),
+    path("s/<str:token>/datenschutz/", start_views.privacy, name="privacy"),
+    path("s/<str:token>/fragebogen/", start_views.printable, name="printable"),
+    path("s/<str:token>/fragebogen.pdf", start_views.printable_pdf, name="printable_pdf"),
 ]

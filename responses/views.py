@@ -64,8 +64,14 @@ def _gate(request: HttpRequest, invitation: Invitation, *, receipt: bool = False
             return None
         return render(request, "responses/closed.html", _base_context(invitation))
     if can_manage(request.user):
-        request.preview = True  # type: ignore[attr-defined]
-        return None
+        # Staff looking at a draft through a member's link get the staff preview, which keeps what
+        # they type in their session: a preview never creates or changes the member's Response.
+        page_code = request.resolver_match.kwargs.get("page_code") if request.resolver_match else None
+        visible = get_structure(survey).visible_pages({})
+        page_code = page_code or (visible[0].code if visible else None)
+        if page_code is None:
+            return HttpResponseRedirect(reverse("staff:preview_start", args=[survey.slug]))
+        return HttpResponseRedirect(reverse("staff:preview_page", args=[survey.slug, page_code]))
     return render(request, "responses/not_open.html", _base_context(invitation))
 
 
@@ -157,13 +163,28 @@ def access_code(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD"])
 def entry(request: HttpRequest, token: str) -> HttpResponse:
-    opened = _open_unsubmitted(request, token)
-    if isinstance(opened, HttpResponse):
-        return opened
-    invitation, response = opened
+    """Back to where the respondent left off; before the first saved page, the welcome page."""
+    invitation, refusal = _open(request, token)
+    if refusal:
+        return refusal
+    if request.method == "HEAD" and not _has_response(invitation):  # mail scanners: create nothing
+        return HttpResponseRedirect(_url("welcome", token))
+    response = services.open_response(invitation)
+    if response.is_submitted:
+        return HttpResponseRedirect(_url("receipt", token))
+    if not response.current_page:  # nothing saved yet: title, welcome text, privacy notice first
+        return HttpResponseRedirect(_url("welcome", token))
     structure = get_structure(invitation.survey)
     answers = services.load_answers(response, structure)
     return HttpResponseRedirect(_target_url(token, services.resume_target(structure, response, answers)))
+
+
+def _has_response(invitation: Invitation) -> bool:
+    try:
+        invitation.response  # noqa: B018 - cached by the token query
+    except Response.DoesNotExist:
+        return False
+    return True
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -194,8 +194,11 @@ class Respondent(FastHttpUser):
              back_at: int) -> None:
         base = f"/s/{token}/"
         self.client.cookiejar.clear()
-        location = self.expect_redirect("GET", base, "/s/[token]/", f"{base}seite/{pages[0]}/")
+        # a new respondent's link leads to the welcome page; its "Befragung beginnen" to the first page
+        welcome = self.expect_redirect("GET", base, "/s/[token]/", f"{base}willkommen/")
         self.record["opened"] = True  # from here on the server has this respondent's Response
+        self.get_page(welcome, "/s/[token]/willkommen/", must_contain="Befragung beginnen")
+        location = f"{base}seite/{pages[0]}/"
         index, stopped, went_back = 0, False, False
         while index < len(pages):
             page = pages[index]

@@ -109,3 +109,9 @@ def read_form(page, names) -> dict:
         else:
             state[name] = control.input_value()
     return state
+
+
+def begin(page) -> None:
+    """The personal link of a new respondent opens the welcome page: click "Befragung beginnen"."""
+    with page.expect_navigation():
+        page.get_by_role("link", name="Befragung beginnen", exact=True).click()

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import check_accessibility, screenshot
-from .flow import fill, url_re, weiter
+from .flow import begin, fill, url_re, weiter
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +37,7 @@ def test_page_with_errors(app_url, page, invitation):
 def test_page_with_required_and_email_errors(app_url, page, invitation):
     token = invitation.token
     page.goto(f"{app_url}/s/{token}/")
+    begin(page)
     fill(page, {"A1_bereich": "1"})
     weiter(page)
     weiter(page)  # B1_nutzung is required
@@ -74,6 +75,7 @@ def test_not_found_page(app_url, page):
 def test_english_interface_is_accessible(app_url, page, invitation):
     """Switch the language with the header form (German browser): the page comes back in English."""
     page.goto(f"{app_url}/s/{invitation.token}/")
+    begin(page)
     assert page.locator("html").get_attribute("lang") == "de"
     page.locator("#language-select").select_option("en")
     with page.expect_navigation():

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import screenshot
-from .flow import fill, read_form, stored_answers, url_re, weiter
+from .flow import begin, fill, read_form, stored_answers, url_re, weiter
 
 pytestmark = pytest.mark.browser
 
@@ -22,6 +22,9 @@ def tab_to(page, selector: str, limit: int = 60) -> None:
 def test_keyboard_only(app_url, page, invitation):
     token = invitation.token
     page.goto(f"{app_url}/s/{token}/")
+    tab_to(page, "a.btn-primary")  # "Befragung beginnen" on the welcome page, by keyboard as well
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     expect(page).to_have_url(url_re(token, "seite/P1/"))
 
     tab_to(page, 'input[name="A1_bereich"]')
@@ -43,6 +46,7 @@ def test_keyboard_only(app_url, page, invitation):
 
 def test_focus_is_visible_on_controls(app_url, page, invitation):
     page.goto(f"{app_url}/s/{invitation.token}/")
+    begin(page)
     tab_to(page, 'input[name="A1_bereich"]')
     outline = page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
         return [s.outlineStyle, s.outlineWidth, s.boxShadow]; }""")

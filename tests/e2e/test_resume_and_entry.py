@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import check_accessibility
-from .flow import fill, read_form, speichern, stored_answers, url_re, weiter
+from .flow import begin, fill, read_form, speichern, stored_answers, url_re, weiter
 
 pytestmark = pytest.mark.browser
 
@@ -13,6 +13,7 @@ def test_resume_in_a_new_browser_lands_on_the_page_left(app_url, new_context, in
     token = invitation.token
     first = new_context().new_page()
     first.goto(f"{app_url}/s/{token}/")
+    begin(first)
     fill(first, {"A1_bereich": "3", "A2_beschaeftigte": "4711"})
     weiter(first)
     fill(first, {"B1_nutzung": "1", "B2_zweck": ["2"], "B3_dauer": "2"})
@@ -34,6 +35,7 @@ def test_save_and_continue_later_keeps_a_half_filled_page(app_url, new_context, 
     token = invitation.token
     first = new_context().new_page()
     first.goto(f"{app_url}/s/{token}/")
+    begin(first)
     fill(first, {"A1_bereich": "1"})
     weiter(first)
     fill(first, {"B1_nutzung": "1", "B2_zweck": ["1", "2"]})
@@ -57,7 +59,7 @@ def test_access_code_entry(app_url, page, invitation):
     # As typed from a letter: lower case, with the dashes of the printed form.
     page.locator('input[name="code"]').fill(invitation.access_code_display.lower())
     page.locator('input[name="code"]').press("Enter")
-    expect(page).to_have_url(url_re(invitation.token, "seite/P1/"))
+    expect(page).to_have_url(url_re(invitation.token, "willkommen/"))  # a new respondent: the welcome page
 
 
 def test_wrong_access_code_is_refused_accessibly(app_url, page, invitation):

@@ -7,6 +7,7 @@ from .conftest import check_accessibility, screenshot
 from .flow import (
     NON_USER_PAGES,
     USER_PAGES,
+    begin,
     click_button,
     expected_rows,
     fill,
@@ -48,6 +49,7 @@ def test_user_branch_internal_and_external(app_url, page, invitation):
 
     token = invitation.token
     page.goto(f"{app_url}/s/{token}/")
+    begin(page)
     # Once P2 says "internal and external", all eight pages count.
     progress = {code: f"Seite {n} von 8" for n, (code, _a) in enumerate(USER_PAGES, start=1) if n > 2}
     walk(page, token, USER_PAGES, accessibility=True, progress=progress)
@@ -92,6 +94,7 @@ def test_non_user_branch_skips_p3_to_p5_and_drops_hidden_answers(app_url, page, 
     """Answer as a user first, go back and switch to 'Nein': P3–P5 skipped, G2 shown, leftovers dropped."""
     token = invitation.token
     page.goto(f"{app_url}/s/{token}/")
+    begin(page)
     # P1, P2 as a user, P3 answered, then back to P2.
     expect(page).to_have_url(url_re(token, "seite/P1/"))
     fill(page, {"A1_bereich": "2", "A2_beschaeftigte": "120"})
@@ -117,6 +120,7 @@ def test_non_user_branch_skips_p3_to_p5_and_drops_hidden_answers(app_url, page, 
 def test_p7_shows_g2_not_g1_for_non_users(app_url, page, invitation):
     token = invitation.token
     page.goto(f"{app_url}/s/{token}/")
+    begin(page)
     for code, answers in NON_USER_PAGES[:3]:
         expect(page).to_have_url(url_re(token, f"seite/{code}/"))
         fill(page, answers)
@@ -133,6 +137,7 @@ def test_whole_walk_without_javascript(app_url, new_context, invitation):
     page = context.new_page()
     token = invitation.token
     page.goto(f"{app_url}/s/{token}/")
+    begin(page)
     expect(page).to_have_url(url_re(token, "seite/P1/"))
     fill(page, NON_USER_PAGES[0][1])
     weiter(page)

@@ -114,6 +114,9 @@ def walk(client, structure, token: str, answers: dict, submit: bool = True, max_
     response = client.get(f"/s/{token}/")
     assert response.status_code == 302, response.status_code
     location = response["Location"]
+    if location.endswith("/willkommen/"):  # a new respondent: the welcome page's "Befragung beginnen"
+        welcome = client.get(location).content.decode()
+        location = re.search(r'href="([^"]*/seite/[^"]*/)">Befragung beginnen', welcome)[1]
     pages = 0
     while "/seite/" in location:
         if max_pages is not None and pages >= max_pages:

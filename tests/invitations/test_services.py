@@ -271,6 +271,8 @@ def test_throttle_reserves_consecutive_slots():
 
 def test_send_commands(survey, capsys):
     make_members(3)
+    survey.closes_on = None  # the fixture's 2013 deadline is over, and the commands refuse to send after it
+    survey.save(update_fields=["closes_on"])
     call_command("send_invitations", survey.slug)
     assert "queued 3 invitation(s)" in capsys.readouterr().out
     call_command("send_invitations", survey.slug)

@@ -38,7 +38,10 @@ def expected(pages) -> dict[str, list[str]]:
 
 def walk(flow: Flow, pages, upto: int | None = None) -> None:
     """Answer pages[:upto] with "Weiter", checking every redirect against the full branch."""
-    assert location(flow.open()).endswith(flow.page_url(pages[0][0]))
+    # A new respondent's link opens the welcome page, whose "Befragung beginnen" leads to the first page.
+    welcome = location(flow.open())
+    assert welcome.endswith(flow.url("willkommen/"))
+    assert f'href="{flow.page_url(pages[0][0])}"' in flow.client.get(welcome).content.decode()
     for index, (code, answers) in enumerate(pages[:upto]):
         target = location(flow.weiter(code, answers))
         following = pages[index + 1][0] if index + 1 < len(pages) else None
@@ -217,7 +220,8 @@ def test_english_interface(flow, client):
     flow.open()
     html = flow.get("P1").content.decode()
     assert '<html lang="en">' in html
-    assert "Page 1 of 5" in html and ">Next</button>" in html and "Save and continue later" in html
+    # 8: the pages that can still come (P3–P5 depend on B1_nutzung, not answered yet; surveys/progress.py)
+    assert "Page 1 of 8" in html and ">Next</button>" in html and "Save and continue later" in html
     assert 'lang="de">In welchem Bereich' in html  # the questionnaire itself stays German, marked as such
     errors = flow.weiter("P1", {"A2_beschaeftigte": "viele"}).content.decode()
     assert "Please enter a whole number" in errors

@@ -53,7 +53,7 @@ def test_draft_survey_preview_for_staff(staff_client, invitation, kgst_survey):
     kgst_survey.save()
     flow = Flow(staff_client, invitation)
     assert location(flow.open()).endswith("/seite/P1/")
-    html = flow.get("P1").content.decode()
+    html = staff_client.get(flow.page_url("P1"), follow=True).content.decode()  # on to the staff preview
     assert "Vorschau" in html
     invitation.refresh_from_db()
     assert invitation.first_opened_at is None  # staff looking is not the member opening it

@@ -23,6 +23,16 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     "survey_detail": ("analyst", GET),
     "survey_dates": ("staff", BOTH),
     "survey_transition": ("staff", BOTH),
+    # analysts read the texts; saving them (POST) is staff-only (tests/surveys/test_survey_texts.py)
+    "survey_texts": ("analyst", GET),
+    "survey_printable": ("analyst", GET),
+    "survey_printable_pdf": ("analyst", GET),
+    # staff preview (responses/staff_preview_views.py)
+    "preview_start": ("staff", GET),
+    "preview_privacy": ("staff", GET),
+    "preview_page": ("staff", BOTH),
+    "preview_review": ("staff", BOTH),
+    "preview_reset": ("staff", POST),
     # responses (dashboard, members)
     "dashboard": ("analyst", GET),
     "members": ("staff", GET),
@@ -36,6 +46,7 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     "outbox": ("staff", GET),
     "member_resend": ("staff", POST),
     "member_bounce": ("staff", BOTH),
+    "survey_mail_texts": ("staff", BOTH),
     # exports (analysts run and download exports by design)
     "results": ("analyst", GET),
     "results_refresh": ("analyst", POST),
@@ -46,7 +57,8 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     "export_download": ("analyst", GET),
 }
 # Analyst-readable pages that must render (200) for analysts, not just "not forbidden".
-ANALYST_PAGES = {"home", "survey_detail", "dashboard", "results", "exports", "export_detail"}
+ANALYST_PAGES = {"home", "survey_detail", "dashboard", "results", "exports", "export_detail", "survey_texts",
+                 "survey_printable", "survey_printable_pdf"}
 LOGIN = "/staff/login/"
 
 
@@ -55,7 +67,7 @@ def staff_patterns() -> list[URLPattern]:
 
 
 def sample_kwargs(pattern: URLPattern, sample) -> dict[str, object]:
-    values = {"slug": sample.survey.slug, "ags": sample.member.ags, "action": "schliessen",
+    values = {"slug": sample.survey.slug, "ags": sample.member.ags, "action": "schliessen", "page_code": "P1",
               "key": "kein-gueltiger-schluessel", "pk": sample.export_job.pk}
     missing = set(pattern.pattern.converters) - set(values)
     assert not missing, f"URL {pattern.name!r}: add a sample value for {missing} in test_permissions.py"

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from invitations.services import InvitationError
+from invitations.services import InvitationError, SendingRefused, check_sendable
 from surveys.models import Survey
 
 
@@ -20,6 +20,10 @@ class QueueCommand(BaseCommand):
         survey = Survey.objects.filter(slug=slug).first()
         if survey is None:
             raise CommandError(f"no survey with slug {slug!r}")
+        try:
+            check_sendable(survey)
+        except SendingRefused as exc:
+            raise CommandError(f"{exc.reason}; nothing queued") from exc
         try:
             count = self.queue(survey, created_by=f"manage.py {self.command_name}")
         except InvitationError as exc:

@@ -1,0 +1,71 @@
+"""Staff form for the survey's invitation and reminder texts (see invitations/mailtext.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from surveys.models import Survey
+from surveys.staff_texts_forms import AccessibleErrorsMixin
+
+from . import mailtext
+
+MAIL_FIELDS = ["invitation_subject", "invitation_body", "reminder_subject", "reminder_body"]
+
+
+class MailTextsForm(AccessibleErrorsMixin, forms.ModelForm):
+    class Meta:
+        model = Survey
+        fields = MAIL_FIELDS
+        labels = {
+            "invitation_subject": _("Betreff der Einladung"),
+            "invitation_body": _("Text der Einladung"),
+            "reminder_subject": _("Betreff der Erinnerung"),
+            "reminder_body": _("Text der Erinnerung"),
+        }
+        help_texts = {
+            "invitation_subject": _("Leer lassen für den eingebauten Betreff „Einladung zur Befragung: …“ "
+                                    "mit dem Titel der Befragung."),
+            "invitation_body": _("Leer lassen für den eingebauten Text. Ein eigener Text muss {link} enthalten."),
+            "reminder_subject": _("Leer lassen für den eingebauten Betreff „Erinnerung: …“ "
+                                  "mit dem Titel der Befragung."),
+            "reminder_body": _("Leer lassen für den eingebauten Text. Ein eigener Text muss {link} enthalten."),
+        }
+        widgets = {
+            "invitation_body": forms.Textarea(attrs={"rows": 12}),
+            "reminder_body": forms.Textarea(attrs={"rows": 12}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Fieldset(_("Einladung"), "invitation_subject", "invitation_body"),
+            Fieldset(_("Erinnerung"), "reminder_subject", "reminder_body"),
+        )
+
+    def _check(self, name: str, *, body: bool) -> str:
+        value = self.cleaned_data.get(name, "")
+        if value.strip():
+            found = mailtext.problems(value, require_link=body)
+            if found:
+                raise forms.ValidationError(found)
+        return value
+
+    def clean_invitation_subject(self) -> str:
+        return self._check("invitation_subject", body=False)
+
+    def clean_invitation_body(self) -> str:
+        return self._check("invitation_body", body=True)
+
+    def clean_reminder_subject(self) -> str:
+        return self._check("reminder_subject", body=False)
+
+    def clean_reminder_body(self) -> str:
+        return self._check("reminder_body", body=True)

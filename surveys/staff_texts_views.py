@@ -1,0 +1,73 @@
+"""Staff area: the survey's own texts and its printable questionnaire.
+
+"Texte der Befragung" is read by analysts and changed by staff only; every change is recorded
+(SurveyChange, with the changed fields before and after) so the change history shows who
+reworded what. The printable questionnaire is the same page respondents reach from their
+welcome page (surveys.printable), here without a member.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from . import printable
+from .models import Survey, SurveyChange
+from .permissions import analyst_required, can_manage
+from .staff_texts_forms import TEXT_FIELDS, SurveyTextsForm, field_values
+
+TEXTS_TARGET = "Texte der Befragung"
+
+
+@analyst_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def survey_texts(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    manage = can_manage(request.user)
+    if request.method == "POST" and not manage:
+        raise PermissionDenied
+    form = SurveyTextsForm(request.POST if request.method == "POST" else None, instance=survey, read_only=not manage)
+    if request.method == "POST" and form.is_valid():
+        _save_texts(request, survey.pk, form)
+        messages.success(request, _("Die Texte der Befragung wurden gespeichert."))
+        return redirect("staff:survey_texts", slug=survey.slug)
+    return render(request, "surveys/staff/survey_texts.html",
+                  {"survey": survey, "form": form, "can_manage": manage, "active_tab": "detail",
+                   "changes": survey.changes.filter(target=TEXTS_TARGET).select_related("user")[:10]},
+                  status=400 if form.errors else 200)
+
+
+def _save_texts(request: HttpRequest, pk: int, form: SurveyTextsForm) -> None:
+    """Store only the changed fields under a row lock and record them (before → after)."""
+    with transaction.atomic():
+        survey = Survey.objects.select_for_update().get(pk=pk)
+        changed = [name for name in TEXT_FIELDS if getattr(survey, name) != form.cleaned_data[name]]
+        if not changed:
+            return
+        before = field_values(survey, changed)
+        for name in changed:
+            setattr(survey, name, form.cleaned_data[name])
+        survey.save(update_fields=[*changed, "updated_at"])
+        SurveyChange.record(survey, request.user, TEXTS_TARGET, before, field_values(survey, changed))
+
+
+@analyst_required
+@require_safe
+def survey_printable(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    return printable.html_response(
+        request, survey, pdf_url=reverse("staff:survey_printable_pdf", args=[survey.slug]),
+        back_url=reverse("staff:survey_detail", args=[survey.slug]), back_label=_("Zurück zur Befragung"),
+    )
+
+
+@analyst_required
+@require_safe
+def survey_printable_pdf(request: HttpRequest, slug: str) -> HttpResponse:
+    return printable.pdf_response(get_object_or_404(Survey, slug=slug), request)
