@@ -5,6 +5,10 @@ Every view requires the analyst permission (`surveys.view_results`; role staff h
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -14,10 +18,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from surveys.models import Survey
-from surveys.permissions import analyst_required
+from surveys.permissions import analyst_required, can_manage, staff_required
 
-from . import services
+from . import crosstab, protection, services, waves
 from .models import DownloadLog, ExportJob, ResultSet
+from .staff_forms import CrosstabForm, MinBaseForm, WaveForm
 
 
 class ExportForm(forms.Form):
@@ -25,6 +30,43 @@ class ExportForm(forms.Form):
                                initial=ExportJob.Format.XLSX, widget=forms.RadioSelect)
     include_partial = forms.BooleanField(label=gettext_lazy("Begonnene, nicht abgeschickte Antworten einbeziehen"),
                                          required=False)
+    publication = forms.BooleanField(
+        label=gettext_lazy("Veröffentlichungsfassung (ohne AGS, Namen, Einwohnerzahl, Freitexte und E-Mail-Angaben)"),
+        required=False)
+    by = forms.ChoiceField(label=gettext_lazy("Kreuztabellen"), required=False,
+                           widget=forms.Select(attrs={"class": "form-select"}))
+    filter = forms.CharField(required=False, widget=forms.HiddenInput)
+    values = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
+    weighted = forms.BooleanField(label=gettext_lazy("Gewichtet (Raking auf Land × Größenklasse; Gewichtsspalte "
+                                                     "in den Rohdaten)"), required=False)
+
+    def __init__(self, *args: object, survey: Survey | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        from . import crosstab
+
+        self.known = crosstab.variable_map(survey) if survey else {}
+        self.fields["by"].choices = [("", _("nach Land und Größenklasse (Standard)"))] + [
+            (v.code, f"{v.code} – {v.label}") for v in self.known.values()]
+        chosen = self.known.get(str(self.data.get("filter", ""))) if self.is_bound else None
+        self.fields["values"].choices = list(chosen.values) if chosen else []
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("filter") and data["filter"] not in self.known:
+            self.add_error(None, _("Unbekannte Filtervariable %(var)s.") % {"var": data["filter"]})
+        if data.get("filter") and not data.get("values"):
+            self.add_error(None, _("Für den Filter %(var)s sind keine Werte gewählt.") % {"var": data["filter"]})
+        return data
+
+    def options(self) -> dict:
+        """The cross-tab choice for ExportJob.options (empty: the standard Land/size class tables)."""
+        data = self.cleaned_data
+        if not data.get("by") and not data.get("filter") and not data.get("weighted"):
+            return {}
+        from . import crosstab
+
+        flt = crosstab.Filter(data["filter"], tuple(data["values"])) if data.get("filter") else None
+        return crosstab.Spec(by=data.get("by") or "land", filter=flt, weighted=data["weighted"]).as_dict()
 
 
 def _partial(request: HttpRequest) -> bool:
@@ -37,10 +79,11 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     include_partial = _partial(request)
     done, pending = services.latest_results(survey, include_partial)
-    tables = done.tables if done else None
+    tables = protection.protect_tables(done.tables, survey.min_base) if done else None
     return render(request, "exports/results.html", {
         "survey": survey, "result_set": done, "pending": pending, "tables": tables,
         "include_partial": include_partial, "active_tab": "results",
+        "min_base_form": MinBaseForm(instance=survey) if can_manage(request.user) else None,
         "refresh": pending is not None and pending.status in (ResultSet.Status.QUEUED, ResultSet.Status.RUNNING),
     })
 
@@ -62,7 +105,7 @@ def exports(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     jobs = ExportJob.objects.filter(survey=survey).select_related("requested_by")[:50]
     return render(request, "exports/exports.html", {
-        "survey": survey, "jobs": jobs, "form": ExportForm(), "active_tab": "exports",
+        "survey": survey, "jobs": jobs, "form": ExportForm(survey=survey), "active_tab": "exports",
         "refresh": any(job.is_active for job in jobs),
     })
 
@@ -71,14 +114,14 @@ def exports(request: HttpRequest, slug: str) -> HttpResponse:
 @analyst_required
 def export_create(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
-    form = ExportForm(request.POST)
+    form = ExportForm(request.POST, survey=survey)
     if not form.is_valid():
         jobs = ExportJob.objects.filter(survey=survey)[:50]
         return render(request, "exports/exports.html", {
             "survey": survey, "jobs": jobs, "form": form, "active_tab": "exports", "refresh": False,
         }, status=400)
     job = services.create_job(survey, form.cleaned_data["format"], form.cleaned_data["include_partial"],
-                              request.user)
+                              request.user, publication=form.cleaned_data["publication"], options=form.options())
     return redirect("staff:export_detail", job.pk)
 
 
@@ -115,3 +158,103 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     response = FileResponse(path.open("rb"), as_attachment=True, filename=services.download_name(job))
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- cross-tabs, representativeness, waves, minimum base -----------------------------------------
+
+CACHE_SECONDS = 60
+
+
+def _data_version(survey: Survey) -> str:
+    """Changes whenever an answer could have changed: cached figures are never stale."""
+    from django.db.models import Count, Max
+
+    from responses.models import Response
+
+    agg = Response.objects.filter(survey=survey).aggregate(n=Count("id"), last=Max("updated_at"))
+    return f"{agg['n']}:{agg['last'].timestamp() if agg['last'] else 0}:{survey.min_base}"
+
+
+def _cached(key: str, compute: Callable[[], Any]) -> Any:
+    from django.core.cache import cache
+
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, CACHE_SECONDS)
+    return value
+
+
+@require_GET
+@analyst_required
+def crosstabs(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    form = CrosstabForm(survey, request.GET if "by" in request.GET else None, initial={"by": "land"})
+    result = spec = None
+    status = 200
+    if form.is_bound and not form.is_valid():
+        status = 400
+    else:
+        spec = form.spec() if form.is_bound else crosstab.Spec()
+        key = f"crosstab:{survey.pk}:{_data_version(survey)}:{json.dumps(spec.as_dict(), sort_keys=True)}"
+        result = _cached(key, lambda: crosstab.compute(survey, spec))
+        result = {**result, "crosstabs": [protection.protect_crosstab(x, survey.min_base) for x in result["crosstabs"]]}
+    return render(request, "exports/crosstabs.html", {
+        "survey": survey, "form": form, "result": result, "spec": spec, "active_tab": "crosstabs",
+        "description": crosstab.describe(spec, form.known) if spec else "",
+        "export_values": spec.filter.values if spec and spec.filter else (),
+    }, status=status)
+
+
+@require_GET
+@analyst_required
+def representativeness(request: HttpRequest, slug: str) -> HttpResponse:
+    from .representativeness import rake_weights
+    from .representativeness import representativeness as compare_register
+
+    survey = get_object_or_404(Survey, slug=slug)
+    include_partial = _partial(request)
+    key = f"repr:{survey.pk}:{include_partial}:{_data_version(survey)}"
+    data = _cached(key, lambda: {"tables": compare_register(survey, include_partial),
+                                 "raking": rake_weights(survey, include_partial)})
+    raking = data["raking"]
+    weights = sorted(((land, gk, w) for (land, gk), w in raking.weights.items()), key=lambda t: (t[0], int(t[1])))
+    return render(request, "exports/representativeness.html", {
+        "survey": survey, "tables": data["tables"], "raking": raking, "weights": weights,
+        "include_partial": include_partial, "active_tab": "representativeness",
+    })
+
+
+@require_GET
+@analyst_required
+def wave_comparison(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    candidates = waves.comparable_surveys(survey)
+    form = WaveForm([(s.slug, f"{s.title} ({s.slug})") for s in candidates],
+                    request.GET if "vergleich" in request.GET else None)
+    result = None
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            other = next(s for s in candidates if s.slug == form.cleaned_data["vergleich"])
+            key = f"waves:{survey.pk}:{_data_version(survey)}:{other.pk}:{_data_version(other)}"
+            result = _cached(key, lambda: waves.compare(survey, other))
+        else:
+            status = 400
+    return render(request, "exports/waves.html", {
+        "survey": survey, "form": form, "result": result, "candidates": candidates, "active_tab": "waves",
+    }, status=status)
+
+
+@require_POST
+@staff_required
+def min_base(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    form = MinBaseForm(request.POST, instance=survey)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Die Mindestbasis ist jetzt %(n)s.") % {"n": survey.min_base})
+    else:
+        for error in form.errors.get("min_base", []):
+            messages.error(request, error)
+    return redirect("staff:results", survey.slug)

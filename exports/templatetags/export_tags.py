@@ -19,3 +19,21 @@ def bar_width(value: float | None) -> str:
     if value is None:
         return "0"
     return f"{max(0.0, min(1.0, value)) * 100:.2f}"
+
+
+@register.filter
+def index(values: list | None, i: int) -> object:
+    """values[i], or None when there is no such item (templates cannot subscript)."""
+    try:
+        return values[i] if values is not None else None
+    except (IndexError, TypeError):
+        return None
+
+
+@register.filter
+def points(value: float | None) -> str:
+    """A difference in percentage points: +3,2 / −1,0; empty when unknown."""
+    if value is None:
+        return ""
+    sign = "+" if value > 0 else ("−" if value < 0 else "±")
+    return f"{sign}{number_format(abs(value), 1)}"
