@@ -425,7 +425,8 @@ def compute(survey: Survey, spec: Spec) -> dict[str, Any]:
 
 
 def describe(spec: Spec, known: dict[str, Variable]) -> str:
-    parts = [_("nach %(by)s") % {"by": known[spec.by].label}]
+    by = known[spec.by]
+    parts = [_("nach %(by)s") % {"by": by.label if by.kind == "register" else f"{by.code} ({by.label})"}]
     if spec.filter:
         parts.append(_("nur %(filter)s") % {"filter": spec.filter.describe(known)})
     if spec.weighted:
