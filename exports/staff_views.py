@@ -166,13 +166,17 @@ CACHE_SECONDS = 60
 
 
 def _data_version(survey: Survey) -> str:
-    """Changes whenever an answer could have changed: cached figures are never stale."""
+    """Changes whenever an answer or the register could have changed: cached figures are never stale
+    (a saved page bumps its response's updated_at)."""
     from django.db.models import Count, Max
 
+    from invitations.models import Member
     from responses.models import Response
 
     agg = Response.objects.filter(survey=survey).aggregate(n=Count("id"), last=Max("updated_at"))
-    return f"{agg['n']}:{agg['last'].timestamp() if agg['last'] else 0}:{survey.min_base}"
+    reg = Member.objects.aggregate(n=Count("id"), last=Max("updated_at"))  # the register weighs and compares
+    stamps = [x.timestamp() if x else 0 for x in (agg["last"], reg["last"])]
+    return f"{agg['n']}:{stamps[0]}:{reg['n']}:{stamps[1]}:{survey.min_base}"
 
 
 def _cached(key: str, compute: Callable[[], Any]) -> Any:
