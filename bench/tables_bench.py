@@ -40,7 +40,7 @@ def measure(n: int) -> dict:
     from django.db import connection
 
     from exports import crosstab
-    from exports.representativeness import rake_weights, representativeness
+    from exports.representativeness import rake_weights, representativeness_and_weights
     from surveys.models import Survey
 
     survey = Survey.objects.get(slug=eb.SLUG)
@@ -61,7 +61,7 @@ def measure(n: int) -> dict:
         })
     weighted = crosstab.Spec(by="B1_nutzung", filter=crosstab.Filter("land", ("Bayern",)), weighted=True)
     out["weighted_crosstab_s"] = eb._best(lambda: crosstab.compute(survey, weighted))
-    out["representativeness_s"] = eb._best(lambda: (representativeness(survey), rake_weights(survey)))
+    out["representativeness_s"] = eb._best(lambda: representativeness_and_weights(survey))
     raking = rake_weights(survey)
     out["raking"] = {"converged": raking.converged, "iterations": raking.iterations, "cells": len(raking.weights)}
     return out

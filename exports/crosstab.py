@@ -161,7 +161,7 @@ WITH resp AS MATERIALIZED (
     FROM {response} r
     JOIN {invitation} i ON i.id = r.invitation_id
     JOIN {member} m ON m.id = i.member_id
-    WHERE r.survey_id = %(survey)s AND r.status = ANY(%(statuses)s)
+    WHERE r.survey_id = %(survey)s AND r.status = ANY(%(statuses)s){prefilter}
 )
 SELECT COALESCE(c.vars, '{{}}'), COALESCE(c.vals, '{{}}'), resp.reg, count(*), array_agg(resp.id)::text
 FROM resp LEFT JOIN (
@@ -279,6 +279,28 @@ class _Cells:
         return kid, cols, weight
 
 
+# A filter is applied in SQL as a necessary condition (the register value, or an answer with one of
+# the codes), so dropped responses never reach the grouping; whether the filter question was shown
+# to the response is then checked in Python with the rest of the cell.
+_PREFILTER_REGISTER = "\n      AND {column} = ANY(%(filter_values)s)"
+_PREFILTER_ANSWER = """
+      AND EXISTS (SELECT 1 FROM {answer} fa WHERE fa.response_id = r.id AND fa.question_id = %(filter_qid)s
+                  AND fa.variable = %(filter_var)s AND fa.value = ANY(%(filter_values)s))"""
+
+
+def _prefilter(cells: _Cells, params: dict[str, Any]) -> str:
+    flt = cells.spec.filter
+    if flt is None:
+        return ""
+    params["filter_values"] = list(flt.values)
+    if flt.variable in REGISTER_VARIABLES:
+        return _PREFILTER_REGISTER.format(column=_REGISTER_SQL[flt.variable])
+    question = cells.index.question_of.get(flt.variable)
+    params["filter_qid"] = question.id if question else 0
+    params["filter_var"] = flt.variable
+    return _PREFILTER_ANSWER.format(answer=Answer._meta.db_table)
+
+
 def _register_select(names: list[str]) -> str:
     if not names:
         return "NULL::text[]"
@@ -293,9 +315,10 @@ def count(survey: Survey, spec: Spec, weights: dict[tuple[str, str], float] | No
     questions = list(iter_questions(cells.structure))
     sig_vars = cells.signature_variables()
     sig_qids = sorted({cells.index.question_of[v].id for v in sig_vars if v in cells.index.question_of})
-    sql = _SIGNATURES.format(register=_register_select(cells.register_used()), **_tables())
     params: dict[str, Any] = {"survey": survey.pk, "statuses": statuses(spec.include_partial),
                               "sig_qids": sig_qids or [0], "sig_vars": sig_vars or [""]}
+    sql = _SIGNATURES.format(register=_register_select(cells.register_used()), prefilter=_prefilter(cells, params),
+                             **_tables())
     kept: list[tuple[int, int, float, str]] = []
     cc_cells: list[int] = []
     cc_cols: list[str | None] = []

@@ -26,15 +26,30 @@ TOLERANCE = 1e-10
 MAX_ITERATIONS = 1000
 
 
-def _register_counts(field_name: str) -> dict[str, int]:
-    return {str(k): n for k, n in Member.objects.values_list(field_name).annotate(n=Count("id")).order_by()}
+# One GROUP BY per side over (land, size class, typ) — at most 16 × 7 × 4 rows — from which every
+# margin and the raking cells are summed in Python.
+_KEYS = ("land", "groessenklasse", "typ")
 
 
-def _respondent_counts(survey: Survey, include_partial: bool, *fields: str) -> dict[tuple[str, ...], int]:
-    names = [f"invitation__member__{f}" for f in fields]
+def register_cells() -> dict[tuple[str, str, str], int]:
+    rows = Member.objects.values_list(*_KEYS).annotate(n=Count("id")).order_by()
+    return {(land, str(gk), typ): n for land, gk, typ, n in rows}
+
+
+def respondent_cells(survey: Survey, include_partial: bool = False) -> dict[tuple[str, str, str], int]:
     rows = (Response.objects.filter(survey=survey, status__in=statuses(include_partial))
-            .values_list(*names).annotate(n=Count("id")).order_by())
-    return {tuple(str(v) for v in row[:-1]): row[-1] for row in rows}
+            .values_list(*[f"invitation__member__{k}" for k in _KEYS]).annotate(n=Count("id")).order_by())
+    return {(land, str(gk), typ): n for land, gk, typ, n in rows}
+
+
+def margin(cells: dict[tuple[str, str, str], int], *variables: str) -> dict[Any, int]:
+    """Sum of the cells by one variable (key: its code) or several (key: tuple of codes)."""
+    idx = [_KEYS.index(v) for v in variables]
+    out: dict[Any, int] = {}
+    for key, n in cells.items():
+        k = key[idx[0]] if len(idx) == 1 else tuple(key[i] for i in idx)
+        out[k] = out.get(k, 0) + n
+    return out
 
 
 def comparison(register: dict[str, int], respondents: dict[str, int],
@@ -71,13 +86,11 @@ def chi_square(observed: list[int], register: list[int]) -> dict[str, Any]:
 def representativeness(survey: Survey, include_partial: bool = False) -> dict[str, Any]:
     """One comparison per register variable (land, groessenklasse, typ)."""
     with snapshot():
-        out = {}
-        for variable in REGISTER_VARIABLES:
-            respondents = {k[0]: n for k, n in _respondent_counts(survey, include_partial, variable).items()}
-            out[variable] = {"label": REGISTER_LABELS[variable],
-                             **comparison(_register_counts(variable), respondents,
-                                          list(register_values(variable)))}
-        return out
+        register, respondents = register_cells(), respondent_cells(survey, include_partial)
+    return {variable: {"label": REGISTER_LABELS[variable],
+                       **comparison(margin(register, variable), margin(respondents, variable),
+                                    list(register_values(variable)))}
+            for variable in REGISTER_VARIABLES}
 
 
 @dataclass
@@ -149,17 +162,23 @@ def _deviation(fitted: dict[tuple[str, str], float], rt: dict[str, float], ct: d
     return worst
 
 
-def rake_weights(survey: Survey, include_partial: bool = False) -> Raking:
-    """Weights of the survey's respondents on Land × size class against the member register."""
-    cells = {(k[0], k[1]): float(n)
-             for k, n in _respondent_counts(survey, include_partial, "land", "groessenklasse").items()}
-    result = rake(cells, {k: float(v) for k, v in _register_counts("land").items()},
-                  {k: float(v) for k, v in _register_counts("groessenklasse").items()})
-    return result
+def rake_weights(survey: Survey, include_partial: bool = False,
+                 cells: tuple[dict, dict] | None = None) -> Raking:
+    """Weights of the survey's respondents on Land × size class against the member register
+    (`cells`: register and respondent cells already read in the caller's snapshot)."""
+    register, respondents = cells or (register_cells(), respondent_cells(survey, include_partial))
+    table = {k: float(n) for k, n in margin(respondents, "land", "groessenklasse").items()}
+    return rake(table, {k: float(v) for k, v in margin(register, "land").items()},
+                {k: float(v) for k, v in margin(register, "groessenklasse").items()})
 
 
-def weight_summary(raking: Raking, cells: dict[tuple[str, str], float] | None = None) -> dict[str, Any]:
-    values = list(raking.weights.values())
-    return {"converged": raking.converged, "iterations": raking.iterations, "problems": raking.problems,
-            "min": min(values) if values else None, "max": max(values) if values else None,
-            "cells": len(values)}
+def representativeness_and_weights(survey: Survey, include_partial: bool = False) -> tuple[dict[str, Any], Raking]:
+    """Both from one read of the register and the respondents."""
+    with snapshot():
+        cells = register_cells(), respondent_cells(survey, include_partial)
+    register, respondents = cells
+    tables = {variable: {"label": REGISTER_LABELS[variable],
+                         **comparison(margin(register, variable), margin(respondents, variable),
+                                      list(register_values(variable)))}
+              for variable in REGISTER_VARIABLES}
+    return tables, rake_weights(survey, include_partial, cells)

@@ -213,14 +213,13 @@ def crosstabs(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 @analyst_required
 def representativeness(request: HttpRequest, slug: str) -> HttpResponse:
-    from .representativeness import rake_weights
-    from .representativeness import representativeness as compare_register
+    from .representativeness import representativeness_and_weights
 
     survey = get_object_or_404(Survey, slug=slug)
     include_partial = _partial(request)
     key = f"repr:{survey.pk}:{include_partial}:{_data_version(survey)}"
-    data = _cached(key, lambda: {"tables": compare_register(survey, include_partial),
-                                 "raking": rake_weights(survey, include_partial)})
+    data = _cached(key, lambda: dict(zip(("tables", "raking"),
+                                         representativeness_and_weights(survey, include_partial), strict=True)))
     raking = data["raking"]
     weights = sorted(((land, gk, w) for (land, gk), w in raking.weights.items()), key=lambda t: (t[0], int(t[1])))
     return render(request, "exports/representativeness.html", {
