@@ -11,7 +11,7 @@ def percent(value: float | None) -> str:
     """0.5409 → "54,1 %" (localised); empty when there is no base."""
     if value is None:
         return ""
-    return f"{number_format(value * 100, 1)} %"
+    return f"{number_format(round(value * 100, 1), 1)} %"  # round: number_format cuts digits off
 
 
 @register.filter
@@ -35,5 +35,6 @@ def points(value: float | None) -> str:
     """A difference in percentage points: +3,2 / −1,0; empty when unknown."""
     if value is None:
         return ""
+    value = round(value, 1)
     sign = "+" if value > 0 else ("−" if value < 0 else "±")
-    return f"{sign}{number_format(abs(value), 1)}"
+    return f"{sign}{number_format(round(abs(value), 1), 1)}"

@@ -307,3 +307,11 @@ def test_analyst_cannot_edit_min_base(analyst_client, kgst_survey):
     assert response.status_code == 403
     kgst_survey.refresh_from_db()
     assert kgst_survey.min_base == 5
+
+
+def test_percent_and_points_are_rounded_not_cut():
+    from exports.templatetags.export_tags import percent, points
+
+    assert percent(4 / 24) == "16,7 %"
+    assert points(4.0 - 6.0000001) == "−2,0"
+    assert points(0.00001) == "±0,0"
