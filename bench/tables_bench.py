@@ -11,7 +11,8 @@ same run, best of 3 each:
 - every choice question cross-tabbed by one variable with one filter (`crosstab.compute`), for
   several (by, filter) pairs: register and question variables, single and multiple choice;
 - the same weighted (raking weights computed inside);
-- `representativeness` (three register comparisons with chi-square) plus `rake_weights`.
+- `representativeness` (three register comparisons with chi-square) plus `rake_weights`;
+- for reference, today's `compute_tables` (all frequencies and the Land/size class cross-tabs).
 Prints the figures, the ratio to the floor and the targets (cross-tabs <= 2 s, representativeness
 and weights <= 1 s).
 """
@@ -51,7 +52,10 @@ def measure(n: int) -> dict:
             cursor.execute(eb.BARE_COUNT, [survey.pk])
             cursor.fetchall()
 
-    out = {"n": n, "bare_count_s": eb._best(bare), "crosstabs": []}
+    from exports.aggregation import compute_tables
+
+    out = {"n": n, "bare_count_s": eb._best(bare), "crosstabs": [],
+           "all_tables_s": eb._best(lambda: compute_tables(survey))}  # today's tables, for reference
     for by, (variable, values) in CASES:
         spec = crosstab.Spec(by=by, filter=crosstab.Filter(variable, values))
         tables = crosstab.compute(survey, spec)
@@ -70,7 +74,8 @@ def measure(n: int) -> dict:
 def report(results: list[dict]) -> None:
     for r in results:
         floor = r["bare_count_s"]
-        print(f"\n{r['n']:,} responses; bare count query {floor:.3f} s")
+        print(f"\n{r['n']:,} responses; bare count query {floor:.3f} s; today's all result tables "
+              f"(compute_tables, Land and size class) {r['all_tables_s']:.3f} s")
         print(f"{'by':>16} {'filter':>44} {'tables':>6} {'resp.':>7} {'s':>7} {'x floor':>7}")
         for c in r["crosstabs"]:
             print(f"{c['by']:>16} {c['filter']:>44} {c['tables']:>6} {c['respondents']:>7.0f} {c['seconds']:>7.3f} "
