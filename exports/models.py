@@ -36,6 +36,8 @@ class ExportJob(models.Model):
         XLSX = "xlsx", _("Excel-Arbeitsmappe (.xlsx)")
         CSV = "csv", _("CSV für Excel (.csv)")
         SAV = "sav", _("SPSS (.sav)")
+        DTA = "dta", _("Stata (.dta)")
+        RDS = "rds", _("R (.rds)")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("In Warteschlange")
@@ -47,6 +49,10 @@ class ExportJob(models.Model):
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="export_jobs")
     format = models.CharField(max_length=5, choices=Format.choices, default=Format.XLSX)
     include_partial = models.BooleanField(default=False)
+    # Publication variant: no identifying columns (AGS, name, free texts, e-mail answers).
+    publication = models.BooleanField(default=False)
+    # What the analyst chose for the Kreuztabellen sheet and weighting (exports.crosstab.Spec.as_dict).
+    options = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.PositiveSmallIntegerField(default=0)
     file = models.FileField(upload_to="exports/", blank=True)

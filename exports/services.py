@@ -40,16 +40,29 @@ def _chunk_size() -> int:
 
 
 def build_export(survey: Survey, fmt: str, path: Path | str, include_partial: bool = False,
-                 progress: Progress | None = None) -> int:
-    """Write one export file from one consistent snapshot; returns the number of data rows."""
+                 progress: Progress | None = None, *, publication: bool = False,
+                 options: dict[str, Any] | None = None) -> int:
+    """Write one export file from one consistent snapshot; returns the number of data rows.
+
+    `options` is a cross-tab choice (crosstab.Spec.as_dict): it fills the Kreuztabellen sheet and,
+    when weighted, adds a weight column; `publication` leaves out identifying columns."""
+    from . import crosstab, variants
+
     report = progress or (lambda pct: None)
+    spec = crosstab.Spec.from_dict({**options, "include_partial": include_partial} if options else None)
     with aggregation.snapshot():
-        tables = aggregation.compute_tables(survey, include_partial) if fmt == ExportJob.Format.XLSX else None
+        tables = None
+        if fmt == ExportJob.Format.XLSX:
+            tables = variants.result_tables(survey, aggregation.compute_tables(survey, include_partial), spec)
         report(5)
         cols = datarows.columns(survey)
         total = max(1, datarows.count_rows(survey, include_partial))
         rows = datarows.iter_rows(survey, cols, include_partial, _chunk_size(),
                                   on_chunk=lambda done: report(5 + int(85 * done / total)))
+        if spec is not None and spec.weighted:
+            cols, rows = variants.with_weights(survey, cols, rows, include_partial)
+        if publication:
+            cols, rows = variants.publication(cols, rows)
         if fmt == ExportJob.Format.XLSX:
             from .workbook import write_workbook
 
@@ -64,6 +77,14 @@ def build_export(survey: Survey, fmt: str, path: Path | str, include_partial: bo
             from .spss import write_sav  # pandas: imported only when needed
 
             count = write_sav(path, cols, rows)
+        elif fmt == ExportJob.Format.DTA:
+            from .stata import write_dta
+
+            count = write_dta(path, cols, rows)
+        elif fmt == ExportJob.Format.RDS:
+            from .stata import write_rds
+
+            count = write_rds(path, cols, rows)
         else:
             raise ValueError(f"unknown export format {fmt!r}")
     report(100)
@@ -73,7 +94,8 @@ def build_export(survey: Survey, fmt: str, path: Path | str, include_partial: bo
 def download_name(job: ExportJob) -> str:
     stamp = timezone.localtime(job.finished_at or timezone.now()).strftime("%Y-%m-%d_%H%M")
     partial = "_mit-teilantworten" if job.include_partial else ""
-    return f"{job.survey.slug}_{stamp}{partial}.{job.format}"
+    variant = "_veroeffentlichung" if job.publication else ""
+    return f"{job.survey.slug}_{stamp}{partial}{variant}.{job.format}"
 
 
 _PROGRESS_SQL = sql("UPDATE {Job} SET {Job.progress} = %s, {Job.heartbeat_at} = %s WHERE {Job.id} = %s "
@@ -137,7 +159,8 @@ def run_job(job_id: int) -> None:
     partial_file = directory / f"{name}.part"
     progress = JobProgress(job.pk, job.attempts)
     try:
-        build_export(job.survey, job.format, partial_file, job.include_partial, progress)
+        build_export(job.survey, job.format, partial_file, job.include_partial, progress,
+                     publication=job.publication, options=job.options or None)
         os.replace(partial_file, directory / name)
     except Exception as exc:
         partial_file.unlink(missing_ok=True)
@@ -179,8 +202,10 @@ def enqueue_job(job: ExportJob) -> None:
     transaction.on_commit(lambda: _send(run_export_job, job.pk))
 
 
-def create_job(survey: Survey, fmt: str, include_partial: bool, user: Any) -> ExportJob:
-    job = ExportJob.objects.create(survey=survey, format=fmt, include_partial=include_partial, requested_by=user)
+def create_job(survey: Survey, fmt: str, include_partial: bool, user: Any, publication: bool = False,
+               options: dict[str, Any] | None = None) -> ExportJob:
+    job = ExportJob.objects.create(survey=survey, format=fmt, include_partial=include_partial, requested_by=user,
+                                   publication=publication, options=options or {})
     enqueue_job(job)
     return job
 

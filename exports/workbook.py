@@ -39,6 +39,7 @@ TYPE_LABELS = {
 }
 BASE_LABEL = "Basis (gültige Antworten)"
 MISSING_LABEL = "Fehlend (gezeigt, nicht beantwortet)"
+PROTECTED = "–"  # small-cell protection (exports/protection.py): no percentage below the minimum base
 
 
 def _cell(ws: Any, value: Any, font: Font | None = None, fmt: str | None = None, wrap: bool = False) -> Any:
@@ -83,7 +84,8 @@ class ResultWriter:
     def options(self, variable: str, options: list[dict[str, Any]]) -> None:
         first = self.row + 1
         for o in options:
-            self.append([o["label"], _code(o["code"]), o["count"], _pct(self.ws, o["percent"])])
+            pct = PROTECTED if o.get("protected") else _pct(self.ws, o["percent"])
+            self.append([o["label"], _code(o["code"]), o["count"], pct])
         self.locations[variable] = (first, self.row)
 
     def base_missing(self, base: int, missing: int) -> None:
@@ -103,6 +105,8 @@ class ResultWriter:
                 self.title(title_text(row["code"], f"{table['text']}{DASH}{row['label']}"))
                 self.options(row["code"], row["options"])
                 self.base_missing(row["base"], row["missing"])
+                if row.get("protected_note"):
+                    self.note(row["protected_note"])
                 self._filter_note(table)
                 self.blank()
             return
@@ -121,6 +125,8 @@ class ResultWriter:
         if kind == "multi":
             self.note("Mehrfachnennungen: Prozent der Befragten, die die Frage beantwortet haben "
                       "(Summe kann über 100 % liegen).")
+        if table.get("protected_note"):
+            self.note(table["protected_note"])
         for variable, count in table.get("other_texts", {}).items():
             self.note(f"Freitexte {variable}: {count}")
         self._filter_note(table)
@@ -225,16 +231,25 @@ def write_crosstabs(ws: Any, tables: dict[str, Any]) -> None:
     _widths(ws, (50, 8, *([14] * width)))
     ws.freeze_panes = "A2"
     ws.append([_cell(ws, "Kreuztabellen: Anzahl, Spaltenprozent und Basis je Spalte", TITLE)])
+    if tables.get("crosstab_title"):
+        ws.append([_cell(ws, f"Gewählt: {tables['crosstab_title']}", BOLD)])
     by_label = {"land": "nach Land", "groessenklasse": "nach Größenklasse"}
     for x in tables["crosstabs"]:
-        ws.append([_cell(ws, title_text(x["variable"], f"{x['text']}{DASH}{by_label[x['by']]}"), TITLE)])
+        by = by_label.get(x["by"]) or tables.get("crosstab_title", x["by"])
+        ws.append([_cell(ws, title_text(x["variable"], f"{x['text']}{DASH}{by}"), TITLE)])
         ws.append([_cell(ws, h, BOLD) for h in ("Anzahl", "Code", *[c["label"] for c in x["columns"]])])
         for r in x["rows"]:
             ws.append([r["label"], _code(r["code"]), *r["counts"]])
         ws.append([_cell(ws, "Spaltenprozent", BOLD)])
         for r in x["rows"]:
-            ws.append([r["label"], _code(r["code"]), *[_pct(ws, p) for p in r["percents"]]])
+            protected = x.get("protected") or [False] * len(r["percents"])
+            ws.append([r["label"], _code(r["code"]),
+                       *[PROTECTED if s else _pct(ws, p) for p, s in zip(r["percents"], protected, strict=True)]])
         ws.append([_cell(ws, BASE_LABEL, BOLD), None, *x["bases"]])
+        if "missing" in x:
+            ws.append([MISSING_LABEL, None, *x["missing"]])
+        for note in x.get("protected_notes", []):
+            ws.append([_cell(ws, note, Font(italic=True))])
         ws.append([])
 
 

@@ -43,6 +43,11 @@ class Survey(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     definition = models.JSONField(default=dict, blank=True)
     definition_hash = models.CharField(max_length=64, blank=True)
+    # Small-cell protection: below this base no percentage is published (page and every export).
+    min_base = models.PositiveSmallIntegerField(
+        _("Mindestbasis für Prozentwerte"), default=5,
+        help_text=_("Unterhalb dieser Zahl gültiger Antworten werden keine Prozentwerte ausgewiesen."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -11,7 +11,7 @@ def percent(value: float | None) -> str:
     """0.5409 → "54,1 %" (localised); empty when there is no base."""
     if value is None:
         return ""
-    return f"{number_format(value * 100, 1)} %"
+    return f"{number_format(round(value * 100, 1), 1)} %"  # round: number_format cuts digits off
 
 
 @register.filter
@@ -19,3 +19,22 @@ def bar_width(value: float | None) -> str:
     if value is None:
         return "0"
     return f"{max(0.0, min(1.0, value)) * 100:.2f}"
+
+
+@register.filter
+def index(values: list | None, i: int) -> object:
+    """values[i], or None when there is no such item (templates cannot subscript)."""
+    try:
+        return values[i] if values is not None else None
+    except (IndexError, TypeError):
+        return None
+
+
+@register.filter
+def points(value: float | None) -> str:
+    """A difference in percentage points: +3,2 / −1,0; empty when unknown."""
+    if value is None:
+        return ""
+    value = round(value, 1)
+    sign = "+" if value > 0 else ("−" if value < 0 else "±")
+    return f"{sign}{number_format(round(abs(value), 1), 1)}"

@@ -24,6 +24,9 @@ def test_workbook_counts_equal_independent_count(kgst_survey, kgst_structure, se
                                                  include_partial):
     Response.objects.all().delete()
     Member.objects.all().delete()
+    # This test checks the unprotected figures; small-cell protection has its own tests (test_protection).
+    kgst_survey.min_base = 1
+    kgst_survey.save(update_fields=["min_base"])
     plans = make_plans(kgst_structure, seed, n, partial_share, nasty=random.Random(seed).random() < 0.5)
     insert_plans(kgst_survey, kgst_structure, plans)
     expected = count_plans(kgst_structure, plans, include_partial)

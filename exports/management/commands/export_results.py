@@ -1,7 +1,8 @@
 """python manage.py export_results SLUG --out FILE.xlsx [--include-partial]
 
 Builds the same workbook as an ExportJob, synchronously, through the same code.
-The format follows the file name: .xlsx (default), .csv or .sav.
+The format follows the file name: .xlsx (default), .csv, .sav (SPSS), .dta (Stata) or .rds (R).
+--publication leaves out what identifies a member (AGS, name, population, free texts, e-mail answers).
 """
 
 from pathlib import Path
@@ -11,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from exports.services import build_export
 from surveys.models import Survey
 
-FORMATS = {".xlsx": "xlsx", ".csv": "csv", ".sav": "sav"}
+FORMATS = {".xlsx": "xlsx", ".csv": "csv", ".sav": "sav", ".dta": "dta", ".rds": "rds"}
 
 
 class Command(BaseCommand):
@@ -19,7 +20,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="survey slug, e.g. kgst-social-media-2013")
-        parser.add_argument("--out", required=True, help="output file (.xlsx, .csv or .sav)")
+        parser.add_argument("--out", required=True, help="output file (.xlsx, .csv, .sav, .dta or .rds)")
+        parser.add_argument("--publication", action="store_true",
+                            help="publication variant: no AGS, name, population, free texts or e-mail answers")
         parser.add_argument("--include-partial", action="store_true",
                             help="count responses that were started but not submitted")
 
@@ -34,7 +37,8 @@ class Command(BaseCommand):
             raise CommandError(f"{out} is a directory; give a file name, e.g. {out / (slug + '.xlsx')}.")
         fmt = FORMATS.get(out.suffix.lower())
         if fmt is None:
-            raise CommandError(f"Cannot tell the format from {out.name!r}: use a .xlsx, .csv or .sav file name.")
+            raise CommandError(f"Cannot tell the format from {out.name!r}: "
+                               "use a .xlsx, .csv, .sav, .dta or .rds file name.")
         partial_file = out.with_name(out.name + ".part")
         try:
             partial_file.parent.mkdir(parents=True, exist_ok=True)
@@ -42,7 +46,8 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot write to {out}: {exc.strerror or exc}.") from exc
         try:
-            count = build_export(survey, fmt, partial_file, bool(options["include_partial"]))
+            count = build_export(survey, fmt, partial_file, bool(options["include_partial"]),
+                                 publication=bool(options["publication"]))
             partial_file.replace(out)
         except OSError as exc:
             partial_file.unlink(missing_ok=True)
