@@ -38,9 +38,6 @@ from .aggregation import (
     AnswerIndex,
     _fetch_hashed,
     _local_settings,
-    choice_variables,
-    condition_variables,
-    iter_questions,
     snapshot,
     statuses,
 )
@@ -74,7 +71,7 @@ REGISTER_LABELS = {"land": "Bundesland", "groessenklasse": "Größenklasse", "ty
 def variables(survey: Survey) -> list[Variable]:
     """Every variable a cross-tab can be split or filtered by, register variables first."""
     out = [Variable(code, REGISTER_LABELS[code], "register", register_values(code)) for code in REGISTER_VARIABLES]
-    for question in iter_questions(get_structure(survey)):
+    for question in get_structure(survey).questions:
         if question.type not in CHOICE_TYPES:
             continue
         values = tuple((o.code, o.label) for o in question.options)
@@ -231,7 +228,7 @@ class _Cells:
         return list(dict.fromkeys(used))
 
     def signature_variables(self) -> list[str]:
-        names = set(condition_variables(self.structure))
+        names = set(self.structure.condition_variables)
         for name in (self.spec.by, self.spec.filter.variable if self.spec.filter else None):
             if name and name not in REGISTER_VARIABLES:
                 names.add(name)
@@ -312,7 +309,7 @@ def count(survey: Survey, spec: Spec, weights: dict[tuple[str, str], float] | No
     if connection.vendor != "postgresql":
         return python_count(survey, spec, weights)
     cells = _Cells(survey, spec, weights)
-    questions = list(iter_questions(cells.structure))
+    questions = list(cells.structure.questions)
     sig_vars = cells.signature_variables()
     sig_qids = sorted({cells.index.question_of[v].id for v in sig_vars if v in cells.index.question_of})
     params: dict[str, Any] = {"survey": survey.pk, "statuses": statuses(spec.include_partial),
@@ -341,7 +338,7 @@ def count(survey: Survey, spec: Spec, weights: dict[tuple[str, str], float] | No
             "cells": [k[0] for k in kept], "cell_kids": [k[1] for k in kept], "cell_w": [k[2] for k in kept],
             "cell_ids": [k[3] for k in kept], "cc_cells": cc_cells, "cc_cols": cc_cols,
             "kids": [p[0] for p in pairs] or [0], "qids": [p[1] for p in pairs] or [0],
-            "choice_vars": [v for q in choice for v in choice_variables(q)] or [""],
+            "choice_vars": [v for q in choice for v in q.choice_variables] or [""],
             "multi_qids": [q.id for q in multi] or [0], "multi_vars": [q.code for q in multi] or [""],
         }
         rows = _fetch_hashed(cursor, _COUNTS.format(**_tables()), params)
@@ -360,8 +357,8 @@ def python_count(survey: Survey, spec: Spec, weights: dict[tuple[str, str], floa
     """The same figures response by response (SQLite for `make run`)."""
     cells = _Cells(survey, spec, weights)
     names = cells.signature_variables()
-    choice_vars = {v for q in iter_questions(cells.structure) if q.type in CHOICE_TYPES for v in choice_variables(q)}
-    multi = {q.code for q in iter_questions(cells.structure) if q.type == "multi"}
+    choice_vars = {v for q in cells.structure.questions if q.type in CHOICE_TYPES for v in q.choice_variables}
+    multi = {q.code for q in cells.structure.questions if q.type == "multi"}
     responses = Response.objects.filter(survey=survey, status__in=statuses(spec.include_partial)).select_related(
         "invitation__member")
     answers_of: dict[int, list[tuple[int, str, str]]] = {}
@@ -411,10 +408,10 @@ def tables(survey: Survey, spec: Spec, counts: Counts) -> dict[str, Any]:
     cols = columns(survey, spec, counts)
     keys: list[str | None] = [c for c, _ in cols] + [TOTAL]
     out = []
-    for question in iter_questions(get_structure(survey)):
+    for question in get_structure(survey).questions:
         if question.type not in CHOICE_TYPES:
             continue
-        for variable in choice_variables(question):
+        for variable in question.choice_variables:
             bases = [counts.base.get((variable, k), 0) for k in keys]
             shown = [counts.shown.get((question.code, k), 0) for k in keys]
             rows = []

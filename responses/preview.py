@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
 
-from surveys.forms import Answers, PageForm, question_variables
+from surveys.forms import Answers, PageForm
 from surveys.structure import SurveyStructure
 
 from . import services
@@ -67,7 +67,7 @@ def save_page(structure: SurveyStructure, page: Any, answers: Answers, data: Map
     old = services.page_answers(page, answers)
     new = dict(form.page_answers)
     for code in form.invalid_questions:  # rejected input: keep the previous answer, as the respondent's save does
-        for name in question_variables(structure.question(code)):
+        for name in structure.question(code).variables:
             if name in old:
                 new[name] = old[name]
     after = {k: v for k, v in answers.items() if k not in old}

@@ -23,10 +23,9 @@ FILTERS = [None, ("B1_nutzung", ("1",)), ("land", ("Bayern", "Hessen", "Sachsen"
 def add_stale_answers(structure, plans, ids, rng):
     """Answers left behind on questions a respondent is not shown (e.g. after going back and
     changing B1_nutzung): stored, but never counted."""
-    from exports.aggregation import condition_variables
     from responses.models import Answer
 
-    used = condition_variables(structure)
+    used = set(structure.condition_variables)
     hidden_ok = [q for q in structure.questions if q.type in ("single", "multi", "matrix")
                  and not set(q.variables) & used]
     rows = []
