@@ -153,3 +153,15 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step} → {self.to_email} ({self.status})"
+
+    @property
+    def step_label(self) -> str:
+        """The step in words for the staff pages ("invitation" and "resend-1" are internal codes)."""
+        kind, _sep, number = self.step.partition("-")
+        if kind == "invitation":
+            return str(_("Einladung"))
+        if kind == "reminder":
+            return str(_("Erinnerung %(n)s") % {"n": number}) if number else str(_("Erinnerung"))
+        if kind == "resend":
+            return str(_("Link erneut gesendet (%(n)s.)") % {"n": number}) if number else str(_("Link erneut gesendet"))
+        return self.step

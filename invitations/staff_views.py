@@ -19,10 +19,11 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from surveys.models import Survey
@@ -31,7 +32,7 @@ from surveys.permissions import staff_required
 from . import services
 from .forms import BounceForm, RegisterConfirmForm, RegisterUploadForm, max_upload_bytes
 from .models import Invitation, Member, OutboxMessage
-from .register import RegisterCheck, apply_register, check_register
+from .register import RegisterCheck, apply_register, check_register, template_csv, template_xlsx
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,24 @@ def register_upload(request: HttpRequest) -> HttpResponse:
                   {"form": form, "summary": _register_summary(), "max_bytes": max_upload_bytes()}, status=status)
 
 
+TEMPLATE_TYPES = {
+    "csv": ("text/csv; charset=utf-8", template_csv),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", template_xlsx),
+}
+
+
+@staff_required
+@require_safe
+def register_template(request: HttpRequest, fmt: str) -> HttpResponse:
+    """An empty register with the expected header and one example row, as CSV or XLSX."""
+    if fmt not in TEMPLATE_TYPES:
+        raise Http404
+    content_type, build = TEMPLATE_TYPES[fmt]
+    response = HttpResponse(build(), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="register-vorlage.{fmt}"'
+    return response
+
+
 def _preview_context(check: RegisterCheck, key: str, form: RegisterConfirmForm) -> dict[str, object]:
     return {
         "check": check, "key": key, "form": form,
@@ -182,11 +201,15 @@ def _send(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
 def _report_queued(request: HttpRequest, kind: str, count: int) -> None:
     if kind == "invitations":
         if count:
-            messages.success(request, _("%(n)d Einladungen wurden in die Warteschlange gestellt.") % {"n": count})
+            messages.success(request, ngettext("%(n)d Einladung wurde in die Warteschlange gestellt.",
+                                               "%(n)d Einladungen wurden in die Warteschlange gestellt.", count)
+                             % {"n": count})
         else:
             messages.info(request, _("Keine neuen Einladungen: alle Mitglieder des Registers sind bereits eingeladen."))
     elif count:
-        messages.success(request, _("%(n)d Erinnerungen wurden in die Warteschlange gestellt.") % {"n": count})
+        messages.success(request, ngettext("%(n)d Erinnerung wurde in die Warteschlange gestellt.",
+                                           "%(n)d Erinnerungen wurden in die Warteschlange gestellt.", count)
+                         % {"n": count})
     else:
         messages.info(request, _("Keine Erinnerungen versendet: niemand wartet auf eine Erinnerung (oder diese "
                                  "Runde wurde gerade erst versendet)."))

@@ -89,7 +89,7 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
         member.status_label = dash.MemberStatus.LABELS.get(member.status, member.status)
     return render(request, "responses/staff/members.html", {
         "survey": survey, "form": form, "page": page, "querystring": form.querystring(),
-        "status_counts": _status_counts(survey),
+        "status_counts": _status_counts(survey), "totals": dash.totals(survey),
         "active_tab": "members",
     })
 

@@ -39,6 +39,7 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "staff/befragungen/<slug:slug>/status/<slug:action>/": (STAFF, ("GET", "POST")),
     "staff/register/": (STAFF, ("GET", "POST")),
     "staff/register/pruefung/<str:key>/": (STAFF, ("GET", "POST")),
+    "staff/register/vorlage.<str:fmt>": (STAFF, ("GET",)),
     "staff/befragungen/<slug:slug>/einladen/": (STAFF, ("GET", "POST")),
     "staff/befragungen/<slug:slug>/erinnern/": (STAFF, ("GET", "POST")),
     "staff/befragungen/<slug:slug>/postausgang/": (STAFF, ("GET",)),
@@ -104,7 +105,7 @@ def world(kgst_survey, make_invitation, staff_user, analyst_user, settings, tmp_
     clients = {role: Client() for role in ROLES}
     users = {"analyst": analyst_user, "staff": staff_user, "superuser": superuser}
     values = {"slug": kgst_survey.slug, "action": "schliessen", "key": key, "ags": "05315000", "pk": job.pk,
-              "token": invitation.token, "page_code": "P1"}
+              "token": invitation.token, "page_code": "P1", "fmt": "xlsx"}
     respondent_invitation = make_invitation(kgst_survey)
     assert clients["respondent"].get(f"/s/{respondent_invitation.token}/", follow=True).status_code == 200
     world = World(values, clients, superuser, users)

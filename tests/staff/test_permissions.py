@@ -31,6 +31,7 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     # invitations
     "register_upload": ("staff", BOTH),
     "register_preview": ("staff", BOTH),
+    "register_template": ("staff", GET),
     "send_invitations": ("staff", BOTH),
     "send_reminders": ("staff", BOTH),
     "outbox": ("staff", GET),
@@ -56,7 +57,7 @@ def staff_patterns() -> list[URLPattern]:
 
 def sample_kwargs(pattern: URLPattern, sample) -> dict[str, object]:
     values = {"slug": sample.survey.slug, "ags": sample.member.ags, "action": "schliessen",
-              "key": "kein-gueltiger-schluessel", "pk": sample.export_job.pk}
+              "key": "kein-gueltiger-schluessel", "pk": sample.export_job.pk, "fmt": "csv"}
     missing = set(pattern.pattern.converters) - set(values)
     assert not missing, f"URL {pattern.name!r}: add a sample value for {missing} in test_permissions.py"
     return {name: values[name] for name in pattern.pattern.converters}
