@@ -29,6 +29,7 @@ NEED = {ANALYST: 1, STAFF: 2, ADMIN: 3}
 # route → (who may use it, methods it serves). GET on a POST-only view must not answer 2xx.
 RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "": (PUBLIC, ("GET",)),
+    "favicon.ico": (PUBLIC, ("GET",)),
     "i18n/setlang/": (PUBLIC, ("POST",)),
     "health/": (PUBLIC, ("GET",)),
     "staff/login/": (PUBLIC, ("GET", "POST")),
