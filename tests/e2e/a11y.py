@@ -63,6 +63,7 @@ CONTROL_CONTRAST_JS = "() => {" + _HELPERS + r"""
   for (const el of document.querySelectorAll(CONTROLS)) {
     if (!shown(el) || el.disabled) continue;
     const s = getComputedStyle(el);
+    if (s.appearance !== "none" && (el.type === "radio" || el.type === "checkbox")) continue;  // native look
     const width = parseFloat(s.borderTopWidth);
     const border = parse(s.borderTopColor);
     const around = background(el.parentElement);
@@ -105,7 +106,8 @@ REFLOW_JS = "() => {" + _HELPERS + r"""
   if (root.scrollWidth <= root.clientWidth) return [];
   const wide = [];
   for (const el of document.body.querySelectorAll("*")) {
-    if (el.closest(".table-responsive") || !shown(el)) continue;
+    const box = el.closest(".table-responsive");
+    if ((box && box !== el) || !shown(el)) continue;  // data tables may scroll inside their box
     const r = el.getBoundingClientRect();
     if (r.right > root.clientWidth + 1) wide.push(`${describe(el)} (right edge ${Math.round(r.right)}px)`);
     if (wide.length > 8) break;
@@ -161,6 +163,9 @@ def _fail(label: str, what: str, problems: list[str]) -> None:
         pytest.fail(f"{what} on {label}:\n- " + "\n- ".join(problems[:20]), pytrace=False)
 
 
+_SCRATCH: dict[int, object] = {}  # one scratch page per browser context
+
+
 def axe_on_copy(page, label: str) -> None:
     """axe-core on the DOM of a page rendered without JavaScript.
 
@@ -171,22 +176,23 @@ def axe_on_copy(page, label: str) -> None:
     html = re.sub(r"<script\b[^>]*>.*?</script>", "", html, flags=re.S | re.I)
     base = re.match(r"https?://[^/]+", page.url).group(0)
     html = html.replace("<head>", f'<head><base href="{base}/">', 1)
-    scratch = page.context.browser.new_page(viewport={"width": 1280, "height": 900})
-    try:
-        scratch.set_content(html, wait_until="load")
-        check_accessibility(scratch, label + " (without JavaScript)")
-    finally:
-        scratch.close()
+    scratch = _SCRATCH.get(id(page.context))
+    if scratch is None or scratch.is_closed():
+        scratch = _SCRATCH[id(page.context)] = page.context.browser.new_page(viewport={"width": 1280, "height": 900})
+    scratch.set_content(html, wait_until="load")
+    check_accessibility(scratch, label + " (without JavaScript)")
 
 
 def slug(label: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
 
 
-def audit_page(page, label: str, *, js: bool = True, screenshots: bool = True,
+def audit_page(page, label: str, *, js: bool = True, screenshots: bool = True, quick: bool = False,
                controls: set[str] | None = None) -> None:
     """Every check of the module docstring on the current page; the page is left reflowed and spaced.
 
+    quick: only axe, control contrast and reflow at 320 px (for a second language of a page
+      whose layout does not depend on JavaScript; the full set runs on the first).
     js: whether the page's context runs JavaScript (axe then runs on a copy, see axe_on_copy).
     controls: the page's control kinds seen by the focus check are added to this set (so a test
     can assert that every kind of control was covered somewhere).
@@ -203,6 +209,11 @@ def audit_page(page, label: str, *, js: bool = True, screenshots: bool = True,
     if screenshots:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / f"{slug(label)}-1280.png", full_page=True)
+    if quick:
+        page.set_viewport_size({"width": 320, "height": 640})
+        _fail(label, "reflow at 320 px", page.evaluate(REFLOW_JS))
+        page.set_viewport_size({"width": 1280, "height": 900})
+        return
 
     page.emulate_media(forced_colors="active")
     try:

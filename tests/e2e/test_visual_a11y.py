@@ -1,7 +1,9 @@
 """Every respondent page type through tests/e2e/a11y.py: contrast, focus, reflow, forced colours,
 text spacing, axe; in German with JavaScript and in English without it (together every page
 type is seen in both languages and in both JavaScript states without running everything four
-times). Screenshots of each page type at 1280 and 320 px: test-artifacts/screenshots/.
+times). The English run does the full set on the questionnaire pages (where JavaScript changes
+the page) and axe, contrast and reflow on the others. Screenshots of each page type at 1280 and
+320 px: test-artifacts/screenshots/ (or $E2E_SCREENSHOTS).
 """
 
 from __future__ import annotations
@@ -39,12 +41,12 @@ def test_respondent_pages(app_url, new_context, invitation, make_invitation, sur
     tag = f"{lang}-{'js' if js else 'nojs'}"
 
     page.goto(f"{app_url}/s/")
-    audit_page(page, f"respondent access code {tag}", js=js, screenshots=shots, controls=controls)
+    audit_page(page, f"respondent access code {tag}", js=js, screenshots=shots, quick=not js, controls=controls)
     page.goto(f"{app_url}/s/")
     page.locator("#id_code").fill("ABC")
     click_button(page, buttons["code"])
     expect(page.locator("#error-summary")).to_be_visible()
-    audit_page(page, f"respondent access code error {tag}", js=js, screenshots=shots, controls=controls)
+    audit_page(page, f"respondent access code error {tag}", js=js, screenshots=shots, quick=not js, controls=controls)
 
     page.goto(f"{app_url}/s/{token}/")
     expect(page).to_have_url(url_re(token, "seite/P1/"))
@@ -72,7 +74,7 @@ def test_respondent_pages(app_url, new_context, invitation, make_invitation, sur
     page.goto(f"{app_url}/s/{token}/seite/P3/")
     click_button(page, buttons["save"])
     expect(page).to_have_url(url_re(token, "gespeichert/"))
-    audit_page(page, f"respondent saved {tag}", js=js, screenshots=shots, controls=controls)
+    audit_page(page, f"respondent saved {tag}", js=js, screenshots=shots, quick=not js, controls=controls)
 
     for code, answers in USER_PAGES[2:]:
         page.goto(f"{app_url}/s/{token}/seite/{code}/")
@@ -83,21 +85,21 @@ def test_respondent_pages(app_url, new_context, invitation, make_invitation, sur
             fill(page, answers)
         click_button(page, buttons["next"])
     expect(page).to_have_url(url_re(token, "pruefen/"))
-    audit_page(page, f"respondent review {tag}", js=js, screenshots=shots, controls=controls)
+    audit_page(page, f"respondent review {tag}", js=js, screenshots=shots, quick=not js, controls=controls)
     page.goto(f"{app_url}/s/{token}/pruefen/")
     click_button(page, buttons["submit"])
     expect(page).to_have_url(url_re(token, "danke/"))
-    audit_page(page, f"respondent receipt {tag}", js=js, screenshots=shots, controls=controls)
+    audit_page(page, f"respondent receipt {tag}", js=js, screenshots=shots, quick=not js, controls=controls)
 
     other = make_invitation(survey)
     page.goto(f"{app_url}/abmelden/{other.token}/")
-    audit_page(page, f"respondent opt-out {tag}", js=js, screenshots=shots, controls=controls)
+    audit_page(page, f"respondent opt-out {tag}", js=js, screenshots=shots, quick=not js, controls=controls)
     response = page.goto(f"{app_url}/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/")
     assert response.status == 404
-    audit_page(page, f"respondent not found {tag}", js=js, screenshots=shots, controls=controls)
+    audit_page(page, f"respondent not found {tag}", js=js, screenshots=shots, quick=not js, controls=controls)
     survey.close()
     page.goto(f"{app_url}/s/{other.token}/")
-    audit_page(page, f"respondent survey closed {tag}", js=js, screenshots=shots, controls=controls)
+    audit_page(page, f"respondent survey closed {tag}", js=js, screenshots=shots, quick=not js, controls=controls)
 
     # Every kind of control of the questionnaire went through the contrast and focus checks.
     kinds = {"input-radio", "input-checkbox", "input-text", "input-email", "textarea", "button", "a"}
