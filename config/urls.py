@@ -12,6 +12,7 @@ urlpatterns = [
     path("health/", include("config.health")),
     path("admin/", admin.site.urls),
     path("staff/", include("config.staff_urls")),
+    path("", include("surveys.urls")),
     path("", include("responses.urls")),
     path("", include("invitations.urls")),
 ]

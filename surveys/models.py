@@ -20,6 +20,10 @@ class Survey(models.Model):
     intro = models.TextField(blank=True)
     organisers = models.CharField(max_length=500, blank=True)
     contact_email = models.EmailField(blank=True)
+    # Shown on every respondent page and in the e-mails; the logo is re-encoded as PNG on upload
+    # (surveys.forms_staff.SurveyBrandingForm) and served by surveys.views.logo.
+    organisation_name = models.CharField(max_length=200, blank=True)
+    logo = models.FileField(upload_to="logos/", blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     opens_on = models.DateField(null=True, blank=True)
     closes_on = models.DateField(null=True, blank=True)
@@ -39,6 +43,20 @@ class Survey(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def logo_url(self) -> str:
+        """Path of the logo on this site ("" without one); the file name changes with every upload."""
+        from django.urls import reverse
+
+        return reverse("surveys:logo", args=[self.slug, self.logo.name.rsplit("/", 1)[-1]]) if self.logo else ""
+
+    @property
+    def logo_absolute_url(self) -> str:
+        """For the HTML e-mails, which need the site address."""
+        from django.conf import settings
+
+        return settings.SITE_URL + self.logo_url if self.logo else ""
 
     @property
     def is_open(self) -> bool:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from .forms_staff import TRANSITIONS, SurveyDatesForm, Transition, TransitionForm
+from .forms_staff import TRANSITIONS, SurveyBrandingForm, SurveyDatesForm, Transition, TransitionForm
 from .models import Survey
 from .permissions import analyst_required, can_manage, staff_required
 
@@ -99,3 +99,35 @@ def _apply(pk: int, step: Transition, new_deadline: object) -> bool:
         else:
             survey.close()
     return True
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def survey_branding(request: HttpRequest, slug: str) -> HttpResponse:
+    """Organisation name and logo shown to respondents and in the e-mails."""
+    survey = get_object_or_404(Survey, slug=slug)
+    form = SurveyBrandingForm(request.POST or None, request.FILES or None, instance=survey)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Name und Logo der Organisation wurden gespeichert."))
+        return redirect("staff:survey_detail", slug=survey.slug)
+    return render(request, "surveys/staff/survey_branding.html",
+                  {"survey": survey, "form": form, "active_tab": "detail"})
+
+
+@require_safe
+def logo(request: HttpRequest, slug: str, name: str) -> FileResponse:
+    """The survey's logo for respondent pages and e-mails (public, like the pages that show it).
+
+    The name carries a hash of the content, so the file may be cached for a long time.
+    """
+    survey = get_object_or_404(Survey, slug=slug)
+    if not survey.logo or survey.logo.name.rsplit("/", 1)[-1] != name:
+        raise Http404
+    try:
+        handle = survey.logo.open("rb")
+    except OSError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type="image/png")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

@@ -37,6 +37,8 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "staff/": (ANALYST, ("GET",)),
     "staff/befragungen/<slug:slug>/": (ANALYST, ("GET",)),
     "staff/befragungen/<slug:slug>/feldphase/": (STAFF, ("GET", "POST")),
+    "staff/befragungen/<slug:slug>/organisation/": (STAFF, ("GET", "POST")),
+    "logo/<slug:slug>/<str:name>": (PUBLIC, ("GET",)),
     "staff/befragungen/<slug:slug>/status/<slug:action>/": (STAFF, ("GET", "POST")),
     "staff/register/": (STAFF, ("GET", "POST")),
     "staff/register/pruefung/<str:key>/": (STAFF, ("GET", "POST")),
@@ -101,12 +103,17 @@ def world(kgst_survey, make_invitation, staff_user, analyst_user, settings, tmp_
     (tmp_path / "exports").mkdir()
     (tmp_path / "exports" / "abc.csv").write_text("ags\n")
     job = ExportJob.objects.create(survey=kgst_survey, format="csv", status="done", file="exports/abc.csv", size=4)
+    (tmp_path / "logos").mkdir()
+    (tmp_path / "logos" / "kgst-abc.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    kgst_survey.logo.name = "logos/kgst-abc.png"
+    kgst_survey.save(update_fields=["logo"])
     superuser = User.objects.create_superuser("root", "root@example.org", "Test-Passwort-123")
     key = _store_upload(staff_user.pk, "r.csv", b"ags;name\n")
     clients = {role: Client() for role in ROLES}
     users = {"analyst": analyst_user, "staff": staff_user, "superuser": superuser}
     values = {"slug": kgst_survey.slug, "action": "schliessen", "key": key, "ags": "05315000", "pk": job.pk,
-              "token": invitation.token, "page_code": "P1", "fmt": "xlsx"}
+              "token": invitation.token, "page_code": "P1", "fmt": "xlsx",
+              "name": "kgst-abc.png"}
     respondent_invitation = make_invitation(kgst_survey)
     assert clients["respondent"].get(f"/s/{respondent_invitation.token}/", follow=True).status_code == 200
     world = World(values, clients, superuser, users)

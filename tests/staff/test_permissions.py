@@ -22,6 +22,7 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     "home": ("analyst", GET),
     "survey_detail": ("analyst", GET),
     "survey_dates": ("staff", BOTH),
+    "survey_branding": ("staff", BOTH),
     "survey_transition": ("staff", BOTH),
     # responses (dashboard, members)
     "dashboard": ("analyst", GET),
