@@ -78,17 +78,45 @@ class MemberFilterForm(StaffFormMixin, forms.Form):
         return urlencode({k: v for k, v in self.cleaned_data.items() if v not in (None, "")})
 
 
+# Sortable columns of the member list: GET ?sortierung=name or -name (plain links, no JavaScript).
+MEMBER_SORTS = {
+    "ags": gettext_lazy("AGS"), "name": gettext_lazy("Name"), "land": gettext_lazy("Land"),
+    "einwohner": gettext_lazy("Einwohner"), "status": gettext_lazy("Status"),
+}
+
+
+def sort_headers(request: HttpRequest, sorts: dict, default: str, filters: str) -> tuple[str, list[dict]]:
+    """The chosen ordering (a model field, "-" for descending) and one header link per sortable column."""
+    chosen = request.GET.get("sortierung", default)
+    key = chosen.lstrip("-")
+    if key not in sorts:
+        chosen, key = default, default.lstrip("-")
+    descending = chosen.startswith("-")
+    headers = []
+    for name, label in sorts.items():
+        current = name == key
+        target = f"-{name}" if current and not descending else name
+        query = "&".join(q for q in (filters, urlencode({"sortierung": target})) if q)
+        headers.append({"key": name, "label": label, "url": f"?{query}", "current": current,
+                        "aria_sort": ("descending" if descending else "ascending") if current else ""})
+    return chosen, headers
+
+
 @staff_required
 @require_safe
 def members(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     form = MemberFilterForm(request.GET or None)
-    queryset = form.filter(dash.members_with_status(survey)).order_by("ags")
+    order, headers = sort_headers(request, MEMBER_SORTS, "ags", form.querystring())
+    queryset = form.filter(dash.members_with_status(survey)).order_by(order, "ags")
     page = Paginator(queryset, MEMBERS_PER_PAGE).get_page(request.GET.get("seite"))
     for member in page:
         member.status_label = dash.MemberStatus.LABELS.get(member.status, member.status)
+    sorting = urlencode({"sortierung": order}) if order != "ags" else ""
+    querystring = "&".join(q for q in (form.querystring(), sorting) if q)
     return render(request, "responses/staff/members.html", {
-        "survey": survey, "form": form, "page": page, "querystring": form.querystring(),
+        "survey": survey, "form": form, "page": page, "querystring": querystring,
+        "sort_headers": {h["key"]: h for h in headers},
         "status_counts": _status_counts(survey), "totals": dash.totals(survey),
         "active_tab": "members",
     })
