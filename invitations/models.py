@@ -156,12 +156,16 @@ class OutboxMessage(models.Model):
 
     @property
     def step_label(self) -> str:
-        """The step in words for the staff pages ("invitation" and "resend-1" are internal codes)."""
-        kind, _sep, number = self.step.partition("-")
-        if kind == "invitation":
-            return str(_("Einladung"))
-        if kind == "reminder":
-            return str(_("Erinnerung %(n)s") % {"n": number}) if number else str(_("Erinnerung"))
-        if kind == "resend":
-            return str(_("Link erneut gesendet (%(n)s.)") % {"n": number}) if number else str(_("Link erneut gesendet"))
-        return self.step
+        return step_label(self.step)
+
+
+def step_label(step: str) -> str:
+    """A sending step in words for the staff pages ("invitation" and "resend-1" are internal codes)."""
+    kind, _sep, number = step.partition("-")
+    if kind == "invitation":
+        return str(_("Einladung"))
+    if kind == "reminder":
+        return str(_("Erinnerung %(n)s") % {"n": number}) if number else str(_("Erinnerung"))
+    if kind == "resend":
+        return str(_("Link erneut gesendet (Nr. %(n)s)") % {"n": number}) if number else str(_("Link erneut gesendet"))
+    return step

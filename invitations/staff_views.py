@@ -23,15 +23,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from surveys.listing import sort_headers
 from surveys.models import Survey
 from surveys.permissions import staff_required
 
 from . import services
 from .forms import BounceForm, RegisterConfirmForm, RegisterUploadForm, max_upload_bytes
-from .models import Invitation, Member, OutboxMessage
+from .models import Invitation, Member, OutboxMessage, step_label
 from .register import RegisterCheck, apply_register, check_register, template_csv, template_xlsx
 
 log = logging.getLogger(__name__)
@@ -229,6 +230,14 @@ def send_reminders(request: HttpRequest, slug: str) -> HttpResponse:
 
 # --- outbox ----------------------------------------------------------------------------
 
+# Sortable columns of the list of failed and bounced messages (surveys/listing.py).
+OUTBOX_SORTS = {
+    "mitglied": (gettext_lazy("Mitglied"), "invitation__member__name"), "schritt": (gettext_lazy("Schritt"), "step"),
+    "status": (gettext_lazy("Status"), "status"), "versuche": (gettext_lazy("Versuche"), "attempts"),
+    "zeit": (gettext_lazy("In Warteschlange seit"), "queued_at"),
+}
+
+
 @staff_required
 @require_safe
 def outbox(request: HttpRequest, slug: str) -> HttpResponse:
@@ -240,17 +249,19 @@ def outbox(request: HttpRequest, slug: str) -> HttpResponse:
         steps.setdefault(row["step"], {})[row["status"]] = row["n"]
     statuses = OutboxMessage.Status.choices
     problems = (messages_qs.filter(status__in=[OutboxMessage.Status.FAILED, OutboxMessage.Status.BOUNCED])
-                .select_related("invitation__member").order_by("-queued_at", "-id"))
-    page = Paginator(problems, 50).get_page(request.GET.get("seite"))
+                .select_related("invitation__member"))
+    sorting = sort_headers(request, OUTBOX_SORTS, "-zeit")
+    page = Paginator(problems.order_by(*sorting.order_by, "-id"), 50).get_page(request.GET.get("seite"))
     oldest_waiting = messages_qs.filter(
         status__in=[OutboxMessage.Status.QUEUED, OutboxMessage.Status.SENDING]).aggregate(t=Min("queued_at"))["t"]
     return render(request, "invitations/staff/outbox.html", {
         "survey": survey, "active_tab": "outbox",
         "status_rows": [(code, label, by_status.get(code, 0)) for code, label in statuses],
         "total": sum(by_status.values()),
-        "step_rows": [(step, [counts.get(code, 0) for code, _label in statuses], sum(counts.values()))
+        "step_rows": [(step_label(step), [counts.get(code, 0) for code, _label in statuses], sum(counts.values()))
                       for step, counts in sorted(steps.items(), key=lambda item: _step_order(item[0]))],
         "statuses": statuses, "page": page, "oldest_waiting": oldest_waiting,
+        "sort_headers": sorting.headers, "querystring": sorting.query,
     })
 
 

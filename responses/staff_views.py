@@ -23,6 +23,7 @@ from django.views.decorators.http import require_safe
 from invitations.models import GROESSENKLASSEN, LAENDER, Invitation, Member
 from invitations.services import messages_for_member
 from surveys.forms_staff import StaffFormMixin
+from surveys.listing import sort_headers
 from surveys.models import Survey
 from surveys.permissions import analyst_required, staff_required
 
@@ -78,28 +79,12 @@ class MemberFilterForm(StaffFormMixin, forms.Form):
         return urlencode({k: v for k, v in self.cleaned_data.items() if v not in (None, "")})
 
 
-# Sortable columns of the member list: GET ?sortierung=name or -name (plain links, no JavaScript).
+# Sortable columns of the member list (surveys/listing.py).
 MEMBER_SORTS = {
-    "ags": gettext_lazy("AGS"), "name": gettext_lazy("Name"), "land": gettext_lazy("Land"),
-    "einwohner": gettext_lazy("Einwohner"), "status": gettext_lazy("Status"),
+    "ags": (gettext_lazy("AGS"), "ags"), "name": (gettext_lazy("Name"), "name"),
+    "land": (gettext_lazy("Land"), "land"), "einwohner": (gettext_lazy("Einwohner"), "einwohner"),
+    "status": (gettext_lazy("Status"), "status"),
 }
-
-
-def sort_headers(request: HttpRequest, sorts: dict, default: str, filters: str) -> tuple[str, list[dict]]:
-    """The chosen ordering (a model field, "-" for descending) and one header link per sortable column."""
-    chosen = request.GET.get("sortierung", default)
-    key = chosen.lstrip("-")
-    if key not in sorts:
-        chosen, key = default, default.lstrip("-")
-    descending = chosen.startswith("-")
-    headers = []
-    for name, label in sorts.items():
-        current = name == key
-        target = f"-{name}" if current and not descending else name
-        query = "&".join(q for q in (filters, urlencode({"sortierung": target})) if q)
-        headers.append({"key": name, "label": label, "url": f"?{query}", "current": current,
-                        "aria_sort": ("descending" if descending else "ascending") if current else ""})
-    return chosen, headers
 
 
 @staff_required
@@ -107,16 +92,15 @@ def sort_headers(request: HttpRequest, sorts: dict, default: str, filters: str) 
 def members(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     form = MemberFilterForm(request.GET or None)
-    order, headers = sort_headers(request, MEMBER_SORTS, "ags", form.querystring())
-    queryset = form.filter(dash.members_with_status(survey)).order_by(order, "ags")
+    sorting = sort_headers(request, MEMBER_SORTS, "ags", form.querystring())
+    queryset = form.filter(dash.members_with_status(survey)).order_by(*sorting.order_by, "ags")
     page = Paginator(queryset, MEMBERS_PER_PAGE).get_page(request.GET.get("seite"))
     for member in page:
         member.status_label = dash.MemberStatus.LABELS.get(member.status, member.status)
-    sorting = urlencode({"sortierung": order}) if order != "ags" else ""
-    querystring = "&".join(q for q in (form.querystring(), sorting) if q)
+    querystring = "&".join(q for q in (form.querystring(), sorting.query) if q)
     return render(request, "responses/staff/members.html", {
         "survey": survey, "form": form, "page": page, "querystring": querystring,
-        "sort_headers": {h["key"]: h for h in headers},
+        "sort_headers": sorting.headers,
         "status_counts": _status_counts(survey), "totals": dash.totals(survey),
         "active_tab": "members",
     })

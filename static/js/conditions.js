@@ -8,6 +8,7 @@
    condition sees only the answers of questions that are shown. */
 (function () {
   "use strict";
+  window.RuecklaufConditions = {evaluate: evaluate};  // for tests/e2e (same results as the server)
   var form = document.querySelector("form[data-conditions]");
   if (!form || !form.querySelector("[data-show-if]")) { return; }
   var status = document.getElementById("condition-status");

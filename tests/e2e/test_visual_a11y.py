@@ -153,3 +153,51 @@ def test_follow_up_questions_without_javascript(app_url, new_context, invitation
     expect(hint).to_be_visible()
     expect(hint).to_contain_text("wenn Sie bei")
     assert "falls zutreffend" not in page.locator("main").inner_text()
+
+
+def test_page_script_evaluates_conditions_like_the_server(app_url, page, invitation):
+    """static/js/conditions.js against surveys.conditions.evaluate on generated conditions and answers."""
+    import json
+    import random
+
+    from surveys.conditions import evaluate, parse, to_data
+
+    page.goto(f"{app_url}/s/{invitation.token}/seite/P2/")
+    rng = random.Random(13)
+    values = ["1", "2", "10", "2.5", "-1", "a", "B", " 3 ", "01", "1.0"]
+
+    def leaf() -> str:
+        var = rng.choice(["X", "Y", "Z"])
+        kind = rng.randrange(5)
+        literal = rng.choice(["1", "2", "10", "2.5", "-1", "'a'", "'1'", "'B'"])
+        if kind == 0:
+            return f"{var} {rng.choice(['=', '!=', '<', '<=', '>', '>='])} {literal}"
+        if kind == 1:
+            return f"{var} contains {literal}"
+        if kind == 2:
+            return f"{var} in [{literal}, {rng.choice(['3', chr(39) + 'b' + chr(39)])}]"
+        if kind == 3:
+            return f"answered {var}"
+        return f"not {var} = {literal}"
+
+    cases = []
+    for _ in range(300):
+        expr = leaf()
+        for _ in range(rng.randrange(3)):
+            expr = f"({expr}) {rng.choice(['and', 'or'])} {leaf()}"
+        answers = {}
+        for var in "XYZ":
+            pick = rng.randrange(4)
+            if pick == 1:
+                answers[var] = rng.choice(values)
+            elif pick == 2:
+                answers[var] = rng.sample(values, rng.randrange(3))
+            elif pick == 3:
+                answers[var] = ""
+        cases.append((expr, answers))
+    script_results = page.evaluate(
+        "cases => cases.map(([node, answers]) => window.RuecklaufConditions.evaluate(node, answers))",
+        [[to_data(parse(expr)), answers] for expr, answers in cases],
+    )
+    for (expr, answers), got in zip(cases, script_results, strict=True):
+        assert got == evaluate(expr, answers), f"{expr} on {json.dumps(answers)}: script {got}"
