@@ -246,6 +246,22 @@ class OutboxMessage(models.Model):
     def __str__(self) -> str:
         return f"{self.step} → {self.to_email} ({self.status})"
 
+    @property
+    def step_label(self) -> str:
+        return step_label(self.step)
+
+
+def step_label(step: str) -> str:
+    """A sending step in words for the staff pages ("invitation" and "resend-1" are internal codes)."""
+    kind, _sep, number = step.partition("-")
+    if kind == "invitation":
+        return str(_("Einladung"))
+    if kind == "reminder":
+        return str(_("Erinnerung %(n)s") % {"n": number}) if number else str(_("Erinnerung"))
+    if kind == "resend":
+        return str(_("Link erneut gesendet (Nr. %(n)s)") % {"n": number}) if number else str(_("Link erneut gesendet"))
+    return step
+
 
 class LocalMail(models.Model):
     """A mail that would have gone out, kept here when no SMTP server is configured (`make run`).

@@ -6,6 +6,7 @@ from . import staff_views as views
 
 urlpatterns = [
     path("register/", views.register_upload, name="register_upload"),
+    path("register/vorlage.<str:fmt>", views.register_template, name="register_template"),
     path("register/pruefung/<str:key>/", views.register_preview, name="register_preview"),
     path("befragungen/<slug:slug>/einladen/", views.send_invitations, name="send_invitations"),
     path("befragungen/<slug:slug>/erinnern/", views.send_reminders, name="send_reminders"),

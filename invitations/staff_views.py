@@ -22,20 +22,22 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from surveys.listing import sort_headers
 from surveys.models import Survey
 from surveys.permissions import staff_required
 
 from . import services
 from .mailbox import outbox_preview, preview
-from .models import Invitation, LocalMail, Member, OutboxMessage
-from .register import RegisterCheck, apply_register, check_register
+from .models import Invitation, LocalMail, Member, OutboxMessage, step_label
+from .register import RegisterCheck, apply_register, check_register, template_csv, template_xlsx
 from .staff_forms import BounceForm, RegisterConfirmForm, RegisterUploadForm, ReminderPlanForm, max_upload_bytes
 
 log = logging.getLogger(__name__)
@@ -111,6 +113,24 @@ def register_upload(request: HttpRequest) -> HttpResponse:
     status = 400 if form.errors else 200
     return render(request, "invitations/staff/register_upload.html",
                   {"form": form, "summary": _register_summary(), "max_bytes": max_upload_bytes()}, status=status)
+
+
+TEMPLATE_TYPES = {
+    "csv": ("text/csv; charset=utf-8", template_csv),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", template_xlsx),
+}
+
+
+@staff_required
+@require_safe
+def register_template(request: HttpRequest, fmt: str) -> HttpResponse:
+    """An empty register with the expected header and one example row, as CSV or XLSX."""
+    if fmt not in TEMPLATE_TYPES:
+        raise Http404
+    content_type, build = TEMPLATE_TYPES[fmt]
+    response = HttpResponse(build(), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="register-vorlage.{fmt}"'
+    return response
 
 
 def _preview_context(check: RegisterCheck, key: str, form: RegisterConfirmForm) -> dict[str, object]:
@@ -192,11 +212,15 @@ def _send(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
 def _report_queued(request: HttpRequest, kind: str, count: int) -> None:
     if kind == "invitations":
         if count:
-            messages.success(request, _("%(n)d Einladungen wurden in die Warteschlange gestellt.") % {"n": count})
+            messages.success(request, ngettext("%(n)d Einladung wurde in die Warteschlange gestellt.",
+                                               "%(n)d Einladungen wurden in die Warteschlange gestellt.", count)
+                             % {"n": count})
         else:
             messages.info(request, _("Keine neuen Einladungen: alle Mitglieder des Registers sind bereits eingeladen."))
     elif count:
-        messages.success(request, _("%(n)d Erinnerungen wurden in die Warteschlange gestellt.") % {"n": count})
+        messages.success(request, ngettext("%(n)d Erinnerung wurde in die Warteschlange gestellt.",
+                                           "%(n)d Erinnerungen wurden in die Warteschlange gestellt.", count)
+                         % {"n": count})
     else:
         messages.info(request, _("Keine Erinnerungen versendet: niemand wartet auf eine Erinnerung (oder diese "
                                  "Runde wurde gerade erst versendet)."))
@@ -216,6 +240,14 @@ def send_reminders(request: HttpRequest, slug: str) -> HttpResponse:
 
 # --- outbox ----------------------------------------------------------------------------
 
+# Sortable columns of the list of failed and bounced messages (surveys/listing.py).
+OUTBOX_SORTS = {
+    "mitglied": (gettext_lazy("Mitglied"), "invitation__member__name"), "schritt": (gettext_lazy("Schritt"), "step"),
+    "status": (gettext_lazy("Status"), "status"), "versuche": (gettext_lazy("Versuche"), "attempts"),
+    "zeit": (gettext_lazy("In Warteschlange seit"), "queued_at"),
+}
+
+
 @staff_required
 @require_safe
 def outbox(request: HttpRequest, slug: str) -> HttpResponse:
@@ -227,19 +259,21 @@ def outbox(request: HttpRequest, slug: str) -> HttpResponse:
         steps.setdefault(row["step"], {})[row["status"]] = row["n"]
     statuses = OutboxMessage.Status.choices
     problems = (messages_qs.filter(status__in=[OutboxMessage.Status.FAILED, OutboxMessage.Status.BOUNCED])
-                .select_related("invitation__member").order_by("-queued_at", "-id"))
-    page = Paginator(problems, 50).get_page(request.GET.get("seite"))
+                .select_related("invitation__member"))
+    sorting = sort_headers(request, OUTBOX_SORTS, "-zeit")
+    page = Paginator(problems.order_by(*sorting.order_by, "-id"), 50).get_page(request.GET.get("seite"))
     oldest_waiting = messages_qs.filter(
         status__in=[OutboxMessage.Status.QUEUED, OutboxMessage.Status.SENDING]).aggregate(t=Min("queued_at"))["t"]
     return render(request, "invitations/staff/outbox.html", {
         "survey": survey, "active_tab": "outbox",
         "status_rows": [(code, label, by_status.get(code, 0)) for code, label in statuses],
         "total": sum(by_status.values()),
-        "step_rows": [(step, [counts.get(code, 0) for code, _label in statuses], sum(counts.values()))
+        "step_rows": [(step_label(step), [counts.get(code, 0) for code, _label in statuses], sum(counts.values()))
                       for step, counts in sorted(steps.items(), key=lambda item: _step_order(item[0]))],
         "statuses": statuses, "page": page, "oldest_waiting": oldest_waiting,
         "recent": messages_qs.select_related("invitation__member").order_by("-queued_at", "-id")[:20],
         "smtp_configured": bool(settings.EMAIL_HOST), "plan": services.reminder_plan(survey),
+        "sort_headers": sorting.headers, "querystring": sorting.query,
     })
 
 

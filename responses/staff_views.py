@@ -20,6 +20,7 @@ from django.views.decorators.http import require_safe
 
 from invitations.models import Invitation, Member
 from invitations.services import messages_for_member
+from surveys.listing import sort_headers
 from surveys.models import Survey
 from surveys.permissions import analyst_required, staff_required
 
@@ -41,18 +42,29 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 
+# Sortable columns of the member list (surveys/listing.py).
+MEMBER_SORTS = {
+    "ags": (gettext_lazy("AGS"), "ags"), "name": (gettext_lazy("Name"), "name"),
+    "land": (gettext_lazy("Land"), "land"), "einwohner": (gettext_lazy("Einwohner"), "einwohner"),
+    "status": (gettext_lazy("Status"), "status"),
+}
+
+
 @staff_required
 @require_safe
 def members(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     form = MemberFilterForm(request.GET or None)
-    queryset = form.filter(dash.members_with_status(survey)).order_by("ags")
+    sorting = sort_headers(request, MEMBER_SORTS, "ags", form.querystring())
+    queryset = form.filter(dash.members_with_status(survey)).order_by(*sorting.order_by, "ags")
     page = Paginator(queryset, MEMBERS_PER_PAGE).get_page(request.GET.get("seite"))
     for member in page:
         member.status_label = dash.MemberStatus.LABELS.get(member.status, member.status)
+    querystring = "&".join(q for q in (form.querystring(), sorting.query) if q)
     return render(request, "responses/staff/members.html", {
-        "survey": survey, "form": form, "page": page, "querystring": form.querystring(),
-        "status_counts": _status_counts(survey),
+        "survey": survey, "form": form, "page": page, "querystring": querystring,
+        "sort_headers": sorting.headers,
+        "status_counts": _status_counts(survey), "totals": dash.totals(survey),
         "active_tab": "members",
     })
 

@@ -495,3 +495,27 @@ def to_source(node: Node) -> str:
 def _child(node: Node) -> str:
     text = to_source(node)
     return f"({text})" if isinstance(node, And | Or) else text
+
+
+def to_data(node: Node) -> dict:
+    """The node as plain JSON-able data, for the page script that shows follow-up questions.
+
+    static/js/conditions.js evaluates this with the same rules as `_eval` (numeric equality
+    when both sides are decimal numbers, lists for multiple choice), so the browser never
+    parses condition text itself.
+    """
+    if isinstance(node, Or | And):
+        return {"op": "or" if isinstance(node, Or) else "and", "items": [to_data(item) for item in node.items]}
+    if isinstance(node, Not):
+        return {"op": "not", "item": to_data(node.operand)}
+    if isinstance(node, Answered):
+        return {"op": "answered", "var": node.var.name}
+    if isinstance(node, Contains):
+        return {"op": "contains", "var": node.var.name, "values": [_literal_data(node.value)]}
+    if isinstance(node, In):
+        return {"op": "in", "var": node.var.name, "values": [_literal_data(v) for v in node.values]}
+    return {"op": node.op, "var": node.var.name, "values": [_literal_data(node.value)]}
+
+
+def _literal_data(literal: Literal) -> dict:
+    return {"value": literal.value, "number": literal.is_number}

@@ -21,6 +21,7 @@ controls).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.datastructures import MultiValueDict
 from django.utils.formats import number_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from surveys import conditions
@@ -247,6 +249,9 @@ class QuestionView:
     options: list[OptionView] = field(default_factory=list)
     rows: list[RowView] = field(default_factory=list)
     condition_hint: str = ""  # shown when the question depends on another answer on this page
+    # For static/js/conditions.js: the condition as data and the answers from other pages it reads.
+    condition_data: dict | None = None
+    condition_context: dict = field(default_factory=dict)
 
     @property
     def code(self) -> str:
@@ -256,6 +261,16 @@ class QuestionView:
     def html(self) -> str:
         """The question's fieldset in the active language (survey texts are marked German)."""
         return render_to_string(self.template, {"q": self, "LANGUAGE_CODE": translation.get_language()})
+
+    @property
+    def condition_attrs(self) -> str:
+        """data-* attributes that let the page script show and hide this question as the respondent answers."""
+        if self.condition_data is None:
+            return ""
+        return format_html(' data-show-if="{}" data-show-context="{}"',
+            json.dumps(self.condition_data, separators=(",", ":")),
+            json.dumps(self.condition_context, separators=(",", ":")),
+        )
 
     @property
     def error_id(self) -> str:
@@ -380,6 +395,12 @@ class PageForm(forms.Form):
         page_code = self.page.code
         return {q.code for q in self.structure.shown_questions(answers) if q.page_code == page_code}
 
+    def _earlier_answers(self) -> Answers:
+        """Answers of other pages as the conditions see them (only those of shown questions)."""
+        if not hasattr(self, "_earlier"):
+            self._earlier = self.structure.effective_answers(self._base_answers())
+        return self._earlier
+
     def rendered_questions(self, answers: Mapping[str, Any] | None = None) -> list[Any]:
         """Questions to put on the page: those shown, plus those whose condition depends on
         another question of this page (no JavaScript: the respondent sees a hint instead)."""
@@ -496,6 +517,10 @@ class PageForm(forms.Form):
                             errors=list(self.question_errors.get(q.code, [])))
         if q.code in self._same_page_deps:
             view.condition_hint = condition_hint(q, self.page)
+            view.condition_data = conditions.to_data(q.condition_node)
+            earlier = self._earlier_answers()
+            view.condition_context = {
+                name: earlier[name] for name in set(q.condition_variables) - self._own_vars if name in earlier}
         if q.type == "matrix":
             view.rows = [self._row_view(q, row) for row in q.rows]
             view.first_id = view.rows[0].cells[0].input_id if view.rows and view.rows[0].cells else view.first_id
@@ -552,12 +577,16 @@ def condition_hint(question: Any, page: Any) -> str:
         labels = {o.code: o.label for o in other.options}
         if all(v.value in labels for v in values):
             chosen = _(" oder ").join(f"„{labels[v.value]}“" for v in values)
-            return _("Nur zu beantworten, wenn Sie bei „%(question)s“ %(answer)s gewählt haben.") % {
-                "question": other.text, "answer": chosen}
+            message = (_("Bitte beantworten Sie diese Frage, wenn Sie bei „%(question)s“ %(answer)s gewählt haben.")
+                       if question.required else
+                       _("Diese Frage gilt nur, wenn Sie bei „%(question)s“ %(answer)s gewählt haben."))
+            return message % {"question": other.text, "answer": chosen}
     texts = [q.text for q in page.questions if q.code != question.code
              and set(q.variables) & question.condition_variables]
-    return _("Nur zu beantworten, wenn es nach Ihrer Antwort auf „%(question)s“ zutrifft.") % {
-        "question": "“, „".join(texts)}
+    message = (_("Bitte beantworten Sie diese Frage, wenn sie nach Ihrer Antwort auf „%(question)s“ für Sie gilt.")
+               if question.required else
+               _("Diese Frage gilt nur, wenn sie nach Ihrer Antwort auf „%(question)s“ für Sie gilt."))
+    return message % {"question": "“, „".join(texts)}
 
 
 TEMPLATES = ("single", "multi", "matrix", "number", "text", "textarea", "email", "date")

@@ -36,6 +36,10 @@ class Survey(models.Model):
     reminder_body = models.TextField(blank=True)
     # A wave copied from an earlier survey keeps its codes; the results comparison of waves starts here.
     copied_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="waves")
+    # Shown on every respondent page and in the e-mails; the logo is re-encoded as PNG on upload
+    # (surveys.staff_forms.SurveyBrandingForm) and served by surveys.views.logo.
+    organisation_name = models.CharField(max_length=200, blank=True)
+    logo = models.FileField(upload_to="logos/", blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     opens_on = models.DateField(null=True, blank=True)
     closes_on = models.DateField(null=True, blank=True)
@@ -60,6 +64,20 @@ class Survey(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def logo_url(self) -> str:
+        """Path of the logo on this site ("" without one); the file name changes with every upload."""
+        from django.urls import reverse
+
+        return reverse("surveys:logo", args=[self.slug, self.logo.name.rsplit("/", 1)[-1]]) if self.logo else ""
+
+    @property
+    def logo_absolute_url(self) -> str:
+        """For the HTML e-mails, which need the site address."""
+        from django.conf import settings
+
+        return settings.SITE_URL + self.logo_url if self.logo else ""
 
     @property
     def is_open(self) -> bool:

@@ -116,3 +116,73 @@ class TransitionForm(forms.Form):
         if value and self.survey.opens_on and value < self.survey.opens_on:
             raise forms.ValidationError(_("Das Ende der Feldphase darf nicht vor ihrem Beginn liegen."))
         return value
+
+
+LOGO_MAX_BYTES = 1024 * 1024
+LOGO_MAX_PIXELS = 4000
+LOGO_HEIGHT = 160  # stored at twice the displayed 3 rem, sharp on high-density screens
+
+
+class SurveyBrandingForm(forms.ModelForm):
+    """Organisation name and logo. The upload must be a PNG or JPEG that Pillow can decode; it is
+    re-encoded as a fresh PNG, so metadata, scripts in polyglot files and odd sizes go away."""
+
+    logo_upload = forms.FileField(
+        label=_("Logo (PNG oder JPEG, höchstens 1 MB)"), required=False,
+        help_text=_("Wird auf jeder Seite des Fragebogens und in den E-Mails gezeigt."),
+    )
+    remove_logo = forms.BooleanField(label=_("Logo entfernen"), required=False)
+
+    class Meta:
+        model = Survey
+        fields = ["organisation_name"]
+        labels = {"organisation_name": _("Name der Organisation")}
+        help_texts = {"organisation_name": _("Zum Beispiel „KGSt – Kommunale Gemeinschaftsstelle für "
+                                             "Verwaltungsmanagement“; erscheint neben dem Logo.")}
+
+    def clean_logo_upload(self) -> bytes | None:
+        upload = self.cleaned_data.get("logo_upload")
+        if not upload:
+            return None
+        if upload.size > LOGO_MAX_BYTES:
+            raise forms.ValidationError(_("Die Datei ist größer als 1 MB. Bitte verkleinern Sie das Bild."))
+        from io import BytesIO
+
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            data = upload.read()
+            with Image.open(BytesIO(data)) as probe:
+                kind = probe.format
+                probe.verify()
+            if kind not in ("PNG", "JPEG"):
+                raise forms.ValidationError(_("Bitte laden Sie ein Bild im Format PNG oder JPEG hoch."))
+            with Image.open(BytesIO(data)) as image:
+                if max(image.size) > LOGO_MAX_PIXELS:
+                    raise forms.ValidationError(
+                        _("Das Bild ist größer als %(n)s × %(n)s Pixel.") % {"n": LOGO_MAX_PIXELS})
+                image = image.convert("RGBA")
+                if image.height > LOGO_HEIGHT:
+                    image = image.resize((max(1, round(image.width * LOGO_HEIGHT / image.height)), LOGO_HEIGHT))
+                out = BytesIO()
+                image.save(out, format="PNG", optimize=True)
+        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+            raise forms.ValidationError(_("Die Datei ist kein lesbares Bild. Bitte laden Sie eine PNG- oder "
+                                          "JPEG-Datei hoch.")) from None
+        return out.getvalue()
+
+    def save(self, commit: bool = True) -> Survey:
+        import hashlib
+
+        from django.core.files.base import ContentFile
+
+        survey = super().save(commit=False)
+        png = self.cleaned_data.get("logo_upload")
+        if self.cleaned_data.get("remove_logo") or png:
+            if survey.logo:
+                survey.logo.delete(save=False)
+        if png:
+            name = f"{survey.slug}-{hashlib.sha256(png).hexdigest()[:12]}.png"
+            survey.logo.save(name, ContentFile(png), save=False)
+        survey.save()
+        return survey

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.survey_list, name="home"),
     path("befragungen/<slug:slug>/", views.survey_detail, name="survey_detail"),
     path("befragungen/<slug:slug>/feldphase/", views.survey_dates, name="survey_dates"),
+    path("befragungen/<slug:slug>/organisation/", views.survey_branding, name="survey_branding"),
     path("befragungen/<slug:slug>/status/<slug:action>/", views.survey_transition, name="survey_transition"),
     # Creating surveys and definition files (surveys/staff_definition_views.py).
     path("neue-befragung/", staff_definition_views.survey_create, name="survey_create"),

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from .models import Survey
 from .permissions import analyst_required, can_manage, staff_required
-from .staff_forms import TRANSITIONS, SurveyDatesForm, Transition, TransitionForm
+from .staff_forms import TRANSITIONS, SurveyBrandingForm, SurveyDatesForm, Transition, TransitionForm
 
 
 @analyst_required
@@ -84,3 +84,18 @@ def survey_transition(request: HttpRequest, slug: str, action: str) -> HttpRespo
 def _apply(pk: int, step: Transition, new_deadline: object) -> bool:
     """Apply a lifecycle step under a row lock; False when the survey left the source state meanwhile."""
     return Survey.apply_transition(pk, step.source, step.target, new_deadline)
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def survey_branding(request: HttpRequest, slug: str) -> HttpResponse:
+    """Organisation name and logo shown to respondents and in the e-mails."""
+    survey = get_object_or_404(Survey, slug=slug)
+    form = SurveyBrandingForm(request.POST or None, request.FILES or None, instance=survey)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Name und Logo der Organisation wurden gespeichert."))
+        return redirect("staff:survey_detail", slug=survey.slug)
+    return render(request, "surveys/staff/survey_branding.html",
+                  {"survey": survey, "form": form, "active_tab": "detail"})
+

@@ -31,6 +31,7 @@ NEED = {ANALYST: 1, STAFF: 2, ADMIN: 3}
 # route → (who may use it, methods it serves). GET on a POST-only view must not answer 2xx.
 RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "": (PUBLIC, ("GET",)),
+    "favicon.ico": (PUBLIC, ("GET",)),
     "i18n/setlang/": (PUBLIC, ("POST",)),
     "health/": (PUBLIC, ("GET",)),
     "staff/login/": (PUBLIC, ("GET", "POST")),
@@ -38,6 +39,8 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "staff/": (ANALYST, ("GET",)),
     "staff/befragungen/<slug:slug>/": (ANALYST, ("GET",)),
     "staff/befragungen/<slug:slug>/feldphase/": (STAFF, ("GET", "POST")),
+    "staff/befragungen/<slug:slug>/organisation/": (STAFF, ("GET", "POST")),
+    "logo/<slug:slug>/<str:name>": (PUBLIC, ("GET",)),
     "staff/befragungen/<slug:slug>/status/<slug:action>/": (STAFF, ("GET", "POST")),
     "staff/neue-befragung/": (STAFF, ("GET", "POST")),
     "staff/neue-befragung/hochladen/": (STAFF, ("GET", "POST")),
@@ -56,6 +59,7 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "staff/befragungen/<slug:slug>/vorschau/neu/": (STAFF, ("POST",)),
     "staff/register/": (STAFF, ("GET", "POST")),
     "staff/register/pruefung/<str:key>/": (STAFF, ("GET", "POST")),
+    "staff/register/vorlage.<str:fmt>": (STAFF, ("GET",)),
     "staff/befragungen/<slug:slug>/einladen/": (STAFF, ("GET", "POST")),
     "staff/befragungen/<slug:slug>/erinnern/": (STAFF, ("GET", "POST")),
     "staff/befragungen/<slug:slug>/postausgang/": (STAFF, ("GET",)),
@@ -131,6 +135,10 @@ def world(kgst_survey, make_invitation, staff_user, analyst_user, settings, tmp_
     (tmp_path / "exports").mkdir()
     (tmp_path / "exports" / "abc.csv").write_text("ags\n")
     job = ExportJob.objects.create(survey=kgst_survey, format="csv", status="done", file="exports/abc.csv", size=4)
+    (tmp_path / "logos").mkdir()
+    (tmp_path / "logos" / "kgst-abc.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    kgst_survey.logo.name = "logos/kgst-abc.png"
+    kgst_survey.save(update_fields=["logo"])
     superuser = User.objects.create_superuser("root", "root@example.org", "Test-Passwort-123")
     key = _store_upload(staff_user.pk, "r.csv", b"ags;name\n")
     digest = _store_definition_upload(staff_user.pk, "neu.yaml", b"slug: neu\ntitle: Neu\npages: []\n")
@@ -142,7 +150,7 @@ def world(kgst_survey, make_invitation, staff_user, analyst_user, settings, tmp_
                                      raw=b"Subject: Einladung\r\nTo: a@example.org\r\n\r\nText\r\n")
     values = {"slug": kgst_survey.slug, "action": "schliessen", "key": key, "ags": "05315000", "pk": job.pk,
               "token": invitation.token, "page_code": "P1", "message_id": message.pk, "mail_id": local.pk,
-              "digest": digest}
+              "digest": digest, "fmt": "xlsx", "name": "kgst-abc.png"}
     respondent_invitation = make_invitation(kgst_survey)
     assert clients["respondent"].get(f"/s/{respondent_invitation.token}/", follow=True).status_code == 200
     world = World(values, clients, superuser, users)

@@ -149,3 +149,34 @@ def test_member_list_query_count_does_not_grow_with_members(staff_client, datase
         response = staff_client.get(url)
     assert len(response.context["page"]) == 35
     assert len(large) == len(small)
+
+
+def test_member_list_sorts_by_column_without_javascript(staff_client, dataset):
+    """Column headings are links (?sortierung=name, again for descending); filters and paging keep the order."""
+    url = _members_url(dataset.survey)
+    html = staff_client.get(url).content.decode()
+    assert 'aria-sort="ascending"' in html and 'href="?sortierung=name"' in html
+    names = staff_client.get(url + "?sortierung=name").context["page"].object_list
+    assert [m.name for m in names] == sorted(m.name for m in names)
+    page = staff_client.get(url + "?sortierung=-einwohner&land=Bayern")
+    members = list(page.context["page"].object_list)
+    assert [m.einwohner for m in members] == sorted((m.einwohner for m in members), reverse=True)
+    assert {m.land for m in members} == {"Bayern"}
+    assert 'aria-sort="descending"' in page.content.decode()
+    assert staff_client.get(url + "?sortierung=passwort").status_code == 200  # unknown: default order
+
+
+def test_outbox_problem_list_sorts_and_names_steps_in_words(staff_client, dataset):
+    from invitations.models import OutboxMessage
+
+    OutboxMessage.objects.create(invitation=dataset.invitations.m1, step="resend-1", to_email="a@example.org",
+                                 subject="Link", body_text="…", status="failed", error="421")
+    url = reverse("staff:outbox", args=[dataset.survey.slug])
+    page = staff_client.get(url + "?sortierung=mitglied")
+    names = [m.invitation.member.name for m in page.context["page"].object_list]
+    assert names == sorted(names) and len(names) == 2
+    html = page.content.decode()
+    assert "Link erneut gesendet (Nr. 1)" in html and "<code>resend-1</code>" not in html
+    assert 'aria-sort="ascending"' in html
+    descending = staff_client.get(url + "?sortierung=-mitglied").context["page"].object_list
+    assert [m.invitation.member.name for m in descending] == sorted(names, reverse=True)

@@ -22,6 +22,7 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     "home": ("analyst", GET),
     "survey_detail": ("analyst", GET),
     "survey_dates": ("staff", BOTH),
+    "survey_branding": ("staff", BOTH),
     "survey_transition": ("staff", BOTH),
     # analysts read the texts; saving them (POST) is staff-only (tests/surveys/test_survey_texts.py)
     "survey_texts": ("analyst", GET),
@@ -41,6 +42,7 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     # invitations
     "register_upload": ("staff", BOTH),
     "register_preview": ("staff", BOTH),
+    "register_template": ("staff", GET),
     "send_invitations": ("staff", BOTH),
     "send_reminders": ("staff", BOTH),
     "outbox": ("staff", GET),
@@ -68,7 +70,7 @@ def staff_patterns() -> list[URLPattern]:
 
 def sample_kwargs(pattern: URLPattern, sample) -> dict[str, object]:
     values = {"slug": sample.survey.slug, "ags": sample.member.ags, "action": "schliessen", "page_code": "P1",
-              "key": "kein-gueltiger-schluessel", "pk": sample.export_job.pk}
+              "key": "kein-gueltiger-schluessel", "pk": sample.export_job.pk, "fmt": "csv"}
     missing = set(pattern.pattern.converters) - set(values)
     assert not missing, f"URL {pattern.name!r}: add a sample value for {missing} in test_permissions.py"
     return {name: values[name] for name in pattern.pattern.converters}

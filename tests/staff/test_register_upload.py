@@ -185,3 +185,23 @@ def test_file_is_rechecked_on_confirm(staff_client):
     response = staff_client.post(preview_url, follow=True)
     assert "2 neu, 1 aktualisiert" in response.content.decode()
     assert Member.objects.filter(ags="05315000").count() == 1
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_register_template_checks_clean_and_is_linked(staff_client, fmt):
+    """The downloadable template has the expected header and one example row that passes the check."""
+    from invitations.register import COLUMNS, check_register
+
+    page = staff_client.get(reverse("staff:register_upload")).content.decode()
+    url = reverse("staff:register_template", args=[fmt])
+    assert f'href="{url}"' in page
+    response = staff_client.get(url)
+    assert response.status_code == 200
+    assert f"register-vorlage.{fmt}" in response["Content-Disposition"]
+    check = check_register(response.content, f"vorlage.{fmt}")
+    assert check.is_clean, check.problems
+    assert len(check.rows) == 1 and check.rows[0].ags == "05315000"
+    if fmt == "csv":
+        header = response.content.decode("utf-8-sig").splitlines()[0]
+        assert header == ";".join(COLUMNS)
+    assert staff_client.get(reverse("staff:register_template", args=["exe"])).status_code == 404

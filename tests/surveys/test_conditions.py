@@ -303,3 +303,21 @@ def test_printed_ast_reparses_and_evaluates_the_same(node, answers):
     reparsed = parse(text)
     assert reparsed == node
     assert evaluate(reparsed, answers) == evaluate(node, answers)
+
+
+def test_to_data_is_plain_json_for_the_page_script():
+    """static/js/conditions.js reads this shape; every node kind and literal type appears once."""
+    import json
+
+    from surveys.conditions import parse, to_data
+
+    node = parse("not (B1 = 1 or answered B2) and B3 contains 'x' and B4 in [1, 'a'] and B5 >= 2.5")
+    data = json.loads(json.dumps(to_data(node)))
+    assert data == {"op": "and", "items": [
+        {"op": "not", "item": {"op": "or", "items": [
+            {"op": "=", "var": "B1", "values": [{"value": "1", "number": True}]},
+            {"op": "answered", "var": "B2"}]}},
+        {"op": "contains", "var": "B3", "values": [{"value": "x", "number": False}]},
+        {"op": "in", "var": "B4", "values": [{"value": "1", "number": True}, {"value": "a", "number": False}]},
+        {"op": ">=", "var": "B5", "values": [{"value": "2.5", "number": True}]},
+    ]}
