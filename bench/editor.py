@@ -146,8 +146,8 @@ def main() -> None:
     for name in small:
         (s_med, s_max, s_q), (l_med, l_max, l_q) = small[name], large[name]
         ok = ok and l_max < 0.2 and s_q == l_q
-        print(f"{name:<16}{s_med * 1000:>12.1f} /{s_max * 1000:>6.1f}{s_q:>4}{l_med * 1000:>16.1f} /{l_max * 1000:>6.1f}"
-              f"{l_q:>4}{l_med / s_med:>7.2f}")
+        print(f"{name:<16}{s_med * 1000:>12.1f} /{s_max * 1000:>6.1f}{s_q:>4}"
+              f"{l_med * 1000:>16.1f} /{l_max * 1000:>6.1f}{l_q:>4}{l_med / s_med:>7.2f}")
     print("targets (every request < 200 ms at 1,000 questions, equal query counts):", "met" if ok else "NOT met")
     Survey.objects.filter(pk__in=[kgst.pk, big.pk]).delete()
     User.objects.filter(pk=user.pk).delete()

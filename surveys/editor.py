@@ -50,8 +50,8 @@ def page_dict(page: Page) -> dict[str, Any]:
             **_non_empty(title_en=page.title_en, intro=page.intro, intro_en=page.intro_en, show_if=page.condition)}
 
 
-def definition_from_tables(survey: Survey) -> dict[str, Any]:
-    """The survey as a definition dict (the shape of surveys/schema.json), in four queries whatever its size."""
+def _survey_keys(survey: Survey) -> dict[str, Any]:
+    """The survey-level keys of a definition, from the Survey row."""
     period = _non_empty(opens=survey.opens_on and survey.opens_on.isoformat(),
                         closes=survey.closes_on and survey.closes_on.isoformat())
     data: dict[str, Any] = {"slug": survey.slug, "title": survey.title,
@@ -59,6 +59,12 @@ def definition_from_tables(survey: Survey) -> dict[str, Any]:
                                          contact_email=survey.contact_email)}
     if period:
         data["field_period"] = period
+    return data
+
+
+def definition_from_tables(survey: Survey) -> dict[str, Any]:
+    """The survey as a definition dict (the shape of surveys/schema.json), in four queries whatever its size."""
+    data = _survey_keys(survey)
     options: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for qid, code, label, label_en, exclusive, has_text in (
         Option.objects.filter(question__survey=survey).order_by("question_id", "position")
@@ -93,20 +99,33 @@ def definition_from_tables(survey: Survey) -> dict[str, Any]:
     return data
 
 
-def refresh_definition(survey: Survey) -> None:
-    """Store the tables' definition and its hash on the survey (call after every change of the tables)."""
-    survey.definition = definition_from_tables(survey)
+def refresh_definition(survey: Survey, data: dict[str, Any] | None = None) -> None:
+    """Store the definition (`data`: the one just checked, which the tables now hold; default: read from the
+    tables) and its hash on the survey. Call after every change of the tables or of the survey's texts."""
+    survey.definition = {**_survey_keys(survey), "pages": (data or definition_from_tables(survey))["pages"]}
     survey.definition_hash = definition_hash(survey.definition)
     survey.save(update_fields=["definition", "definition_hash", "updated_at"])
 
 
-def question_dict(question: Question) -> dict[str, Any]:
-    """One question as in a definition (options and rows in order)."""
-    for page in definition_from_tables(question.survey)["pages"]:
-        for qdef in page["questions"]:
-            if qdef["code"] == question.code:
-                return qdef
-    raise KeyError(question.code)
+def current_definition(survey: Survey) -> dict[str, Any]:
+    """A working copy of the survey's definition. Survey.definition mirrors the tables (load_survey and the
+    editor are their only writers; the admin is read-only), which saves reading 1,000 questions per edit;
+    a survey that never had one (created empty) is read from the tables. `survey` must be a fresh instance
+    (`_locked`): the copy is its own, changed in place."""
+    if "pages" not in survey.definition:
+        return definition_from_tables(survey)
+    return {**_survey_keys(survey), "pages": survey.definition["pages"]}
+
+
+def canonical_question(qdef: dict[str, Any]) -> dict[str, Any]:
+    """`qdef` with empty and default values left out, as definition_from_tables writes it."""
+    keep = {"code", "type", "text", "label"}
+    out = {k: v for k, v in qdef.items() if k in keep or v not in ("", False, None, [])}
+    for key in ("options", "rows"):
+        if key in qdef:
+            out[key] = [{k: v for k, v in item.items() if k in keep or v not in ("", False, None)}
+                        for item in qdef[key]]
+    return out
 
 
 # --- checks ------------------------------------------------------------------------------------
@@ -187,7 +206,7 @@ def save_page(survey: Survey, page: Page | None, values: dict[str, Any], user: U
     """Create (page None: appended at the end) or change a page; EditRefused when not possible."""
     with transaction.atomic():
         survey = _locked(survey)
-        data = definition_from_tables(survey)
+        data = current_definition(survey)
         before = page_dict(page) if page is not None else {}
         if page is not None and values["code"] != page.code and survey.responses.exists():
             raise EditRefused([], {"code": [_("Der Seitencode kann nicht mehr geändert werden, weil es schon "
@@ -207,7 +226,7 @@ def save_page(survey: Survey, page: Page | None, values: dict[str, Any], user: U
         _check(_Draft(data, page_code=target.code))
         target.save()
         SurveyChange.record(survey, user, f"Seite {target.code}", before, new)
-        refresh_definition(survey)
+        refresh_definition(survey, data)
     return target
 
 
@@ -220,7 +239,7 @@ def move_page(survey: Survey, page: Page, step: int, user: User | None) -> None:
         other = index + step
         if not 0 <= other < len(pages):
             return
-        data = definition_from_tables(survey)
+        data = current_definition(survey)
         data["pages"][index], data["pages"][other] = data["pages"][other], data["pages"][index]
         _check(_Draft(data))
         a, b = pages[index], pages[other]
@@ -228,7 +247,7 @@ def move_page(survey: Survey, page: Page, step: int, user: User | None) -> None:
         Page.objects.bulk_update([a, b], ["position"])
         SurveyChange.record(survey, user, f"Seite {a.code}",
                             {"position": index + 1}, {"position": other + 1})
-        refresh_definition(survey)
+        refresh_definition(survey, data)
 
 
 def delete_page(survey: Survey, page: Page, user: User | None) -> None:
@@ -239,7 +258,7 @@ def delete_page(survey: Survey, page: Page, user: User | None) -> None:
         if answered:
             raise EditRefused([_("Die Seite kann nicht gelöscht werden, weil diese Fragen bereits Antworten haben: "
                                  "%(codes)s.") % {"codes": ", ".join(answered)}])
-        data = definition_from_tables(survey)
+        data = current_definition(survey)
         before = _find_page(data, page.code)
         data["pages"].remove(before)
         _check(_Draft(data))
@@ -248,7 +267,7 @@ def delete_page(survey: Survey, page: Page, user: User | None) -> None:
             if other.position != position:
                 Page.objects.filter(pk=other.pk).update(position=position)
         SurveyChange.record(survey, user, f"Seite {page.code}", before, {})
-        refresh_definition(survey)
+        refresh_definition(survey, data)
 
 
 # --- questions ---------------------------------------------------------------------------------
@@ -261,7 +280,8 @@ def save_question(survey: Survey, page: Page, question: Question | None, qdef: d
     A question may move to another page (`page` differs from its own): it is appended there."""
     with transaction.atomic():
         survey = _locked(survey)
-        data = definition_from_tables(survey)
+        data = current_definition(survey)
+        qdef = canonical_question(qdef)
         before: dict[str, Any] = {}
         if question is not None:
             old_page = _find_page(data, question.page.code)
@@ -278,7 +298,7 @@ def save_question(survey: Survey, page: Page, question: Question | None, qdef: d
         _check(_Draft(data, question_code=qdef["code"]))
         question = _store_question(survey, page, question, qdef)
         SurveyChange.record(survey, user, f"Frage {qdef['code']}", before, qdef)
-        refresh_definition(survey)
+        refresh_definition(survey, data)
     return question
 
 
@@ -361,7 +381,7 @@ def move_question(survey: Survey, question: Question, step: int, user: User | No
         other = index + step
         if not 0 <= other < len(siblings):
             return
-        data = definition_from_tables(survey)
+        data = current_definition(survey)
         listed = _find_page(data, question.page.code)["questions"]
         listed[index], listed[other] = listed[other], listed[index]
         _check(_Draft(data))
@@ -370,7 +390,7 @@ def move_question(survey: Survey, question: Question, step: int, user: User | No
         Question.objects.bulk_update([a, b], ["position"])
         SurveyChange.record(survey, user, f"Frage {a.code}",
                             {"position": index + 1}, {"position": other + 1})
-        refresh_definition(survey)
+        refresh_definition(survey, data)
 
 
 def delete_question(survey: Survey, question: Question, user: User | None) -> None:
@@ -378,7 +398,7 @@ def delete_question(survey: Survey, question: Question, user: User | None) -> No
         survey = _locked(survey)
         if _answered(question):
             raise EditRefused([r.message() for r in question_refusals(question, None)])
-        data = definition_from_tables(survey)
+        data = current_definition(survey)
         listed = _find_page(data, question.page.code)["questions"]
         before = next(q for q in listed if q["code"] == question.code)
         listed.remove(before)
@@ -387,4 +407,4 @@ def delete_question(survey: Survey, question: Question, user: User | None) -> No
         question.delete()
         _compact_questions(page_id)
         SurveyChange.record(survey, user, f"Frage {before['code']}", before, {})
-        refresh_definition(survey)
+        refresh_definition(survey, data)
