@@ -42,7 +42,7 @@ class EditRefused(Exception):
 
 def _non_empty(**values: Any) -> dict[str, Any]:
     """Keys with their defaults ("" / False / None) left out, as a hand-written definition leaves them out."""
-    return {key: value for key, value in values.items() if value not in ("", False, None)}
+    return {key: value for key, value in values.items() if not (value is None or value is False or value == "")}
 
 
 def page_dict(page: Page) -> dict[str, Any]:
@@ -119,12 +119,15 @@ def current_definition(survey: Survey) -> dict[str, Any]:
 
 def canonical_question(qdef: dict[str, Any]) -> dict[str, Any]:
     """`qdef` with empty and default values left out, as definition_from_tables writes it."""
-    keep = {"code", "type", "text", "label"}
-    out = {k: v for k, v in qdef.items() if k in keep or v not in ("", False, None, [])}
+    keep = {"code", "type", "text", "label", "options", "rows"}
+
+    def wanted(key: str, value: Any) -> bool:  # 0 is a value (a minimum), False and "" are defaults
+        return key in keep or not (value is None or value is False or value == "")
+
+    out = {k: v for k, v in qdef.items() if wanted(k, v)}
     for key in ("options", "rows"):
         if key in qdef:
-            out[key] = [{k: v for k, v in item.items() if k in keep or v not in ("", False, None)}
-                        for item in qdef[key]]
+            out[key] = [{k: v for k, v in item.items() if wanted(k, v)} for item in qdef[key]]
     return out
 
 
