@@ -20,7 +20,7 @@ from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from markupsafe import Markup
 
-_LANG_DE = Markup(' lang="de"')  # survey texts stay German in the English interface
+_LANG_DE = Markup(' lang="de"')  # a question without English wording stays German in the English interface
 
 
 @functools.cache
@@ -41,5 +41,6 @@ def environment() -> jinja2.Environment:
 def render_question(view: Any) -> SafeString:
     """The fieldset of one QuestionView (surveys.forms) in the active language."""
     template = environment().get_template(view.template)
-    lang_de = "" if translation.get_language() == "de" else _LANG_DE
+    german = translation.get_language() != "de" and view.question.lang == "de"
+    lang_de = _LANG_DE if german else ""
     return mark_safe(template.render(q=view, lang_de=lang_de))  # noqa: S308 - Jinja2 escaped every value

@@ -368,3 +368,26 @@ def test_editor_queries_do_not_grow_with_the_survey(staff_client):
         return out
 
     assert counts(small) == counts(large)
+
+
+def test_respondent_sees_english_wording_where_it_exists(staff_client, kgst_survey, make_invitation, client):
+    """Edited English wording reaches the respondent's English interface; the rest stays German, marked so."""
+    page = Page.objects.get(code="P1")
+    staff_client.post(url("editor_page_edit", kgst_survey, page_id=page.pk), {
+        "code": "P1", "title": page.title, "title_en": "About you and your administration", "intro": page.intro,
+        "intro_en": "", "condition": ""})
+    question = Question.objects.get(code="A1_bereich")
+    qdef = qdef_of(kgst_survey, "A1_bereich") | {"text_en": "Which area of your administration do you work in?"}
+    qdef["options"][1]["label_en"] = "Press and public relations"
+    assert staff_client.post(url("editor_question", kgst_survey, question_id=question.pk),
+                             question_post(qdef, page.pk)).status_code == 302
+    invitation = make_invitation(kgst_survey)
+    client.cookies["django_language"] = "en"
+    html = client.get(f"/s/{invitation.token}/seite/P1/").content.decode()
+    assert "<h1>About you and your administration</h1>" in html
+    assert "<span>Which area of your administration do you work in?</span>" in html
+    assert "Press and public relations" in html and "IT / Organisation" in html  # untranslated label: German
+    assert 'lang="de">Wie viele Beschäftigte' in html  # a question without English wording, marked German
+    client.cookies["django_language"] = "de"
+    html = client.get(f"/s/{invitation.token}/seite/P1/").content.decode()
+    assert "In welchem Bereich Ihrer Verwaltung" in html and "Which area" not in html
