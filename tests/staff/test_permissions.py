@@ -23,6 +23,18 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     "survey_detail": ("analyst", GET),
     "survey_dates": ("staff", BOTH),
     "survey_transition": ("staff", BOTH),
+    # surveys: the questionnaire editor (analysts read it, staff change it)
+    "editor": ("analyst", GET),
+    "editor_history": ("analyst", GET),
+    "editor_page": ("analyst", GET),
+    "editor_page_create": ("staff", BOTH),
+    "editor_page_edit": ("staff", BOTH),
+    "editor_page_move": ("staff", POST),
+    "editor_page_delete": ("staff", BOTH),
+    "editor_question_create": ("staff", BOTH),
+    "editor_question": ("staff", BOTH),
+    "editor_question_move": ("staff", POST),
+    "editor_question_delete": ("staff", BOTH),
     # responses (dashboard, members)
     "dashboard": ("analyst", GET),
     "members": ("staff", GET),
@@ -46,7 +58,8 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     "export_download": ("analyst", GET),
 }
 # Analyst-readable pages that must render (200) for analysts, not just "not forbidden".
-ANALYST_PAGES = {"home", "survey_detail", "dashboard", "results", "exports", "export_detail"}
+ANALYST_PAGES = {"home", "survey_detail", "dashboard", "results", "exports", "export_detail", "editor",
+                 "editor_history", "editor_page"}
 LOGIN = "/staff/login/"
 
 
@@ -56,7 +69,9 @@ def staff_patterns() -> list[URLPattern]:
 
 def sample_kwargs(pattern: URLPattern, sample) -> dict[str, object]:
     values = {"slug": sample.survey.slug, "ags": sample.member.ags, "action": "schliessen",
-              "key": "kein-gueltiger-schluessel", "pk": sample.export_job.pk}
+              "key": "kein-gueltiger-schluessel", "pk": sample.export_job.pk,
+              "page_id": sample.survey.pages.order_by("position")[0].pk,
+              "question_id": sample.survey.questions.order_by("page__position", "position")[0].pk}
     missing = set(pattern.pattern.converters) - set(values)
     assert not missing, f"URL {pattern.name!r}: add a sample value for {missing} in test_permissions.py"
     return {name: values[name] for name in pattern.pattern.converters}
