@@ -196,7 +196,7 @@ class RowForm(forms.Form):
 
 class ItemFormSet(forms.BaseFormSet):
     """Options or rows: codes unique within the question, blank extra lines ignored, order by the
-    "Position" column (ORDER), ticked "Entfernen" lines left out."""
+    "Reihenfolge" column (ORDER), ticked "Löschen" lines left out."""
 
     noun: Any = _("Option")
 
@@ -227,9 +227,4 @@ def item_formset(cls: type[ItemFormSet], data: Any, initial: list[dict[str, Any]
     formset = cls(data, initial=initial, prefix=prefix, form_kwargs={"qtype": qtype} if cls is OptionFormSet else {})
     if data is None:
         formset.extra = extra
-    for form in formset.forms:
-        if "ORDER" in form.fields:
-            form.fields["ORDER"].label = _("Position")
-        if "DELETE" in form.fields:
-            form.fields["DELETE"].label = _("Entfernen")
     return formset
