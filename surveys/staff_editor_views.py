@@ -213,10 +213,20 @@ def _question_page(request: HttpRequest, survey: Survey, question: Question | No
     form = QuestionForm(data, initial=initial, qtype=qtype, pages=pages)
     extra = EXTRA_ITEM_LINES if question else NEW_ITEM_LINES
     option_initial, row_initial = _item_initial(question)
-    options = (item_formset(OptionFormSet, data, option_initial, "optionen", extra, qtype)
+    # A type changed to one with options/rows: the form had no lines for them yet, so show them first.
+    new_options = posted and qtype in CHOICE_TYPES and "optionen-TOTAL_FORMS" not in data
+    new_rows = posted and qtype == "matrix" and "zeilen-TOTAL_FORMS" not in data
+    options = (item_formset(OptionFormSet, None if new_options else data, option_initial, "optionen",
+                            NEW_ITEM_LINES if new_options else extra, qtype)
                if qtype in CHOICE_TYPES else None)
-    rows = item_formset(RowFormSet, data, row_initial, "zeilen", extra, qtype) if qtype == "matrix" else None
-    if posted and not more and _valid(form, options, rows):
+    rows = (item_formset(RowFormSet, None if new_rows else data, row_initial, "zeilen",
+                         NEW_ITEM_LINES if new_rows else extra, qtype) if qtype == "matrix" else None)
+    if new_options or new_rows:
+        form.is_valid()
+        form.add_error(None, _("Nicht gespeichert: Der Typ „%(type)s“ braucht Antwortoptionen (und eine Matrix "
+                               "Zeilen). Bitte unten ergänzen und erneut speichern.")
+                       % {"type": Question.Type(qtype).label})
+    elif posted and not more and _valid(form, options, rows):
         target = next(p for p in pages if p.pk == form.cleaned_data["page"])
         qdef = form.qdef(options.items() if options else [], rows.items() if rows else [])
         try:
@@ -325,7 +335,16 @@ def history(request: HttpRequest, slug: str) -> HttpResponse:
     survey = _survey(slug)
     changes = SurveyChange.objects.filter(survey=survey).select_related("user")
     page = Paginator(changes, HISTORY_PAGE_SIZE).get_page(request.GET.get("seite"))
-    for change in page:  # YAML reads more easily than JSON, and is the language of definition files
-        change.before_text = yaml.safe_dump(change.before, allow_unicode=True, sort_keys=False, width=60)
-        change.after_text = yaml.safe_dump(change.after, allow_unicode=True, sort_keys=False, width=60)
+    for change in page:
+        before, after = change.before, change.after
+        if before and after:  # a change: only what differs, with the code that names it
+            keys = [k for k in {**before, **after} if before.get(k) != after.get(k)]
+            before = {k: before[k] for k in keys if k in before}
+            after = {k: after[k] for k in keys if k in after}
+        change.before_text, change.after_text = _as_yaml(before), _as_yaml(after)
     return render(request, "surveys/editor/history.html", _context(survey, request, page_obj=page))
+
+
+def _as_yaml(data: dict[str, Any]) -> str:
+    """YAML reads more easily than JSON, and is the language of definition files."""
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=60) if data else ""

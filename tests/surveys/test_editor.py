@@ -391,3 +391,17 @@ def test_respondent_sees_english_wording_where_it_exists(staff_client, kgst_surv
     client.cookies["django_language"] = "de"
     html = client.get(f"/s/{invitation.token}/seite/P1/").content.decode()
     assert "In welchem Bereich Ihrer Verwaltung" in html and "Which area" not in html
+
+
+def test_type_change_to_a_choice_type_asks_for_options_first(staff_client, kgst_survey):
+    question = Question.objects.get(code="H1_anmerkungen")
+    data = question_post(qdef_of(kgst_survey, "H1_anmerkungen") | {"type": "single"}, question.page_id)
+    response = staff_client.post(url("editor_question", kgst_survey, question_id=question.pk), data)
+    assert "braucht Antwortoptionen" in errors_of(response)
+    assert 'name="optionen-0-code"' in response.content.decode()
+    assert Question.objects.get(pk=question.pk).type == "textarea"
+    data.update({"optionen-TOTAL_FORMS": "1", "optionen-INITIAL_FORMS": "0", "optionen-0-code": "1",
+                 "optionen-0-label": "Ja", "optionen-0-ORDER": "1"})
+    assert staff_client.post(url("editor_question", kgst_survey, question_id=question.pk), data).status_code == 302
+    assert qdef_of(kgst_survey, "H1_anmerkungen")["options"] == [{"code": "1", "label": "Ja"}]
+    assert "max_length" not in qdef_of(kgst_survey, "H1_anmerkungen")
