@@ -195,6 +195,18 @@ def _locked(survey: Survey) -> Survey:
     return Survey.objects.select_for_update().get(pk=survey.pk)
 
 
+def _fresh(obj: Any) -> Any:
+    """`obj` read again under the survey's lock: another editor may have changed or deleted it meanwhile."""
+    if obj is None:
+        return None
+    model = type(obj)
+    query = model.objects.select_related("page") if model is Question else model.objects
+    try:
+        return query.get(pk=obj.pk)
+    except model.DoesNotExist:
+        raise EditRefused([_("Das wurde inzwischen von jemand anderem gelöscht. Bitte laden Sie die Seite neu.")])
+
+
 def _find_page(data: dict[str, Any], code: str) -> dict[str, Any]:
     return next(p for p in data["pages"] if p["code"] == code)
 
@@ -209,6 +221,7 @@ def save_page(survey: Survey, page: Page | None, values: dict[str, Any], user: U
     """Create (page None: appended at the end) or change a page; EditRefused when not possible."""
     with transaction.atomic():
         survey = _locked(survey)
+        page = _fresh(page)
         data = current_definition(survey)
         before = page_dict(page) if page is not None else {}
         if page is not None and values["code"] != page.code and survey.responses.exists():
@@ -237,6 +250,7 @@ def move_page(survey: Survey, page: Page, step: int, user: User | None) -> None:
     """Swap a page with its neighbour (step -1: up, +1: down); nothing happens at either end."""
     with transaction.atomic():
         survey = _locked(survey)
+        page = _fresh(page)
         pages = list(survey.pages.order_by("position"))
         index = next(i for i, p in enumerate(pages) if p.pk == page.pk)
         other = index + step
@@ -257,6 +271,7 @@ def delete_page(survey: Survey, page: Page, user: User | None) -> None:
     """Delete a page with its questions, unless one of them has answers or a later condition needs them."""
     with transaction.atomic():
         survey = _locked(survey)
+        page = _fresh(page)
         answered = [q.code for q in page.questions.filter(answers__isnull=False).distinct()]
         if answered:
             raise EditRefused([_("Die Seite kann nicht gelöscht werden, weil diese Fragen bereits Antworten haben: "
@@ -283,6 +298,7 @@ def save_question(survey: Survey, page: Page, question: Question | None, qdef: d
     A question may move to another page (`page` differs from its own): it is appended there."""
     with transaction.atomic():
         survey = _locked(survey)
+        page, question = _fresh(page), _fresh(question)
         data = current_definition(survey)
         qdef = canonical_question(qdef)
         before: dict[str, Any] = {}
@@ -379,6 +395,7 @@ def move_question(survey: Survey, question: Question, step: int, user: User | No
     """Swap a question with its neighbour on the same page (step -1: up, +1: down)."""
     with transaction.atomic():
         survey = _locked(survey)
+        question = _fresh(question)
         siblings = list(question.page.questions.order_by("position"))
         index = next(i for i, q in enumerate(siblings) if q.pk == question.pk)
         other = index + step
@@ -399,6 +416,7 @@ def move_question(survey: Survey, question: Question, step: int, user: User | No
 def delete_question(survey: Survey, question: Question, user: User | None) -> None:
     with transaction.atomic():
         survey = _locked(survey)
+        question = _fresh(question)
         if _answered(question):
             raise EditRefused([r.message() for r in question_refusals(question, None)])
         data = current_definition(survey)
