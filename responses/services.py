@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from invitations.models import Invitation
 from surveys.forms import Answers, PageForm, answers_to_data, display_value
@@ -165,7 +166,7 @@ def save_page(invitation: Invitation, page_code: str, data: Mapping[str, Any], a
     "weiter" enforces required answers; "zurueck" and "speichern" do not. Invalid values are
     never stored (the question keeps its previous answer) and come back as field errors.
     """
-    structure = get_structure(invitation.survey)
+    structure = get_structure(invitation.survey, get_language())
     page = structure.page(page_code)
     posted_version = parse_version(data.get("_version"))
     with transaction.atomic():
@@ -279,7 +280,7 @@ def first_incomplete_page(structure: SurveyStructure, answers: Mapping[str, Any]
 
 def submit(invitation: Invitation) -> SubmitResult:
     """Submit the response: check required answers, drop answers of hidden questions, lock it."""
-    structure = get_structure(invitation.survey)
+    structure = get_structure(invitation.survey, get_language())
     with transaction.atomic():
         response = Response.objects.select_for_update().get(invitation_id=invitation.pk)
         if response.is_submitted:

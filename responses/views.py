@@ -21,6 +21,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -174,7 +175,7 @@ def entry(request: HttpRequest, token: str) -> HttpResponse:
         return HttpResponseRedirect(_url("receipt", token))
     if not response.current_page:  # nothing saved yet: title, welcome text, privacy notice first
         return HttpResponseRedirect(_url("welcome", token))
-    structure = get_structure(invitation.survey)
+    structure = get_structure(invitation.survey, get_language())
     answers = services.load_answers(response, structure)
     return HttpResponseRedirect(_target_url(token, services.resume_target(structure, response, answers)))
 
@@ -192,7 +193,7 @@ def page(request: HttpRequest, token: str, page_code: str) -> HttpResponse:
     invitation, refusal = _open(request, token)
     if refusal:
         return refusal
-    structure = get_structure(invitation.survey)
+    structure = get_structure(invitation.survey, get_language())
     try:
         page_def = structure.page(page_code)
     except KeyError:
@@ -251,7 +252,7 @@ def review(request: HttpRequest, token: str) -> HttpResponse:
     if isinstance(opened, HttpResponse):
         return opened
     invitation, response = opened
-    structure = get_structure(invitation.survey)
+    structure = get_structure(invitation.survey, get_language())
     if request.method == "POST" and request.POST.get("aktion") == "absenden":
         result = services.submit(invitation)
         if result.status == services.SubmitResult.INCOMPLETE:
@@ -279,7 +280,7 @@ def receipt(request: HttpRequest, token: str) -> HttpResponse:
         if invitation.survey.status == Survey.Status.CLOSED:
             return render(request, "responses/closed.html", _base_context(invitation))
         return HttpResponseRedirect(_url("entry", token))
-    structure = get_structure(invitation.survey)
+    structure = get_structure(invitation.survey, get_language())
     answers = services.load_answers(response, structure)
     context = _ctx(request, invitation, response=response, pages=services.review(structure, answers))
     return render(request, "responses/receipt.html", context)

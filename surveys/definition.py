@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from . import conditions
 from .models import Option, Page, Question, Row, Survey
@@ -294,9 +295,35 @@ class _ConditionContext:
 
 
 def _condition_errors(data: dict[str, Any]) -> list[str]:
+    return [str(problem) for problem in condition_problems(data)]
+
+
+@dataclass(frozen=True)
+class ConditionProblem:
+    """A condition that does not parse or refers to something it may not; `position` is the 0-based
+    character offset in `expr`. English via `str()` (command line), German via `message()`."""
+
+    owner: str  # "page P3" or a question code
+    page: str  # code of the page the condition belongs to (its own or its question's)
+    question: str | None  # question code, None for a page condition
+    expr: str
+    position: int
+    english: str
+    german: Any
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.owner}: condition {self.expr!r} at position {self.position}: {self.english}"
+
+    def message(self) -> str:
+        return str(self.german) % {**dict(self.params), "position": self.position + 1}
+
+
+def condition_problems(data: dict[str, Any]) -> list[ConditionProblem]:
     """Conditions must parse and may only refer to questions asked before them: a page condition to
     earlier pages, a question condition to earlier pages or earlier on its own page. Values compared
-    with a choice variable must be option codes of that question."""
+    with a choice variable must be option codes of that question. Works on any definition shape the
+    editor produces (pages may still be empty)."""
     ctx = _ConditionContext({}, {}, set())
     for page in data["pages"]:
         for question in page["questions"]:
@@ -304,30 +331,40 @@ def _condition_errors(data: dict[str, Any]) -> list[str]:
             codes = {o["code"] for o in question.get("options", [])}
             if question["type"] == "matrix":
                 ctx.kinds[question["code"]] = "matrix"
-                ctx.option_codes.update({row["code"]: codes for row in question["rows"]})
+                ctx.option_codes.update({row["code"]: codes for row in question.get("rows", [])})
             elif question["type"] in CHOICE_TYPES:
                 ctx.option_codes[question["code"]] = codes
-    errors: list[str] = []
+    problems: list[ConditionProblem] = []
     for page in data["pages"]:
         if "show_if" in page:
-            errors.extend(_check_condition(f"page {page['code']}", page["show_if"], ctx, "on an earlier page"))
+            problems.extend(_check_condition(f"page {page['code']}", page["code"], None, page["show_if"], ctx,
+                                             "on an earlier page"))
         for question in page["questions"]:
             if "show_if" in question:
-                errors.extend(_check_condition(question["code"], question["show_if"], ctx, "before this question"))
+                problems.extend(_check_condition(question["code"], page["code"], question["code"],
+                                                 question["show_if"], ctx, "before this question"))
             ctx.before.update(question_variables(question))
-    return errors
+    return problems
 
 
-def _check_condition(owner: str, expr: str, ctx: _ConditionContext, place: str) -> list[str]:
-    prefix = f"{owner}: condition {expr!r} at position"
+def _check_condition(owner: str, page: str, question: str | None, expr: str, ctx: _ConditionContext,
+                     place: str) -> list[ConditionProblem]:
+    def problem(position: int, english: str, german: Any, **params: Any) -> ConditionProblem:
+        return ConditionProblem(owner, page, question, expr, position, english, german, tuple(params.items()))
+
     try:
         node = conditions.parse(expr, known=ctx.kinds)
     except conditions.ConditionError as exc:
-        return [f"{prefix} {exc.position}: {exc.message}"]
-    errors = []
+        return [problem(exc.position, exc.message,
+                        _("Die Bedingung ist an Position %(position)s nicht lesbar: %(detail)s"), detail=exc.message)]
+    problems = []
     for ref in conditions.references(node):
         if ref.name not in ctx.before:
-            errors.append(f"{prefix} {ref.position}: {ref.name!r} is not asked {place}")
+            german = (_("„%(name)s“ an Position %(position)s wird nicht auf einer früheren Seite gefragt; eine "
+                        "Bedingung darf sich nur auf vorher gestellte Fragen beziehen.") if question is None else
+                      _("„%(name)s“ an Position %(position)s wird nicht vor dieser Frage gefragt; eine Bedingung "
+                        "darf sich nur auf vorher gestellte Fragen beziehen."))
+            problems.append(problem(ref.position, f"{ref.name!r} is not asked {place}", german, name=ref.name))
     for test in conditions.tests(node):
         if isinstance(test, conditions.Answered):
             continue  # `answered X` names no option code
@@ -337,9 +374,12 @@ def _check_condition(owner: str, expr: str, ctx: _ConditionContext, place: str) 
         values = test.values if isinstance(test, conditions.In) else (test.value,)
         for value in values:
             if allowed is not None and value.value not in allowed:
-                errors.append(f"{prefix} {test.var.position}: {value.value!r} is not an option code of "
-                              f"{test.var.name} ({', '.join(sorted(allowed))})")
-    return errors
+                codes = ", ".join(sorted(allowed))
+                problems.append(problem(
+                    test.var.position, f"{value.value!r} is not an option code of {test.var.name} ({codes})",
+                    _("„%(value)s“ an Position %(position)s ist kein Optionscode von %(name)s (möglich: %(codes)s)."),
+                    value=value.value, name=test.var.name, codes=codes))
+    return problems
 
 
 def definition_hash(data: dict[str, Any]) -> str:
@@ -491,6 +531,22 @@ def _assign(obj: Any, new: list[Any], **values: Any) -> None:
 # --- refusal ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why a change of an answered question is refused: English for the command line (`str()`),
+    German for the staff area (`message()`, translated)."""
+
+    english: str
+    german: Any  # a lazily translated template with %(name)s placeholders
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def __str__(self) -> str:
+        return self.english
+
+    def message(self) -> str:
+        return str(self.german) % dict(self.params)
+
+
 def _refusals(survey: Survey, data: dict[str, Any]) -> list[str]:
     """Why the new definition may not be loaded: one line per answered variable it would alter/remove."""
     answered = list(
@@ -500,45 +556,68 @@ def _refusals(survey: Survey, data: dict[str, Any]) -> list[str]:
     if not answered:
         return []
     new = {q["code"]: q for page in data["pages"] for q in page["questions"]}
-    lines: list[str] = []
-    for question in answered:
-        qdef = new.get(question.code)
-        if qdef is None:
-            lines.append(f"{question.code}: removed")
-            continue
-        lines.extend(f"{question.code}: {why}" for why in _question_changes(question, qdef))
-    return lines
+    return [f"{question.code}: {why}" for question in answered
+            for why in question_refusals(question, new.get(question.code))]
 
 
-def _question_changes(question: Question, qdef: dict[str, Any]) -> list[str]:
+def question_refusals(question: Question, qdef: dict[str, Any] | None) -> list[Refusal]:
+    """Why an answered `question` may not become `qdef` (None: be removed); empty when it may.
+
+    The one place of the rules "wording may change; codes, types, options and rows of answered
+    questions may not", shared by `load_survey` and the questionnaire editor."""
+    if qdef is None:
+        return [Refusal("removed", _("Die Frage %(code)s hat bereits Antworten und kann nicht gelöscht werden."),
+                        (("code", question.code),))]
+    return _question_changes(question, qdef)
+
+
+def _question_changes(question: Question, qdef: dict[str, Any]) -> list[Refusal]:
     if question.type != qdef["type"]:
-        return [f"type changed from {question.type} to {qdef['type']}"]
-    why: list[str] = []
+        return [Refusal(f"type changed from {question.type} to {qdef['type']}",
+                        _("Der Fragetyp kann nicht mehr geändert werden (von „%(old)s“ zu „%(new)s“), "
+                          "weil die Frage bereits Antworten hat."),
+                        (("old", question.type), ("new", qdef["type"])))]
+    why: list[Refusal] = []
     new_options = {o["code"]: o for o in qdef.get("options", [])}
     for option in question.options.all():
         odef = new_options.get(option.code)
+        code = (("code", option.code),)
         if odef is None:
-            why.append(f"option code {option.code!r} removed")
+            why.append(Refusal(f"option code {option.code!r} removed",
+                               _("Die Antwortoption mit dem Code %(code)s wurde bereits gewählt oder gehört zu "
+                                 "einer beantworteten Frage; ihr Code kann nicht entfernt oder geändert werden."),
+                               code))
             continue
         if option.has_text and not odef.get("other_text", False):
-            why.append(f"other text of option {option.code!r} removed ({option.text_variable})")
+            why.append(Refusal(f"other text of option {option.code!r} removed ({option.text_variable})",
+                               _("Das Freitextfeld der Option %(code)s kann nicht mehr entfernt werden."), code))
         if odef.get("exclusive", False) and not option.exclusive:
-            why.append(f"option {option.code!r} made exclusive")
+            why.append(Refusal(f"option {option.code!r} made exclusive",
+                               _("Die Option %(code)s kann nicht mehr exklusiv gemacht werden."), code))
     new_rows = {r["code"] for r in qdef.get("rows", [])}
-    why.extend(f"row {row.code!r} removed" for row in question.rows.all() if row.code not in new_rows)
+    why.extend(Refusal(f"row {row.code!r} removed",
+                       _("Die Zeile mit dem Code %(code)s hat bereits Antworten; ihr Code kann nicht entfernt "
+                         "oder geändert werden."), (("code", row.code),))
+               for row in question.rows.all() if row.code not in new_rows)
     why.extend(_limit_changes(question, qdef))
     return why
 
 
-def _limit_changes(question: Question, qdef: dict[str, Any]) -> list[str]:
-    why: list[str] = []
+def _limit_changes(question: Question, qdef: dict[str, Any]) -> list[Refusal]:
+    why: list[Refusal] = []
     new_min, new_max, new_len = qdef.get("min"), qdef.get("max"), qdef.get("max_length")
     if new_min is not None and (question.min_value is None or new_min > question.min_value):
-        why.append(f"minimum raised from {question.min_value} to {new_min}")
+        why.append(Refusal(f"minimum raised from {question.min_value} to {new_min}",
+                           _("Das Minimum kann nicht mehr erhöht werden (bisher %(old)s, neu %(new)s)."),
+                           (("old", question.min_value), ("new", new_min))))
     if new_max is not None and (question.max_value is None or new_max < question.max_value):
-        why.append(f"maximum lowered from {question.max_value} to {new_max}")
+        why.append(Refusal(f"maximum lowered from {question.max_value} to {new_max}",
+                           _("Das Maximum kann nicht mehr gesenkt werden (bisher %(old)s, neu %(new)s)."),
+                           (("old", question.max_value), ("new", new_max))))
     if new_len is not None and (question.max_length is None or new_len < question.max_length):
-        why.append(f"max_length reduced from {question.max_length} to {new_len}")
+        why.append(Refusal(f"max_length reduced from {question.max_length} to {new_len}",
+                           _("Die maximale Länge kann nicht mehr verringert werden (bisher %(old)s, neu %(new)s)."),
+                           (("old", question.max_length), ("new", new_len))))
     return why
 
 

@@ -1,7 +1,9 @@
 """The shape of a survey as immutable objects, and the visibility rules built on the conditions.
 
-`get_structure(survey)` builds a SurveyStructure from the tables once per survey pk and
-definition_hash and keeps it in a module-level dict: later calls do no database queries.
+`get_structure(survey)` builds a SurveyStructure from the tables once per survey pk, language and
+definition_hash and keeps it in a module-level dict: later calls do no database queries. The
+questionnaire editor changes definition_hash with every edit (surveys/editor.py), so each process
+rebuilds on its next request after an edit.
 The cache only holds what the definition says, so it is safe for several processes: each builds
 its own copy, and a reload changes definition_hash, which changes the key.
 
@@ -57,6 +59,7 @@ class QuestionDef:
     condition_node: conditions.Node | None = field(default=None, compare=False, repr=False)
     # the variables the question's own condition refers to
     condition_variables: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    lang: str = "de"  # the language of text/help/labels: "en" only where the English wording exists
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -85,6 +88,7 @@ class PageDef:
     condition: str
     questions: tuple[QuestionDef, ...]
     condition_node: conditions.Node | None = field(default=None, compare=False, repr=False)
+    lang: str = "de"  # the language of title/intro
 
 
 @dataclass(frozen=True)
@@ -192,18 +196,22 @@ class SurveyStructure:
         return earlier[-1] if earlier else None
 
 
-_cache: dict[int, SurveyStructure] = {}
+_cache: dict[tuple[int, str], SurveyStructure] = {}
 _lock = threading.Lock()
 
 
-def get_structure(survey: Survey) -> SurveyStructure:
-    """The survey's structure, built once per (pk, definition_hash) and then served from memory."""
-    cached = _cache.get(survey.pk)
+def get_structure(survey: Survey, language: str | None = "de") -> SurveyStructure:
+    """The survey's structure, built once per (pk, language, definition_hash) and then served from memory.
+
+    `language` "en" (or "en-gb" …) gives the English wording where a text has one and German otherwise
+    (the respondent's language switch); everything else — codes, conditions, exports — is the same."""
+    lang = "en" if language and language.lower().startswith("en") else "de"
+    cached = _cache.get((survey.pk, lang))
     if cached is not None and cached.definition_hash == survey.definition_hash:
         return cached
-    structure = _build(survey)
+    structure = _build(survey, lang)
     with _lock:
-        _cache[survey.pk] = structure
+        _cache[(survey.pk, lang)] = structure
     return structure
 
 
@@ -216,27 +224,36 @@ def _parse(expr: str) -> conditions.Node | None:
     return conditions.parse(expr) if expr.strip() else None
 
 
-def _build(survey: Survey) -> SurveyStructure:
+def _localized(german: str, english: str, lang: str) -> str:
+    return english if lang == "en" and english else german
+
+
+def _build(survey: Survey, lang: str = "de") -> SurveyStructure:
     pages = []
     for page in survey.pages.order_by("position").prefetch_related("questions__options", "questions__rows"):
         questions = tuple(
             QuestionDef(
-                id=q.pk, code=q.code, type=q.type, text=q.text, help_text=q.help_text, required=q.required,
+                id=q.pk, code=q.code, type=q.type, text=_localized(q.text, q.text_en, lang),
+                help_text=_localized(q.help_text, q.help_text_en, lang), required=q.required,
                 condition=q.condition, min_value=q.min_value, max_value=q.max_value, max_length=q.max_length,
                 options=tuple(
-                    OptionDef(o.code, o.label, o.exclusive, o.has_text,
+                    OptionDef(o.code, _localized(o.label, o.label_en, lang), o.exclusive, o.has_text,
                               f"{q.code}_{o.code}_text" if o.has_text else None)
                     for o in sorted(q.options.all(), key=lambda o: o.position)
                 ),
-                rows=tuple(RowDef(r.code, r.label) for r in sorted(q.rows.all(), key=lambda r: r.position)),
+                rows=tuple(RowDef(r.code, _localized(r.label, r.label_en, lang))
+                           for r in sorted(q.rows.all(), key=lambda r: r.position)),
                 page_code=page.code,
                 condition_node=_parse(q.condition),
                 condition_variables=frozenset(conditions.variables(q.condition)),
+                lang="en" if lang == "en" and q.text_en else "de",
             )
             for q in sorted(page.questions.all(), key=lambda q: q.position)
         )
-        pages.append(PageDef(page.pk, page.code, page.position, page.title, page.intro, page.condition,
-                             questions, condition_node=_parse(page.condition)))
+        pages.append(PageDef(page.pk, page.code, page.position, _localized(page.title, page.title_en, lang),
+                             _localized(page.intro, page.intro_en, lang), page.condition, questions,
+                             condition_node=_parse(page.condition),
+                             lang="en" if lang == "en" and page.title_en else "de"))
     questions = [q for p in pages for q in p.questions]
     referenced = set().union(*(conditions.variables(x.condition) for x in [*pages, *questions]))
     return SurveyStructure(

@@ -36,7 +36,9 @@ def test_respondent_answers_and_submits_while_redis_is_down(client, kgst_survey,
 
     invitation = make_invitation(kgst_survey)
     base = f"/s/{invitation.token}/"
-    assert client.get(base)["Location"] == f"{base}seite/P1/"
+    # a new respondent's link opens the welcome page, which leads to the first page
+    assert client.get(base)["Location"] == f"{base}willkommen/"
+    assert f'href="{base}seite/P1/"' in client.get(f"{base}willkommen/").content.decode()
     for page, fields in WALK:
         form = client.get(f"{base}seite/{page}/")
         assert form.status_code == 200

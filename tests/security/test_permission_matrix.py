@@ -57,6 +57,17 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "staff/befragungen/<slug:slug>/vorschau/seite/<str:page_code>/": (STAFF, ("GET", "POST")),
     "staff/befragungen/<slug:slug>/vorschau/pruefen/": (STAFF, ("GET", "POST")),
     "staff/befragungen/<slug:slug>/vorschau/neu/": (STAFF, ("POST",)),
+    "staff/befragungen/<slug:slug>/fragebogen/": (ANALYST, ("GET",)),
+    "staff/befragungen/<slug:slug>/fragebogen/aenderungen/": (ANALYST, ("GET",)),
+    "staff/befragungen/<slug:slug>/fragebogen/seiten/neu/": (STAFF, ("GET", "POST")),
+    "staff/befragungen/<slug:slug>/fragebogen/seiten/<int:page_id>/": (ANALYST, ("GET",)),
+    "staff/befragungen/<slug:slug>/fragebogen/seiten/<int:page_id>/bearbeiten/": (STAFF, ("GET", "POST")),
+    "staff/befragungen/<slug:slug>/fragebogen/seiten/<int:page_id>/verschieben/": (STAFF, ("POST",)),
+    "staff/befragungen/<slug:slug>/fragebogen/seiten/<int:page_id>/loeschen/": (STAFF, ("GET", "POST")),
+    "staff/befragungen/<slug:slug>/fragebogen/seiten/<int:page_id>/fragen/neu/": (STAFF, ("GET", "POST")),
+    "staff/befragungen/<slug:slug>/fragebogen/fragen/<int:question_id>/": (STAFF, ("GET", "POST")),
+    "staff/befragungen/<slug:slug>/fragebogen/fragen/<int:question_id>/verschieben/": (STAFF, ("POST",)),
+    "staff/befragungen/<slug:slug>/fragebogen/fragen/<int:question_id>/loeschen/": (STAFF, ("GET", "POST")),
     "staff/register/": (STAFF, ("GET", "POST")),
     "staff/register/pruefung/<str:key>/": (STAFF, ("GET", "POST")),
     "staff/register/vorlage.<str:fmt>": (STAFF, ("GET",)),
@@ -150,7 +161,10 @@ def world(kgst_survey, make_invitation, staff_user, analyst_user, settings, tmp_
                                      raw=b"Subject: Einladung\r\nTo: a@example.org\r\n\r\nText\r\n")
     values = {"slug": kgst_survey.slug, "action": "schliessen", "key": key, "ags": "05315000", "pk": job.pk,
               "token": invitation.token, "page_code": "P1", "message_id": message.pk, "mail_id": local.pk,
-              "digest": digest, "fmt": "xlsx", "name": "kgst-abc.png"}
+              "digest": digest, "fmt": "xlsx", "name": "kgst-abc.png",
+              # P2 and B1_nutzung: later conditions need them, so the editor's empty-POST delete/move refuse
+              "page_id": kgst_survey.pages.get(code="P2").pk,
+              "question_id": kgst_survey.questions.get(code="B1_nutzung").pk}
     respondent_invitation = make_invitation(kgst_survey)
     assert clients["respondent"].get(f"/s/{respondent_invitation.token}/", follow=True).status_code == 200
     world = World(values, clients, superuser, users)

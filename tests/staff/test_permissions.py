@@ -34,6 +34,18 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     "preview_page": ("staff", BOTH),
     "preview_review": ("staff", BOTH),
     "preview_reset": ("staff", POST),
+    # surveys: the questionnaire editor (analysts read it, staff change it)
+    "editor": ("analyst", GET),
+    "editor_history": ("analyst", GET),
+    "editor_page": ("analyst", GET),
+    "editor_page_create": ("staff", BOTH),
+    "editor_page_edit": ("staff", BOTH),
+    "editor_page_move": ("staff", POST),
+    "editor_page_delete": ("staff", BOTH),
+    "editor_question_create": ("staff", BOTH),
+    "editor_question": ("staff", BOTH),
+    "editor_question_move": ("staff", POST),
+    "editor_question_delete": ("staff", BOTH),
     # responses (dashboard, members)
     "dashboard": ("analyst", GET),
     "members": ("staff", GET),
@@ -61,6 +73,8 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
 # Analyst-readable pages that must render (200) for analysts, not just "not forbidden".
 ANALYST_PAGES = {"home", "survey_detail", "dashboard", "results", "exports", "export_detail", "survey_texts",
                  "survey_printable", "survey_printable_pdf"}
+ANALYST_PAGES = {"home", "survey_detail", "dashboard", "results", "exports", "export_detail", "editor",
+                 "editor_history", "editor_page"}
 LOGIN = "/staff/login/"
 
 
@@ -71,6 +85,10 @@ def staff_patterns() -> list[URLPattern]:
 def sample_kwargs(pattern: URLPattern, sample) -> dict[str, object]:
     values = {"slug": sample.survey.slug, "ags": sample.member.ags, "action": "schliessen", "page_code": "P1",
               "key": "kein-gueltiger-schluessel", "pk": sample.export_job.pk, "fmt": "csv"}
+    values = {"slug": sample.survey.slug, "ags": sample.member.ags, "action": "schliessen",
+              "key": "kein-gueltiger-schluessel", "pk": sample.export_job.pk,
+              "page_id": sample.survey.pages.order_by("position")[0].pk,
+              "question_id": sample.survey.questions.order_by("page__position", "position")[0].pk}
     missing = set(pattern.pattern.converters) - set(values)
     assert not missing, f"URL {pattern.name!r}: add a sample value for {missing} in test_permissions.py"
     return {name: values[name] for name in pattern.pattern.converters}
