@@ -210,7 +210,7 @@ def run_slice(clients: list, stats: Stats, duration: float, warmup: float) -> fl
 
 def server_env(database_url: str, redis_url: str, static_root: str, settings_module: str) -> dict[str, str]:
     env = dict(os.environ)
-    for key in ("RUECKLAUF_TESTING", "CELERY_BROKER_URL", "CACHE_URL"):
+    for key in ("RUECKLAUF_TESTING", "CELERY_BROKER_URL", "CACHE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"):
         env.pop(key, None)
     env.update(
         DJANGO_SETTINGS_MODULE=settings_module, DATABASE_URL=database_url, REDIS_URL=redis_url,

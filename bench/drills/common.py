@@ -167,7 +167,8 @@ class SharedRedis(PrivateRedis):
 
 def app_env(database_url: str, redis_url: str, out: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    for key in ("RUECKLAUF_TESTING", "CACHE_URL", "EMAIL_HOST", "PYTEST_CURRENT_TEST"):
+    # DJANGO_ALLOW_ASYNC_UNSAFE (set by the browser tests) fails the start-up checks (async.E001)
+    for key in ("RUECKLAUF_TESTING", "CACHE_URL", "EMAIL_HOST", "PYTEST_CURRENT_TEST", "DJANGO_ALLOW_ASYNC_UNSAFE"):
         env.pop(key, None)
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings", DATABASE_URL=database_url, REDIS_URL=redis_url,

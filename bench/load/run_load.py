@@ -76,7 +76,7 @@ def parse_args() -> argparse.Namespace:
 
 def server_env(args: argparse.Namespace, static_root: Path, media_root: Path) -> dict[str, str]:
     env = dict(os.environ)
-    for key in ("RUECKLAUF_TESTING", "CACHE_URL", "EMAIL_HOST"):
+    for key in ("RUECKLAUF_TESTING", "CACHE_URL", "EMAIL_HOST", "DJANGO_ALLOW_ASYNC_UNSAFE"):
         env.pop(key, None)
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings", DATABASE_URL=args.database_url, REDIS_URL=args.redis_url,
