@@ -362,7 +362,9 @@ def outbox_message(request: HttpRequest, slug: str, message_id: int) -> HttpResp
 @xframe_options_sameorigin
 def outbox_message_html(request: HttpRequest, slug: str, message_id: int) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
-    return _mail_html(_outbox_message(survey, message_id).body_html)
+    message = _outbox_message(survey, message_id)
+    # the stored copy holds placeholders for link and access code (credentials.py); the recipient sees them filled
+    return _mail_html(message.invitation.reveal(message.body_html))
 
 
 @staff_required
