@@ -61,6 +61,12 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     "member_resend": ("staff", POST),
     "member_bounce": ("staff", BOTH),
     "survey_mail_texts": ("staff", BOTH),
+    "outbox_message": ("staff", GET),
+    "outbox_message_html": ("staff", GET),
+    "reminder_plan": ("staff", BOTH),
+    "local_mailbox": ("staff", GET),
+    "local_mail": ("staff", GET),
+    "local_mail_html": ("staff", GET),
     # exports (analysts run and download exports by design)
     "results": ("analyst", GET),
     "results_refresh": ("analyst", POST),
@@ -84,11 +90,10 @@ def staff_patterns() -> list[URLPattern]:
 
 def sample_kwargs(pattern: URLPattern, sample) -> dict[str, object]:
     values = {"slug": sample.survey.slug, "ags": sample.member.ags, "action": "schliessen", "page_code": "P1",
-              "key": "kein-gueltiger-schluessel", "pk": sample.export_job.pk, "fmt": "csv"}
-    values = {"slug": sample.survey.slug, "ags": sample.member.ags, "action": "schliessen",
-              "key": "kein-gueltiger-schluessel", "pk": sample.export_job.pk,
+              "key": "kein-gueltiger-schluessel", "pk": sample.export_job.pk, "fmt": "csv",
               "page_id": sample.survey.pages.order_by("position")[0].pk,
-              "question_id": sample.survey.questions.order_by("page__position", "position")[0].pk}
+              "question_id": sample.survey.questions.order_by("page__position", "position")[0].pk,
+              "message_id": sample.message.pk, "mail_id": sample.local_mail.pk}
     missing = set(pattern.pattern.converters) - set(values)
     assert not missing, f"URL {pattern.name!r}: add a sample value for {missing} in test_permissions.py"
     return {name: values[name] for name in pattern.pattern.converters}
@@ -107,11 +112,17 @@ def urls(sample) -> list[tuple[str, str, str, set[str]]]:
 @pytest.fixture
 def sample(dataset):
     from exports.models import ExportJob
+    from invitations.models import LocalMail, OutboxMessage
 
     class Sample:
         survey = dataset.survey
         member = dataset.members.m2
         export_job = ExportJob.objects.create(survey=dataset.survey, status="failed", error="test")
+        message = OutboxMessage.objects.create(
+            invitation=dataset.survey.invitations.get(member=dataset.members.m2), step="permission-test",
+            to_email="m2@example.org", subject="Einladung", body_text="Text", body_html="<p>HTML</p>")
+        local_mail = LocalMail.objects.create(to="m2@example.org", subject="Einladung",
+                                              raw=b"Subject: Einladung\r\n\r\nText\r\n")
 
     return Sample
 
