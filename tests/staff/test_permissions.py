@@ -23,6 +23,12 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     "survey_detail": ("analyst", GET),
     "survey_dates": ("staff", BOTH),
     "survey_transition": ("staff", BOTH),
+    "survey_create": ("staff", BOTH),
+    "survey_copy": ("staff", BOTH),
+    "definition_upload": ("staff", BOTH),
+    "definition_preview": ("staff", BOTH),
+    "definition_yaml": ("analyst", GET),
+    "definition_xlsform": ("analyst", GET),
     # responses (dashboard, members)
     "dashboard": ("analyst", GET),
     "members": ("staff", GET),
@@ -56,7 +62,7 @@ def staff_patterns() -> list[URLPattern]:
 
 def sample_kwargs(pattern: URLPattern, sample) -> dict[str, object]:
     values = {"slug": sample.survey.slug, "ags": sample.member.ags, "action": "schliessen",
-              "key": "kein-gueltiger-schluessel", "pk": sample.export_job.pk}
+              "key": "kein-gueltiger-schluessel", "digest": "kein-gueltiger-schluessel", "pk": sample.export_job.pk}
     missing = set(pattern.pattern.converters) - set(values)
     assert not missing, f"URL {pattern.name!r}: add a sample value for {missing} in test_permissions.py"
     return {name: values[name] for name in pattern.pattern.converters}
@@ -158,6 +164,8 @@ def test_staff_reaches_every_page(staff_client, sample):
             assert response.status_code == 405, url
         elif name == "register_preview":  # unknown upload key → back to the upload page
             assert response.status_code == 302 and response["Location"] == reverse("staff:register_upload")
+        elif name == "definition_preview":  # the same for a questionnaire upload
+            assert response.status_code == 302 and response["Location"] == reverse("staff:definition_upload")
         elif name == "export_download":  # the sample job has no file
             assert response.status_code == 404, url
         else:
