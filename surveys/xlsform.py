@@ -997,13 +997,13 @@ def _question_rows(q: dict[str, Any]) -> list[dict[str, str]]:
     if qtype == "matrix":
         rows = [{**base, "type": "begin_group", "required": "", "appearance": "table-list"}]
         rows += [{"type": f"select_one {q['code']}", "name": r["code"], "label": r["label"],
-                  "label_en": r.get("label_en", ""), "required": base["required"]} for r in q["rows"]]
+                  "label_en": r.get("label_en", ""), "required": base["required"]} for r in q.get("rows", [])]
         return rows + [{"type": "end_group", "name": q["code"]}]
     row = dict(base)
     if qtype in ("single", "multi"):
         row["type"] = f"{'select_one' if qtype == 'single' else 'select_multiple'} {q['code']}"
         row["constraint"] = " and ".join(f"not(selected(., '{o['code']}') and count-selected(.) > 1)"
-                                         for o in q["options"] if o.get("exclusive"))
+                                         for o in q.get("options", []) if o.get("exclusive"))
     elif qtype == "number":
         row["type"] = "integer"
         row["constraint"] = " and ".join(part for part in (

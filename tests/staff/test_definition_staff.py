@@ -242,3 +242,15 @@ def test_json_upload_is_a_definition_too(staff_client):
     data = yaml.safe_load(_kgst_as("kgst-json"))
     response = _upload(staff_client, "welle.json", json.dumps(data, ensure_ascii=False).encode())
     assert 'id="count-questions">20<' in response.content.decode()
+
+
+def test_downloads_of_an_unfinished_questionnaire_work(analyst_client):
+    # a survey being built in the editor may have a choice question without options yet
+    from tests.staff.conftest import make_survey
+
+    survey = make_survey(slug="im-aufbau")
+    assert analyst_client.get(reverse("staff:definition_yaml", args=[survey.slug])).status_code == 200
+    response = analyst_client.get(reverse("staff:definition_xlsform", args=[survey.slug]))
+    assert response.status_code == 200
+    assert [c.value for c in load_workbook(io.BytesIO(response.content))["survey"][3]][:2] == [
+        "select_one A1_bereich", "A1_bereich"]

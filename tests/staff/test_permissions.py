@@ -46,6 +46,12 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     "editor_question": ("staff", BOTH),
     "editor_question_move": ("staff", POST),
     "editor_question_delete": ("staff", BOTH),
+    "survey_create": ("staff", BOTH),
+    "survey_copy": ("staff", BOTH),
+    "definition_upload": ("staff", BOTH),
+    "definition_preview": ("staff", BOTH),
+    "definition_yaml": ("analyst", GET),
+    "definition_xlsform": ("analyst", GET),
     # responses (dashboard, members)
     "dashboard": ("analyst", GET),
     "members": ("staff", GET),
@@ -91,6 +97,7 @@ def staff_patterns() -> list[URLPattern]:
 def sample_kwargs(pattern: URLPattern, sample) -> dict[str, object]:
     values = {"slug": sample.survey.slug, "ags": sample.member.ags, "action": "schliessen", "page_code": "P1",
               "key": "kein-gueltiger-schluessel", "pk": sample.export_job.pk, "fmt": "csv",
+              "digest": "kein-gueltiger-schluessel",
               "page_id": sample.survey.pages.order_by("position")[0].pk,
               "question_id": sample.survey.questions.order_by("page__position", "position")[0].pk,
               "message_id": sample.message.pk, "mail_id": sample.local_mail.pk}
@@ -201,6 +208,8 @@ def test_staff_reaches_every_page(staff_client, sample):
             assert response.status_code == 405, url
         elif name == "register_preview":  # unknown upload key → back to the upload page
             assert response.status_code == 302 and response["Location"] == reverse("staff:register_upload")
+        elif name == "definition_preview":  # the same for a questionnaire upload
+            assert response.status_code == 302 and response["Location"] == reverse("staff:definition_upload")
         elif name == "export_download":  # the sample job has no file
             assert response.status_code == 404, url
         else:
