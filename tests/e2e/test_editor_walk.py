@@ -14,9 +14,10 @@ import os
 import re
 
 import pytest
+import yaml
 from playwright.sync_api import expect
 
-from surveys.definition import read_definition, validate_definition
+from surveys.definition import canonical_yaml_of_file, read_definition, validate_definition
 from surveys.models import Survey, SurveyChange
 from tests.conftest import KGST_DEFINITION
 from tests.surveys.editor_helpers import structure_of
@@ -147,6 +148,11 @@ def test_staff_builds_the_kgst_questionnaire(app_url, new_context, staff_user, k
         if pdef["code"] == "P1":
             try_errors(page, check)
     assert structure_of(built) == structure_of(kgst_survey)
+    # the questionnaire downloaded as YAML equals the canonical form of the shipped definition (pages, questions,
+    # options, codes and conditions; the survey's own texts are set on the "Texte" page, not in the editor)
+    download = page.request.get(f"{app_url}/staff/befragungen/{built.slug}/fragebogen.yaml")
+    assert download.ok
+    assert yaml.safe_load(download.text())["pages"] == yaml.safe_load(canonical_yaml_of_file(KGST_DEFINITION))["pages"]
 
     # reorder with the buttons: D2 one down and back up; P5 one up and back down
     page.goto(f"{app_url}{editor_url}")
