@@ -51,11 +51,15 @@ def xlsx_text(ws: Any, value: Any) -> Any:
     return value
 
 
+_TEXTUAL = frozenset((str, Cell))
+
+
 class SafeWriteOnlyWorksheet(WriteOnlyWorksheet):
     """A streaming sheet whose rows go through `xlsx_text`, value by value."""
 
     def append(self, row: Any) -> None:
-        super().append([xlsx_text(self, value) for value in row])
+        # numbers and empty cells (most of a data row) pass without a call
+        super().append([xlsx_text(self, v) if v.__class__ in _TEXTUAL else v for v in row])
 
     def _get_writer(self) -> None:
         # openpyxl streams each sheet through a temporary file; it goes into the workbook's own
