@@ -17,9 +17,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     WEB_CONCURRENCY=3
 
 # postgresql-client: pg_dump/pg_restore/psql/createdb for the backup scripts;
-# gettext: msgfmt for compilemessages at build time.
+# gettext: msgfmt for compilemessages at build time; Pango: WeasyPrint's printable questionnaire PDF.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends postgresql-client gettext \
+ && apt-get install -y --no-install-recommends postgresql-client gettext libpango-1.0-0 libpangoft2-1.0-0 \
  && rm -rf /var/lib/apt/lists/*
 
 # Unprivileged user; the uid can be matched to a host user for bind-mounted backup folders.
