@@ -51,9 +51,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MEDIA_ROOT=/data/media \
     WEB_CONCURRENCY=3
 
-# postgresql-client: pg_dump/pg_restore/psql/createdb for the backup scripts (the only extra package).
+# postgresql-client: pg_dump/pg_restore/psql/createdb for the backup scripts; Pango: WeasyPrint's
+# printable questionnaire PDF (messages are compiled in the builder stage).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends postgresql-client \
+ && apt-get install -y --no-install-recommends postgresql-client libpango-1.0-0 libpangoft2-1.0-0 \
  && rm -rf /var/lib/apt/lists/*
 
 # Unprivileged user; the uid can be matched to a host user for bind-mounted backup folders.
