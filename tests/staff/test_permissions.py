@@ -76,6 +76,10 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     # exports (analysts run and download exports by design)
     "results": ("analyst", GET),
     "results_refresh": ("analyst", POST),
+    "crosstabs": ("analyst", GET),
+    "representativeness": ("analyst", GET),
+    "waves": ("analyst", GET),
+    "min_base": ("staff", POST),
     "exports": ("analyst", GET),
     "export_create": ("analyst", POST),
     "export_detail": ("analyst", GET),
