@@ -11,15 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from surveys.models import Survey, SurveyChange
+from surveys.models import Survey
 from surveys.permissions import staff_required
-from surveys.staff_texts_forms import field_values
 
 from . import mailtext
 from .mail import render_mail
@@ -86,13 +84,4 @@ def survey_mail_texts(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _save(request: HttpRequest, pk: int, form: MailTextsForm) -> None:
-    with transaction.atomic():
-        survey = Survey.objects.select_for_update().get(pk=pk)
-        changed = [name for name in MAIL_FIELDS if getattr(survey, name) != form.cleaned_data[name]]
-        if not changed:
-            return
-        before = field_values(survey, changed)
-        for name in changed:
-            setattr(survey, name, form.cleaned_data[name])
-        survey.save(update_fields=[*changed, "updated_at"])
-        SurveyChange.record(survey, request.user, MAIL_TARGET, before, field_values(survey, changed))
+    Survey.update_recorded(pk, request.user, MAIL_TARGET, {name: form.cleaned_data[name] for name in MAIL_FIELDS})

@@ -79,6 +79,25 @@ class Survey(models.Model):
 
         return settings.SITE_URL + self.logo_url if self.logo else ""
 
+    @classmethod
+    def update_recorded(cls, pk: int, user: User | None, target: str, values: dict) -> None:
+        """Store those of `values` that differ, under a row lock, and record them in the change log."""
+        with transaction.atomic():
+            survey = cls.objects.select_for_update().get(pk=pk)
+            changed = [name for name, value in values.items() if getattr(survey, name) != value]
+            if not changed:
+                return
+            before = survey.field_values(changed)
+            for name in changed:
+                setattr(survey, name, values[name])
+            survey.save(update_fields=[*changed, "updated_at"])
+            SurveyChange.record(survey, user, target, before, survey.field_values(changed))
+
+    def field_values(self, names: list[str]) -> dict:
+        """The named fields as JSON-ready values (dates as ISO text), as SurveyChange stores them."""
+        values = {name: getattr(self, name) for name in names}
+        return {name: v.isoformat() if hasattr(v, "isoformat") else v for name, v in values.items()}
+
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN

@@ -7,7 +7,6 @@ reader reads the reason with the field, and the template shows an error summary 
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from crispy_forms.helper import FormHelper
@@ -129,12 +128,3 @@ class SurveyTextsForm(AccessibleErrorsMixin, forms.ModelForm):
         if opens_on and closes_on and closes_on < opens_on:
             self.add_error("closes_on", _("Das Ende der Feldphase darf nicht vor ihrem Beginn liegen."))
         return data
-
-
-def field_values(survey: Survey, names: list[str]) -> dict[str, Any]:
-    """The named fields of a survey as JSON-ready values (dates as ISO text) for SurveyChange."""
-    values = {}
-    for name in names:
-        value = getattr(survey, name)
-        values[name] = value.isoformat() if isinstance(value, datetime.date) else value
-    return values

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from . import printable
-from .models import Survey, SurveyChange
+from .models import Survey
 from .permissions import analyst_required, can_manage
-from .staff_texts_forms import TEXT_FIELDS, SurveyTextsForm, field_values
+from .staff_texts_forms import TEXT_FIELDS, SurveyTextsForm
 
 TEXTS_TARGET = "Texte der Befragung"
 
@@ -44,17 +43,7 @@ def survey_texts(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _save_texts(request: HttpRequest, pk: int, form: SurveyTextsForm) -> None:
-    """Store only the changed fields under a row lock and record them (before → after)."""
-    with transaction.atomic():
-        survey = Survey.objects.select_for_update().get(pk=pk)
-        changed = [name for name in TEXT_FIELDS if getattr(survey, name) != form.cleaned_data[name]]
-        if not changed:
-            return
-        before = field_values(survey, changed)
-        for name in changed:
-            setattr(survey, name, form.cleaned_data[name])
-        survey.save(update_fields=[*changed, "updated_at"])
-        SurveyChange.record(survey, request.user, TEXTS_TARGET, before, field_values(survey, changed))
+    Survey.update_recorded(pk, request.user, TEXTS_TARGET, {name: form.cleaned_data[name] for name in TEXT_FIELDS})
 
 
 @analyst_required
