@@ -62,7 +62,8 @@ def test_own_invitation_text_is_filled_with_the_members_data(survey):
     assert "Fragen: befragung@kgst.example" in text and f"/abmelden/{invitation.token}/" in text
     assert f'<a href="{invitation.link()}"' in html and "<p>Guten Tag,</p>" in html
     reminder = render_mail(invitation, "reminder", 1)  # blank reminder texts: the built-in reminder
-    assert reminder.subject == f"Erinnerung: {survey.title}" and invitation.link() in invitation.reveal(reminder.body_text)
+    assert reminder.subject == f"Erinnerung: {survey.title}"
+    assert invitation.link() in invitation.reveal(reminder.body_text)
 
 
 def test_own_text_is_escaped_in_html(survey):
