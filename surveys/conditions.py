@@ -165,7 +165,7 @@ def _tokenize(expr: str) -> Iterator[Token]:
         elif ch in "'\"":
             token, i = _string_token(expr, i)
             yield token
-        elif ch.isascii() and (ch.isdigit() or (ch == "-" and i + 1 < n and expr[i + 1].isdigit())):
+        elif ch.isascii() and (ch.isdigit() or (ch == "-" and i + 1 < n and _ascii_digit(expr[i + 1]))):
             m = _NUM_TOKEN_RE.match(expr, i)
             assert m is not None
             end = m.end()
@@ -519,3 +519,8 @@ def to_data(node: Node) -> dict:
 
 def _literal_data(literal: Literal) -> dict:
     return {"value": literal.value, "number": literal.is_number}
+
+
+def _ascii_digit(ch: str) -> bool:
+    """0-9 only: str.isdigit() is also true for "²" and other digits the number pattern does not take."""
+    return ch.isascii() and ch.isdigit()

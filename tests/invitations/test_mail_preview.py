@@ -63,7 +63,7 @@ def test_outbox_shows_each_message_with_envelope_and_headers(survey, staff_clien
                      message.invitation.access_code_display, "Einladung zur Befragung"):
         assert expected in page, expected
     html = staff_client.get(reverse("staff:outbox_message_html", args=[survey.slug, message.pk]))
-    assert html.content.decode() == message.body_html
+    assert html.content.decode() == message.invitation.reveal(message.body_html)  # as the recipient sees it
     other = Survey.objects.create(slug="andere", title="Andere", status="open")
     assert staff_client.get(reverse("staff:outbox_message", args=[other.slug, message.pk])).status_code == 404
 

@@ -105,8 +105,9 @@ def test_a_respondents_walk_alternating_between_servers(servers, client, kgst_su
     invitation = make_invitation(kgst_survey)
     token = invitation.token
     response = client.get(f"/s/{token}/")
-    assert response.status_code == 302
-    location = response.headers["Location"]
+    assert response.status_code == 302 and response.headers["Location"].endswith("/willkommen/")
+    assert f'href="/s/{token}/seite/P1/"' in client.get(response.headers["Location"]).text  # "Befragung beginnen"
+    location = f"/s/{token}/seite/P1/"
     for code, answers in USER:
         assert location.endswith(f"/s/{token}/seite/{code}/"), location
         html = client.get(location).text
