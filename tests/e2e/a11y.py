@@ -180,6 +180,9 @@ def axe_on_copy(page, label: str) -> None:
     if scratch is None or scratch.is_closed():
         scratch = _SCRATCH[id(page.context)] = page.context.browser.new_page(viewport={"width": 1280, "height": 900})
     scratch.set_content(html, wait_until="load")
+    # The stylesheets arrive after the first render, so Bootstrap's colour transitions would still be running
+    # when axe measures contrast; the final colours are what the page shows.
+    scratch.add_style_tag(content="*, *::before, *::after { transition: none !important; }")
     check_accessibility(scratch, label + " (without JavaScript)")
 
 
