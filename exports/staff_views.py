@@ -5,6 +5,7 @@ Every view requires the analyst permission (`surveys.view_results`; role staff h
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -158,7 +159,9 @@ def crosstabs(request: HttpRequest, slug: str) -> HttpResponse:
         status = 400
     else:
         spec = form.spec() if form.is_bound else crosstab.Spec()
-        key = f"crosstab:{survey.pk}:{_data_version(survey)}:{json.dumps(spec.as_dict(), sort_keys=True)}"
+        # the choice as a digest: a short key without spaces, whatever was chosen
+        choice = hashlib.sha256(json.dumps(spec.as_dict(), sort_keys=True).encode()).hexdigest()
+        key = f"crosstab:{survey.pk}:{_data_version(survey)}:{choice}"
         result = _cached(key, lambda: crosstab.compute(survey, spec))
         result = {**result, "crosstabs": [protection.protect_crosstab(x, survey.min_base) for x in result["crosstabs"]]}
     return render(request, "exports/crosstabs.html", {
