@@ -45,4 +45,4 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 
 messages: install
-	cd $(CURDIR) && $(PY) manage.py makemessages -l en --ignore=.venv && $(PY) manage.py compilemessages --ignore=.venv
+	cd $(CURDIR) && DEBUG=1 $(PY) manage.py makemessages -l en --no-location --ignore=.venv && DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
