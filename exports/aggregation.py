@@ -518,7 +518,17 @@ def compute_tables(survey: Survey, include_partial: bool = False) -> dict[str, A
         raw = raw_counts(survey, include_partial)
         tables = build_tables(survey, raw, include_partial)
         tables["overview"] = overview(survey)
+        tables["data_stamp"] = data_stamp(survey, include_partial)
     return tables
+
+
+def data_stamp(survey: Survey, include_partial: bool) -> dict[str, Any]:
+    """How many responses a result set would count and when the newest of them last changed."""
+    from django.db.models import Count, Max
+
+    agg = Response.objects.filter(survey=survey, status__in=statuses(include_partial)).aggregate(
+        n=Count("id"), last=Max("updated_at"))
+    return {"responses": agg["n"], "last_change_at": agg["last"].isoformat() if agg["last"] else None}
 
 
 def overview(survey: Survey) -> dict[str, Any]:

@@ -18,3 +18,11 @@ def compute_result_set(result_set_id: int) -> None:
 @shared_task(ignore_result=True)
 def sweep_exports() -> dict[str, int]:
     return services.sweep()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def refresh_results(survey_id: int) -> None:
+    """The debounced recomputation after answers changed (exports/refresh.py)."""
+    from .refresh import refresh
+
+    refresh(survey_id)

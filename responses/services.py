@@ -29,6 +29,7 @@ from surveys.structure import SurveyStructure, get_structure
 
 from . import queries
 from .models import Answer, Response
+from .signals import announce_change
 
 REVIEW = "_review"  # Response.current_page once the respondent reached the review page
 
@@ -197,6 +198,7 @@ def save_page(invitation: Invitation, page_code: str, data: Mapping[str, Any], a
             queries.insert_answers(response.pk, rows_for(page, new))
             version += 1
             response.page_versions = {**response.page_versions, page.code: version}
+            announce_change(invitation.survey_id)
         target = page.code if form.question_errors else _target(structure, page, after, action)
         if new != old or response.current_page != target:
             response.current_page = target
@@ -299,4 +301,5 @@ def submit(invitation: Invitation) -> SubmitResult:
         response.submitted_at = timezone.now()
         response.current_page = REVIEW
         response.save(update_fields=["status", "submitted_at", "current_page", "updated_at"])
+        announce_change(invitation.survey_id)
     return SubmitResult(SubmitResult.SUBMITTED)
