@@ -47,18 +47,24 @@ def _protect_options(options: list[dict[str, Any]], base: float, min_base: int) 
     return footnote(min_base, base)
 
 
+def _respondents(table: dict[str, Any]) -> float:
+    """The base that decides: a weighted table (exports/weighted.py) is judged by its unweighted base,
+    the number of people behind it, not by the sum of their weights."""
+    return table.get("unweighted_base", table["base"])
+
+
 def protect_question(table: dict[str, Any], min_base: int) -> dict[str, Any]:
     """A frequency table (aggregation.frequency_table) with small bases protected."""
     table = copy.deepcopy(table)
     notes = []
     if table["type"] == "matrix":
         for row in table["rows"]:
-            note = _protect_options(row["options"], row["base"], min_base)
+            note = _protect_options(row["options"], _respondents(row), min_base)
             if note:
                 row["protected_note"] = note
                 notes.append(f"{row['code']}: {note}")
     elif "options" in table:
-        note = _protect_options(table["options"], table["base"], min_base)
+        note = _protect_options(table["options"], _respondents(table), min_base)
         if note:
             table["protected_note"] = note
             notes.append(note)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib import messages
@@ -28,15 +29,71 @@ def _partial(request: HttpRequest) -> bool:
     return request.GET.get("teilantworten") == "1" or request.POST.get("include_partial") in ("1", "on")
 
 
+def _weighted(request: HttpRequest) -> bool:
+    return request.GET.get("gewichtet") == "1"
+
+
+def _when(iso: str | None) -> datetime | None:
+    return datetime.fromisoformat(iso) if iso else None
+
+
+def _sections(survey: Survey, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tables grouped by the questionnaire's pages, in questionnaire order (a table of a question
+    removed since it was computed comes last, under its own heading)."""
+    from surveys.structure import get_structure
+
+    by_code = {t["code"]: t for t in questions}
+    sections = []
+    for page in get_structure(survey).pages:
+        tables = [by_code.pop(q.code) for q in page.questions if q.code in by_code]
+        if tables:
+            sections.append({"code": page.code, "title": page.title, "questions": tables})
+    if by_code:
+        sections.append({"code": "_weitere", "title": _("Fragen, die nicht mehr im Fragebogen stehen"),
+                         "questions": list(by_code.values())})
+    return sections
+
+
 @require_GET
 @analyst_required
 def results(request: HttpRequest, slug: str) -> HttpResponse:
+    """The result tables by questionnaire page, each with its chart, base and missing answers.
+
+    Stored result sets are unweighted; `?gewichtet=1` shows the choice questions weighted (counted
+    when asked, cached like the cross-tabs). The "Stand" names when the tables were counted and the
+    newest change they include; when answers changed since, the page says so and when the worker
+    will count again (exports/refresh.py)."""
+    from . import refresh
+    from .aggregation import data_stamp
+
     survey = get_object_or_404(Survey, slug=slug)
     include_partial = _partial(request)
+    weighted = _weighted(request)
     done, pending = services.latest_results(survey, include_partial)
-    tables = protection.protect_tables(done.tables, survey.min_base) if done else None
+    tables = stamp = weighting = None
+    if done:
+        tables = done.tables
+        stamp = {"computed_at": done.computed_at, **(done.tables.get("data_stamp") or {})}
+        if weighted and "purged_at" not in done.tables:
+            from .weighted import weight_questions
+
+            key = f"weighted:{survey.pk}:{include_partial}:{_data_version(survey)}"
+            data = _cached(key, lambda: weight_questions(survey, include_partial=include_partial))
+            tables = {**done.tables, "questions": data["questions"], "respondents": data["data_stamp"]["responses"]}
+            stamp = {"computed_at": _when(data["computed_at"]), **data["data_stamp"]}
+            weighting = data["weighting"]
+        tables = protection.protect_tables(tables, survey.min_base)
+    current = data_stamp(survey, include_partial) if done else None
+    stale = bool(done and "responses" in (stamp or {}) and current != {k: stamp[k] for k in current})
+    planned = refresh.planned_at(survey.pk)
+    if stamp:
+        stamp["last_change_at"] = _when(stamp.get("last_change_at"))
     return render(request, "exports/results.html", {
         "survey": survey, "result_set": done, "pending": pending, "tables": tables,
+        "sections": _sections(survey, tables["questions"]) if tables else [],
+        "stamp": stamp, "stale": stale, "weighted": weighted and weighting is not None, "weighting": weighting,
+        "planned_at": datetime.fromtimestamp(planned, tz=UTC) if planned else None,
+        "auto_refresh": refresh.window() > 0,
         "include_partial": include_partial, "active_tab": "results",
         "min_base_form": MinBaseForm(instance=survey) if can_manage(request.user) else None,
         "refresh": pending is not None and pending.status in (ResultSet.Status.QUEUED, ResultSet.Status.RUNNING),

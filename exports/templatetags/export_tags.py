@@ -38,3 +38,11 @@ def points(value: float | None) -> str:
     value = round(value, 1)
     sign = "+" if value > 0 else ("−" if value < 0 else "±")
     return f"{sign}{number_format(round(abs(value), 1), 1)}"
+
+
+@register.simple_tag
+def bar_chart(options: list | None) -> dict:
+    """The geometry of a frequency table's bar chart (exports/charts.py) for exports/_chart.html."""
+    from exports.charts import bar_chart as geometry
+
+    return geometry(options or [])
