@@ -91,8 +91,8 @@ class ExportForm(forms.Form):
                            widget=forms.Select(attrs={"class": "form-select"}))
     filter = forms.CharField(required=False, widget=forms.HiddenInput)
     values = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
-    weighted = forms.BooleanField(label=_("Gewichtet (Raking auf Land × Größenklasse; Gewichtsspalte "
-                                                     "in den Rohdaten)"), required=False)
+    weighted = forms.BooleanField(label=_("Gewichtet (Raking auf Land × Größenklasse): gewichtete Ergebnistabellen "
+                                          "und Kreuztabellen, Gewichtsspalte in den Rohdaten"), required=False)
 
     def __init__(self, *args: object, survey: Survey | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -15,7 +15,12 @@ from .datarows import Column
 
 
 def result_tables(survey: Survey, tables: dict[str, Any], spec: crosstab.Spec | None) -> dict[str, Any]:
-    """Stored result tables with the chosen cross-tabs (if any) and protection applied."""
+    """Result tables with the chosen cross-tabs (if any), weighted if chosen, and protection applied."""
+    if spec is not None and spec.weighted:
+        from .weighted import weight_questions
+
+        weighted = weight_questions(survey, tables["questions"], include_partial=spec.include_partial)
+        tables = {**tables, "questions": weighted["questions"], "weighting": weighted["weighting"]}
     if spec is not None:
         chosen = crosstab.compute(survey, spec)
         tables = {**tables, "crosstabs": chosen["crosstabs"],

@@ -38,6 +38,9 @@ TYPE_LABELS = {
     "meta": "Metadaten",
 }
 BASE_LABEL = "Basis (gültige Antworten)"
+WEIGHTED_NOTE = ("Gewichtet (Raking auf Land × Größenklasse gegen das Mitgliederregister): Anzahl, Basis und "
+                 "Fehlend sind Summen der Gewichte; Prozent gewichtet.")
+UNWEIGHTED_BASE_LABEL = "Basis ungewichtet (Befragte)"
 MISSING_LABEL = "Fehlend (gezeigt, nicht beantwortet)"
 PROTECTED = "–"  # small-cell protection (exports/protection.py): no percentage below the minimum base
 
@@ -74,23 +77,34 @@ class ResultWriter:
         self.ws.append(values)
         self.row += 1
 
-    def header(self) -> None:
+    def header(self, weighted: bool = False) -> None:
         ws = self.ws
-        self.append([_cell(ws, h, BOLD) for h in ("Antwort", "Code", "Anzahl", "Prozent")])
+        count = "Anzahl (gewichtet)" if weighted else "Anzahl"
+        self.append([_cell(ws, h, BOLD) for h in ("Antwort", "Code", count, "Prozent")])
+        if weighted:
+            self.note(WEIGHTED_NOTE)
 
     def title(self, text: str) -> None:
         self.append([_cell(self.ws, text, TITLE)])
 
-    def options(self, variable: str, options: list[dict[str, Any]]) -> None:
+    def options(self, variable: str, options: list[dict[str, Any]], weighted: bool = False) -> None:
         first = self.row + 1
         for o in options:
             pct = PROTECTED if o.get("protected") else _pct(self.ws, o["percent"])
-            self.append([o["label"], _code(o["code"]), o["count"], pct])
+            count = _cell(self.ws, o["count"], fmt=DECIMAL) if weighted else o["count"]
+            self.append([o["label"], _code(o["code"]), count, pct])
         self.locations[variable] = (first, self.row)
 
-    def base_missing(self, base: int, missing: int) -> None:
-        self.append([_cell(self.ws, BASE_LABEL, BOLD), None, base])
-        self.append([MISSING_LABEL, None, missing])
+    def base_missing(self, base: float, missing: float, unweighted: dict[str, Any] | None = None) -> None:
+        """Base and missing; for a weighted table (`unweighted`: the table or matrix row) as sums of
+        weights, followed by the unweighted base — the number of respondents behind it."""
+        if unweighted is None:
+            self.append([_cell(self.ws, BASE_LABEL, BOLD), None, base])
+            self.append([MISSING_LABEL, None, missing])
+            return
+        self.append([_cell(self.ws, f"{BASE_LABEL}, gewichtet", BOLD), None, _cell(self.ws, base, fmt=DECIMAL)])
+        self.append([f"{MISSING_LABEL}, gewichtet", None, _cell(self.ws, missing, fmt=DECIMAL)])
+        self.append([UNWEIGHTED_BASE_LABEL, None, unweighted["unweighted_base"]])
 
     def note(self, text: str) -> None:
         self.append([_cell(self.ws, text, Font(italic=True))])
@@ -100,11 +114,12 @@ class ResultWriter:
 
     def question(self, table: dict[str, Any]) -> None:
         kind = table["type"]
+        weighted = bool(table.get("weighted"))
         if kind == "matrix":
             for row in table["rows"]:
                 self.title(title_text(row["code"], f"{table['text']}{DASH}{row['label']}"))
-                self.options(row["code"], row["options"])
-                self.base_missing(row["base"], row["missing"])
+                self.options(row["code"], row["options"], weighted)
+                self.base_missing(row["base"], row["missing"], row if weighted else None)
                 if row.get("protected_note"):
                     self.note(row["protected_note"])
                 self._filter_note(table)
@@ -112,7 +127,7 @@ class ResultWriter:
             return
         self.title(title_text(table["code"], table["text"]))
         if kind in ("single", "multi"):
-            self.options(table["code"], table["options"])
+            self.options(table["code"], table["options"], weighted)
         elif kind == "number":
             stats = table["stats"]
             for label, key, fmt in (("Anzahl (n)", "n", INTEGER), ("Mittelwert", "mean", DECIMAL),
@@ -121,7 +136,9 @@ class ResultWriter:
                 self.append([label, None, _num(self.ws, stats[key], fmt)])
         else:
             self.append(["Anzahl Antworten", None, table["answers"]])
-        self.base_missing(table["base"], table["missing"])
+        self.base_missing(table["base"], table["missing"], table if weighted else None)
+        if "weighted" in table and not weighted:
+            self.note("Nicht gewichtet (nur Auswahlfragen werden gewichtet).")
         if kind == "multi":
             self.note("Mehrfachnennungen: Prozent der Befragten, die die Frage beantwortet haben "
                       "(Summe kann über 100 % liegen).")
@@ -174,6 +191,9 @@ def write_overview(ws: Any, survey: Any, tables: dict[str, Any]) -> None:
         ("Befragte in den Auswertungen", tables["respondents"], INTEGER),
         ("Datenstand", _naive(ov["as_of"]), DATETIME),
     ]
+    if "weighting" in tables:
+        rows.append(("Ergebnistabellen", "gewichtet (Raking auf Land × Größenklasse gegen das Mitgliederregister); "
+                     "ungewichtete Basis je Tabelle", None))
     for label, value, fmt in rows:
         ws.append([_cell(ws, label, BOLD), _cell(ws, value, fmt=fmt) if value not in (None, "") else None])
     ws.append([])
@@ -220,7 +240,7 @@ def write_results(ws: Any, tables: dict[str, Any]) -> ResultWriter:
     _widths(ws, (60, 8, 10, 10))
     ws.freeze_panes = "A2"
     writer = ResultWriter(ws)
-    writer.header()
+    writer.header(weighted="weighting" in tables)
     for table in tables["questions"]:
         writer.question(table)
     return writer
@@ -256,7 +276,8 @@ def write_crosstabs(ws: Any, tables: dict[str, Any]) -> None:
 def write_charts(ws: Any, results: ResultWriter, res_ws: Any, tables: dict[str, Any]) -> None:
     """A bar chart per choice question; data from Ergebnisse (single/multi) or a small grid here (matrix)."""
     _widths(ws, (40, 12, 12, 12, 12, 12))
-    ws.append([_cell(ws, "Diagramme: Prozent der gültigen Antworten je Frage", TITLE)])
+    suffix = " (gewichtet)" if "weighting" in tables else ""
+    ws.append([_cell(ws, f"Diagramme: Prozent der gültigen Antworten je Frage{suffix}", TITLE)])
     row = 1
     for table in tables["questions"]:
         if table["type"] not in ("single", "multi", "matrix"):
@@ -266,7 +287,7 @@ def write_charts(ws: Any, results: ResultWriter, res_ws: Any, tables: dict[str, 
         chart = BarChart()
         chart.type = "bar"
         chart.style = 10
-        chart.title = _short(title_text(table["code"], table["text"]))
+        chart.title = _short(title_text(table["code"], table["text"]), 90 - len(suffix)) + suffix
         chart.y_axis.number_format = "0%"
         chart.y_axis.title = "Prozent"
         chart.height, chart.width = 8, 18
