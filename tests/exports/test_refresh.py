@@ -102,3 +102,21 @@ def test_a_rolled_back_save_plans_nothing_and_the_window_setting_zero_turns_it_o
     settings.RESULTS_REFRESH_SECONDS = 0
     respondent.submit(invitations[1])
     assert refresh.planned_at(kgst_survey.pk) is None and not ResultSet.objects.exists()
+
+
+def test_respondent_submits_while_the_cache_is_down(kgst_survey, generated, settings, caplog,
+                                                    django_capture_on_commit_callbacks):
+    """The plan is made after the answers are committed; a cache that cannot be reached is logged and
+    never reaches the respondent."""
+    from bench.drills.common import free_port
+
+    settings.RESULTS_REFRESH_SECONDS = WINDOW
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}}
+    generated(2, seed=44, partial_share=0.0)
+    invitations = _reopen_all(kgst_survey)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert respondent.submit(invitations[0]).status == "submitted"
+    assert len(callbacks) == 1 and "answers_changed receiver" in caplog.text  # it ran, and failed quietly
+    assert Response.objects.get(invitation=invitations[0]).status == "submitted"
+    assert not ResultSet.objects.exists()
