@@ -112,7 +112,9 @@ def results_refresh(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         messages.info(request, _("Die Ergebnistabellen werden neu berechnet."))
     url = redirect("staff:results", survey.slug).url
-    return redirect(url + ("?teilantworten=1" if include_partial else ""))
+    query = "&".join(q for q, on in (("teilantworten=1", include_partial),
+                                      ("gewichtet=1", request.POST.get("gewichtet") == "1")) if on)
+    return redirect(url + (f"?{query}" if query else ""))
 
 
 @require_GET
