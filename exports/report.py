@@ -20,7 +20,6 @@ from typing import Any
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from invitations.models import GROESSENKLASSEN, LAENDER, Invitation
 from surveys.models import Survey
@@ -133,8 +132,4 @@ def write_pdf(path: Path | str, survey: Survey, include_partial: bool = False,
     report(20)
     Path(path).write_bytes(render_pdf(data))
     return data["respondents"]
-
-
-def title(survey: Survey) -> str:
-    return _("Ergebnisbericht: %(title)s") % {"title": survey.title}
 
