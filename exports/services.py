@@ -88,7 +88,7 @@ def build_export(survey: Survey, fmt: str, path: Path | str, include_partial: bo
 
             count = write_dta(path, cols, rows)
         elif fmt == ExportJob.Format.RDS:
-            from .stata import write_rds
+            from .rds import write_rds
 
             count = write_rds(path, cols, rows)
         else:
