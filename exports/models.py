@@ -38,6 +38,7 @@ class ExportJob(models.Model):
         SAV = "sav", _("SPSS (.sav)")
         DTA = "dta", _("Stata (.dta)")
         RDS = "rds", _("R (.rds)")
+        PDF = "pdf", _("Ergebnisbericht (.pdf)")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("In Warteschlange")

@@ -1,4 +1,4 @@
-"""Export services: build a file (workbook, CSV, SPSS) from one snapshot, run ExportJobs and
+"""Export services: build a file (workbook, CSV, SPSS, Stata, R, the PDF report) from one snapshot, run ExportJobs and
 ResultSets, sweep stuck jobs and expired files. Celery tasks and the management command are
 thin wrappers around these functions.
 """
@@ -49,6 +49,12 @@ def build_export(survey: Survey, fmt: str, path: Path | str, include_partial: bo
     from . import crosstab, variants
 
     report = progress or (lambda pct: None)
+    if fmt == ExportJob.Format.PDF:  # the results report: aggregates only, never the raw data rows
+        from .report import write_pdf
+
+        count = write_pdf(path, survey, include_partial, report)
+        report(100)
+        return count
     spec = crosstab.Spec.from_dict({**options, "include_partial": include_partial} if options else None)
     with aggregation.snapshot():
         tables = None
@@ -82,7 +88,7 @@ def build_export(survey: Survey, fmt: str, path: Path | str, include_partial: bo
 
             count = write_dta(path, cols, rows)
         elif fmt == ExportJob.Format.RDS:
-            from .stata import write_rds
+            from .rds import write_rds
 
             count = write_rds(path, cols, rows)
         else:
@@ -95,7 +101,8 @@ def download_name(job: ExportJob) -> str:
     stamp = timezone.localtime(job.finished_at or timezone.now()).strftime("%Y-%m-%d_%H%M")
     partial = "_mit-teilantworten" if job.include_partial else ""
     variant = "_veroeffentlichung" if job.publication else ""
-    return f"{job.survey.slug}_{stamp}{partial}{variant}.{job.format}"
+    kind = "_ergebnisbericht" if job.format == ExportJob.Format.PDF else ""
+    return f"{job.survey.slug}{kind}_{stamp}{partial}{variant}.{job.format}"
 
 
 _PROGRESS_SQL = sql("UPDATE {Job} SET {Job.progress} = %s, {Job.heartbeat_at} = %s WHERE {Job.id} = %s "

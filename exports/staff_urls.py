@@ -11,6 +11,7 @@ urlpatterns = [
     path("befragungen/<slug:slug>/ergebnisse/repraesentativitaet/", views.representativeness,
          name="representativeness"),
     path("befragungen/<slug:slug>/ergebnisse/wellen/", views.wave_comparison, name="waves"),
+    path("befragungen/<slug:slug>/ergebnisse/bericht/", views.report, name="report"),
     path("befragungen/<slug:slug>/ergebnisse/mindestbasis/", views.min_base, name="min_base"),
     path("befragungen/<slug:slug>/exporte/", views.exports, name="exports"),
     path("befragungen/<slug:slug>/exporte/neu/", views.export_create, name="export_create"),

@@ -281,3 +281,17 @@ def min_base(request: HttpRequest, slug: str) -> HttpResponse:
         for error in form.errors.get("min_base", []):
             messages.error(request, error)
     return redirect("staff:results", survey.slug)
+
+
+@require_GET
+@analyst_required
+def report(request: HttpRequest, slug: str) -> HttpResponse:
+    """The results report as a page with print styles; the PDF is an export job of format "pdf"."""
+    from . import report as results_report
+
+    survey = get_object_or_404(Survey, slug=slug)
+    include_partial = _partial(request)
+    stamp = survey.updated_at.timestamp() if survey.updated_at else 0
+    key = f"report:{survey.pk}:{include_partial}:{_data_version(survey)}:{stamp}"
+    data = _cached(key, lambda: results_report.build(survey, include_partial))
+    return render(request, "exports/report.html", {**data, "survey": survey, "active_tab": "report"})

@@ -1,11 +1,9 @@
-"""The raw data as Stata .dta (pyreadstat) and R .rds (pyreadr), with labels.
+"""The raw data as Stata .dta (pyreadstat), with variable and value labels (R: exports/rds.py).
 
 Like SPSS (spss.py) these formats need the whole table at once, so the frame is built in
 memory. Stata gets variable labels (cut at Stata's 80 characters) and value labels for the
 coded variables; strings are cut at 2,045 bytes (Stata's `str#` limit, pyreadstat writes no
-strL). R gets the coded variables as factors whose levels are the value labels; pyreadr writes
-no attributes, so the variable labels of an R file are in the workbook's codebook (and in the
-.dta/.sav files, which R reads with labels through `haven`).
+strL).
 """
 
 from __future__ import annotations
@@ -73,18 +71,3 @@ def write_dta(path: Path | str, cols: list[Column], rows: Iterable[list[Any]]) -
     )
     return count
 
-
-def write_rds(path: Path | str, cols: list[Column], rows: Iterable[list[Any]]) -> int:
-    import pyreadr
-
-    data, count = _collect(cols, rows)
-    df = _frame(cols, data, None)
-    for c in cols:
-        if not _labelled(c):
-            continue
-        labels = {float(k): clean_text(v) for k, v in c.value_labels.items()}
-        # distinct labels per level: R factors need unique levels
-        levels = list(dict.fromkeys(labels.values()))
-        df[c.code] = pd.Categorical(df[c.code].map(labels), categories=levels)
-    pyreadr.write_rds(str(path), df)
-    return count

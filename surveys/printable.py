@@ -27,6 +27,7 @@ from .models import Survey
 from .structure import PageDef, QuestionDef, SurveyStructure, get_structure
 from .texts import condition_in_words
 
+# Only the print stylesheet: it is complete on its own, and Bootstrap would triple the render time.
 PRINT_CSS = "css/printable.css"
 PDF_CACHE_SECONDS = 24 * 60 * 60
 log = logging.getLogger(__name__)
@@ -97,12 +98,6 @@ def html_response(request: HttpRequest, survey: Survey, **extra: object) -> Http
     return render(request, TEMPLATE, context(survey, base_template="base.html", **extra))
 
 
-def _stylesheets() -> list[str]:
-    # Only the print stylesheet: it is complete on its own, and Bootstrap would triple the render time.
-    found = finders.find(PRINT_CSS)
-    return [str(found)] if found else []
-
-
 def _cache_key(survey: Survey) -> str:
     stamp = survey.updated_at.isoformat() if survey.updated_at else ""
     return f"printable-pdf:{survey.pk}:{survey.definition_hash}:{stamp}:{translation.get_language()}"
@@ -132,16 +127,32 @@ def pdf_bytes(survey: Survey) -> bytes:
 
 
 def _render_pdf(survey: Survey) -> bytes:
-    from weasyprint import CSS, HTML  # imported here: only the PDF download needs it
-
     html = render_to_string(TEMPLATE, context(survey, pdf=True, base_template="surveys/printable_pdf_base.html"))
+    return html_to_pdf(html, [PRINT_CSS])
+
+
+def html_to_pdf(html: str, stylesheets: list[str]) -> bytes:
+    """HTML rendered by WeasyPrint with the app's own static stylesheets (paths as for `{% static %}`),
+    nothing fetched from anywhere. Shared by the printable questionnaire and the results report
+    (exports/report.py)."""
+    from weasyprint import CSS, HTML  # imported here: only the PDF downloads need it
 
     def no_fetch(url: str, *args: object, **kwargs: object) -> dict:
         # Everything the PDF needs is inline or a local file; refuse the network outright.
         raise ValueError(f"not fetched: {url}")
 
     document = HTML(string=html, base_url=str(Path(settings.BASE_DIR)), url_fetcher=no_fetch)
-    return document.write_pdf(stylesheets=[CSS(filename=path) for path in _stylesheets()])
+    return document.write_pdf(stylesheets=[CSS(filename=path) for path in stylesheet_paths(stylesheets)])
+
+
+def stylesheet_paths(names: list[str]) -> list[str]:
+    """Files of the app's static stylesheets (found by the staticfiles finders, never fetched)."""
+    found = [finders.find(name) for name in names]
+    return [str(path) for path in found if path]
+
+
+def _stylesheets() -> list[str]:
+    return stylesheet_paths([PRINT_CSS])
 
 
 def pdf_response(survey: Survey, request: HttpRequest | None = None) -> HttpResponse:

@@ -100,6 +100,7 @@ def test_staff_pages(app_url, new_context, staff_world, tmp_path, lang, js):
         ("member", f"{base}/mitglieder/{ags}/"),
         ("mark undeliverable", f"{base}/mitglieder/{ags}/unzustellbar/"),
         ("results", f"{base}/ergebnisse/"),
+        ("results report", f"{base}/ergebnisse/bericht/"),
         ("exports", f"{base}/exporte/"),
         ("export", f"{app_url}/staff/exporte/{job.pk}/"),
     ]

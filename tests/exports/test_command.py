@@ -35,7 +35,10 @@ def test_command_errors_are_clear(kgst_survey, tmp_path):
     with pytest.raises(CommandError, match="is a directory"):
         call_command("export_results", kgst_survey.slug, "--out", str(tmp_path))
     with pytest.raises(CommandError, match="format"):
-        call_command("export_results", kgst_survey.slug, "--out", str(tmp_path / "x.pdf"))
+        call_command("export_results", kgst_survey.slug, "--out", str(tmp_path / "x.ods"))
+    # .pdf is the results report, built by the same code as the export job
+    call_command("export_results", kgst_survey.slug, "--out", str(tmp_path / "bericht.pdf"), verbosity=0)
+    assert (tmp_path / "bericht.pdf").read_bytes().startswith(b"%PDF-")
 
 
 @pytest.mark.django_db(transaction=True)

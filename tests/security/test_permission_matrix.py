@@ -91,6 +91,7 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "staff/befragungen/<slug:slug>/ergebnisse/kreuztabellen/": (ANALYST, ("GET",)),
     "staff/befragungen/<slug:slug>/ergebnisse/repraesentativitaet/": (ANALYST, ("GET",)),
     "staff/befragungen/<slug:slug>/ergebnisse/wellen/": (ANALYST, ("GET",)),
+    "staff/befragungen/<slug:slug>/ergebnisse/bericht/": (ANALYST, ("GET",)),
     "staff/befragungen/<slug:slug>/ergebnisse/mindestbasis/": (STAFF, ("POST",)),
     "staff/befragungen/<slug:slug>/exporte/": (ANALYST, ("GET",)),
     "staff/befragungen/<slug:slug>/exporte/neu/": (ANALYST, ("POST",)),

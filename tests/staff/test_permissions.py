@@ -79,6 +79,7 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     "crosstabs": ("analyst", GET),
     "representativeness": ("analyst", GET),
     "waves": ("analyst", GET),
+    "report": ("analyst", GET),
     "min_base": ("staff", POST),
     "exports": ("analyst", GET),
     "export_create": ("analyst", POST),

@@ -1,7 +1,8 @@
 """python manage.py export_results SLUG --out FILE.xlsx [--include-partial]
 
 Builds the same workbook as an ExportJob, synchronously, through the same code.
-The format follows the file name: .xlsx (default), .csv, .sav (SPSS), .dta (Stata) or .rds (R).
+The format follows the file name: .xlsx (default), .csv, .sav (SPSS), .dta (Stata), .rds (R) or
+.pdf (the results report).
 --publication leaves out what identifies a member (AGS, name, population, free texts, e-mail answers).
 """
 
@@ -12,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from exports.services import build_export
 from surveys.models import Survey
 
-FORMATS = {".xlsx": "xlsx", ".csv": "csv", ".sav": "sav", ".dta": "dta", ".rds": "rds"}
+FORMATS = {".xlsx": "xlsx", ".csv": "csv", ".sav": "sav", ".dta": "dta", ".rds": "rds", ".pdf": "pdf"}
 
 
 class Command(BaseCommand):
@@ -20,7 +21,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="survey slug, e.g. kgst-social-media-2013")
-        parser.add_argument("--out", required=True, help="output file (.xlsx, .csv, .sav, .dta or .rds)")
+        parser.add_argument("--out", required=True, help="output file (.xlsx, .csv, .sav, .dta, .rds or .pdf)")
         parser.add_argument("--publication", action="store_true",
                             help="publication variant: no AGS, name, population, free texts or e-mail answers")
         parser.add_argument("--include-partial", action="store_true",
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         fmt = FORMATS.get(out.suffix.lower())
         if fmt is None:
             raise CommandError(f"Cannot tell the format from {out.name!r}: "
-                               "use a .xlsx, .csv, .sav, .dta or .rds file name.")
+                               "use a .xlsx, .csv, .sav, .dta, .rds or .pdf file name.")
         partial_file = out.with_name(out.name + ".part")
         try:
             partial_file.parent.mkdir(parents=True, exist_ok=True)

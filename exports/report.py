@@ -1,0 +1,135 @@
+"""The results report: the document an association publishes, as an HTML page and as PDF.
+
+Overview (survey, field period, responses, response rate, data as of), the response rate by Land
+and by size class, the representativeness table, then every question of the questionnaire, page by
+page in questionnaire order, with its chart, table, base and missing answers. Everything comes from
+one snapshot (aggregation.snapshot) and passes small-cell protection (protection.py) before it is
+rendered: the report never shows a percentage whose base is below the survey's minimum base, and it
+holds no free text and nothing that names a municipality, so every variant of it may be published.
+
+The same template body serves the staff page (with print styles) and the PDF; the PDF is rendered
+by WeasyPrint with the app's own stylesheet (surveys.printable.html_to_pdf: no browser, no request
+to anywhere) and built by a Celery worker as an ExportJob of format "pdf" (services.build_export).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.db.models import Count, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from invitations.models import GROESSENKLASSEN, LAENDER, Invitation
+from surveys.models import Survey
+from surveys.structure import get_structure
+from surveys.texts import condition_in_words
+
+from . import aggregation, protection
+from .representativeness import representativeness
+
+REPORT_CSS = "css/report.css"
+BODY_TEMPLATE = "exports/_report_body.html"
+PDF_TEMPLATE = "exports/report_pdf.html"
+
+
+def _rate_rows(counts: dict[str, tuple[int, int]], order: list[tuple[str, str]], min_base: int) -> list[dict[str, Any]]:
+    rows = []
+    for code, label in order:
+        invited, answered = counts.get(code, (0, 0))
+        if not invited:
+            continue
+        rows.append({"code": code, "label": label, "invited": invited, "responses": answered,
+                     "rate": answered / invited, "protected": protection.is_small(invited, min_base)})
+    return rows
+
+
+def response_rates(survey: Survey, include_partial: bool = False) -> dict[str, Any]:
+    """Invited members and responses by Land and by size class (one GROUP BY, read in the caller's
+    snapshot). A rate whose number of invited members is below the minimum base is protected."""
+    counted = Q(response__status__in=aggregation.statuses(include_partial))
+    rows = (Invitation.objects.filter(survey=survey).values_list("member__land", "member__groessenklasse")
+            .annotate(invited=Count("id"), answered=Count("response", filter=counted)).order_by())
+    by_land: dict[str, tuple[int, int]] = {}
+    by_size: dict[str, tuple[int, int]] = {}
+    for land, size, invited, answered in rows:
+        for target, key in ((by_land, land), (by_size, str(size))):
+            before = target.get(key, (0, 0))
+            target[key] = (before[0] + invited, before[1] + answered)
+    min_base = survey.min_base
+    lands = [(land, land) for land in LAENDER] + [(k, k) for k in sorted(set(by_land) - set(LAENDER))]
+    sizes = [(str(k), f"{k}: {v}") for k, v in sorted(GROESSENKLASSEN.items())]
+    return {
+        "land": _rate_rows(by_land, lands, min_base),
+        "groessenklasse": _rate_rows(by_size, sizes, min_base),
+    }
+
+
+def _protect_representativeness(tables: dict[str, Any], min_base: int) -> dict[str, Any]:
+    """Respondent shares are percentages of all respondents: below the minimum base they go."""
+    for table in tables.values():
+        small = protection.is_small(table["respondents_total"], min_base)
+        table["protected"] = small
+        for row in table["rows"]:
+            row["protected"] = small
+            if small:
+                row["respondent_share"] = row["difference_points"] = None
+        if small:
+            table["chi2"] = table["p_value"] = None
+            table["protected_note"] = protection.footnote(min_base, table["respondents_total"])
+    return tables
+
+
+def _pages(survey: Survey, tables: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    structure = get_structure(survey)
+    by_code = {t["code"]: protection.protect_question(t, survey.min_base) for t in tables}
+    pages = []
+    for page in structure.pages:
+        questions = []
+        for q in page.questions:
+            table = by_code[q.code]
+            table["condition_words"] = condition_in_words(q.condition_node, structure)
+            table["help_text"] = q.help_text
+            questions.append(table)
+        pages.append({"code": page.code, "title": page.title, "questions": questions,
+                      "condition": condition_in_words(page.condition_node, structure)})
+    return pages
+
+
+def build(survey: Survey, include_partial: bool = False) -> dict[str, Any]:
+    """Everything the report shows, from one consistent snapshot, protected."""
+    with aggregation.snapshot():
+        raw = aggregation.raw_counts(survey, include_partial)
+        structure = get_structure(survey)
+        questions = [aggregation.frequency_table(q, raw) for q in structure.questions]
+        overview = aggregation.overview(survey)
+        rates = response_rates(survey, include_partial)
+        repr_tables = representativeness(survey, include_partial)
+        as_of = timezone.now()
+    overview["protected"] = protection.is_small(overview["invited"], survey.min_base)
+    return {
+        "survey": survey, "include_partial": include_partial, "respondents": raw.respondents,
+        "overview": overview, "as_of": as_of, "min_base": survey.min_base, "rates": rates,
+        "representativeness": _protect_representativeness(repr_tables, survey.min_base),
+        "pages": _pages(survey, questions),
+    }
+
+
+def render_pdf(data: dict[str, Any]) -> bytes:
+    """The report as PDF bytes (WeasyPrint; A4; the app's report stylesheet only)."""
+    from surveys.printable import html_to_pdf
+
+    html = render_to_string(PDF_TEMPLATE, {**data, "pdf": True})
+    return html_to_pdf(html, [REPORT_CSS])
+
+
+def write_pdf(path: Path | str, survey: Survey, include_partial: bool = False,
+              progress: Any = None) -> int:
+    """Build the report and write it to `path`; returns the number of respondents it counts."""
+    report = progress or (lambda pct: None)
+    data = build(survey, include_partial)
+    report(20)
+    Path(path).write_bytes(render_pdf(data))
+    return data["respondents"]
+
