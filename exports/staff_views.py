@@ -113,7 +113,8 @@ EXPORT_SORTS = {
 
 def _jobs_state(survey: Survey) -> tuple[bool, str, str]:
     """(any job running, status text, state) over the survey's jobs that are queued or running."""
-    active = list(ExportJob.objects.filter(survey=survey, status__in=(ExportJob.Status.QUEUED, ExportJob.Status.RUNNING))
+    running = (ExportJob.Status.QUEUED, ExportJob.Status.RUNNING)
+    active = list(ExportJob.objects.filter(survey=survey, status__in=running)
                   .order_by("pk").values_list("pk", "status", "progress"))
     if not active:
         text = _("Alle Exporte sind abgeschlossen.")

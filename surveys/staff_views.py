@@ -21,7 +21,6 @@ from .models import Survey
 from .permissions import analyst_required, can_manage, staff_required
 from .staff_forms import TRANSITIONS, SurveyBrandingForm, SurveyDatesForm, Transition, TransitionForm
 
-
 SURVEYS_PER_PAGE = 25
 # Sortable columns of the survey list (surveys/listing.py); the newest survey first unless chosen otherwise.
 SURVEY_SORTS = {
