@@ -251,6 +251,7 @@ FG_VARIANTS = [pytest.param("de", True, id="de-js"), pytest.param("en", False, i
 @pytest.mark.parametrize(("lang", "js"), FG_VARIANTS)
 def test_editor_texts_preview_and_analysis_pages(app_url, new_context, analysis_world, tmp_path, lang, js):
     from exports.models import ExportJob, ResultSet
+    from exports.services import compute_results
     from invitations.models import OutboxMessage
     from surveys.models import Question
     from tests.surveys import kgst_xlsform
@@ -286,6 +287,7 @@ def test_editor_texts_preview_and_analysis_pages(app_url, new_context, analysis_
         ("editor new page form", f"{editor}/seiten/neu/"),
         ("editor page form", f"{editor}/seiten/{p2.pk}/bearbeiten/"),
         ("editor question type", f"{editor}/seiten/{p2.pk}/fragen/neu/"),
+        ("editor new matrix question", f"{editor}/seiten/{p2.pk}/fragen/neu/?typ=matrix"),
         ("editor question form with options", f"{editor}/fragen/{single.pk}/"),
         ("editor question form with rows", f"{editor}/fragen/{matrix.pk}/"),
         ("editor question form multiple choice", f"{editor}/fragen/{multi.pk}/"),
@@ -354,6 +356,8 @@ def test_editor_texts_preview_and_analysis_pages(app_url, new_context, analysis_
     audit("preview page with an error", scripted=True)
     visit("preview page P2 follow-up questions", f"{base}/vorschau/seite/P2/", scripted=True)
     visit("preview review", f"{base}/vorschau/pruefen/")
+    _submit(page, "main form button[value=absenden]")
+    audit("preview end")
     visit("printable questionnaire", f"{base}/druckfassung/")
 
     # issue G: cross-tabs (with a filter that asks for its values), representativeness, waves, minimum base
@@ -365,7 +369,9 @@ def test_editor_texts_preview_and_analysis_pages(app_url, new_context, analysis_
     visit("representativeness", f"{base}/ergebnisse/repraesentativitaet/")
     visit("wave comparison", f"{base}/ergebnisse/wellen/?vergleich={analysis_world['wave'].slug}")
     visit("wave comparison choice", f"{base}/ergebnisse/wellen/")
-    page.goto(f"{base}/ergebnisse/")
+    computed = ResultSet.objects.create(survey=survey)
+    compute_results(computed.pk)  # what the Celery worker does
+    visit("results with tables", f"{base}/ergebnisse/")
     page.locator("#id_min_base").fill("0")
     _submit(page, "main form[action$='/mindestbasis/'] button[type=submit]")
     expect(page.locator(".messages .alert-danger")).to_be_visible()
