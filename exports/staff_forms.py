@@ -79,20 +79,26 @@ class WaveForm(forms.Form):
         self.fields["vergleich"].choices = choices
 
 
+# Bootstrap's form-check layout (and the app's 3:1 control borders) need the class on the input itself;
+# without it the screenshots showed radios glued to their labels and indented.
+_CHECK = {"class": "form-check-input"}
+
+
 class ExportForm(forms.Form):
     format = forms.ChoiceField(label=_("Format"), choices=ExportJob.Format.choices,
-                               initial=ExportJob.Format.XLSX, widget=forms.RadioSelect)
+                               initial=ExportJob.Format.XLSX, widget=forms.RadioSelect(attrs=_CHECK))
     include_partial = forms.BooleanField(label=_("Begonnene, nicht abgeschickte Antworten einbeziehen"),
-                                         required=False)
+                                         required=False, widget=forms.CheckboxInput(attrs=_CHECK))
     publication = forms.BooleanField(
         label=_("Veröffentlichungsfassung (ohne AGS, Namen, Einwohnerzahl, Freitexte und E-Mail-Angaben)"),
-        required=False)
+        required=False, widget=forms.CheckboxInput(attrs=_CHECK))
     by = forms.ChoiceField(label=_("Kreuztabellen"), required=False,
                            widget=forms.Select(attrs={"class": "form-select"}))
     filter = forms.CharField(required=False, widget=forms.HiddenInput)
     values = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
     weighted = forms.BooleanField(label=_("Gewichtet (Raking auf Land × Größenklasse): gewichtete Ergebnistabellen "
-                                          "und Kreuztabellen, Gewichtsspalte in den Rohdaten"), required=False)
+                                          "und Kreuztabellen, Gewichtsspalte in den Rohdaten"), required=False,
+                                  widget=forms.CheckboxInput(attrs=_CHECK))
 
     def __init__(self, *args: object, survey: Survey | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -12,11 +12,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from surveys.listing import sort_headers
 from surveys.models import Survey
 from surveys.permissions import analyst_required, can_manage, staff_required
 
@@ -54,6 +58,29 @@ def _sections(survey: Survey, questions: list[dict[str, Any]]) -> list[dict[str,
     return sections
 
 
+# --- work in progress: a status text, a "Status aktualisieren" link and a JSON status for static/js/live-status.js
+# (no timed refresh: WCAG 2.2.1; the script polls, announces the status politely and swaps the content when done)
+
+
+def _live(request: HttpRequest, url: str, text: str, state: str, page_url: str = "") -> dict[str, str]:
+    """What exports/_live_status.html needs: the JSON URL the script polls, the status text, a state token
+    (when the JSON's state differs from the page's, the content is out of date) and the page to reload."""
+    return {"status_url": url, "text": text, "state": state, "page_url": page_url or request.get_full_path()}
+
+
+def _results_state(pending: ResultSet | None) -> tuple[bool, str, str]:
+    """(running, status text, state) of the newest result tables still being computed."""
+    if pending is None:
+        return False, _("Die Berechnung ist abgeschlossen."), "none"
+    if pending.status == ResultSet.Status.FAILED:
+        return False, _("Die Berechnung ist fehlgeschlagen."), f"{pending.pk}:{pending.status}"
+    if pending.status == ResultSet.Status.QUEUED:
+        text = _("Die Berechnung der Ergebnisse wartet auf ihren Start.")
+    else:
+        text = _("Die Ergebnisse werden gerade berechnet.")
+    return True, text, f"{pending.pk}:{pending.status}"
+
+
 @require_GET
 @analyst_required
 def results(request: HttpRequest, slug: str) -> HttpResponse:
@@ -88,6 +115,8 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     planned = refresh.planned_at(survey.pk)
     if stamp:
         stamp["last_change_at"] = _when(stamp.get("last_change_at"))
+    running, text, state = _results_state(pending)
+    status_url = reverse("staff:results_status", args=[survey.slug]) + ("?teilantworten=1" if include_partial else "")
     return render(request, "exports/results.html", {
         "survey": survey, "result_set": done, "pending": pending, "tables": tables,
         "sections": _sections(survey, tables["questions"]) if tables else [],
@@ -96,8 +125,23 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
         "auto_refresh": refresh.window() > 0,
         "include_partial": include_partial, "active_tab": "results",
         "min_base_form": MinBaseForm(instance=survey) if can_manage(request.user) else None,
-        "refresh": pending is not None and pending.status in (ResultSet.Status.QUEUED, ResultSet.Status.RUNNING),
+        "refresh": running, "live": _live(request, status_url, text, state),
     })
+
+
+@require_GET
+@analyst_required
+def results_status(request: HttpRequest, slug: str) -> JsonResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    _done, pending = services.latest_results(survey, _partial(request))
+    running, text, state = _results_state(pending)
+    return _status_response(running, text, state)
+
+
+def _status_response(active: bool, text: str, state: str, progress: int | None = None) -> JsonResponse:
+    response = JsonResponse({"active": active, "text": text, "state": state, "progress": progress})
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_POST
@@ -117,15 +161,58 @@ def results_refresh(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(url + (f"?{query}" if query else ""))
 
 
+EXPORTS_PER_PAGE = 25
+# Sortable columns of the export list (surveys/listing.py); newest first unless chosen otherwise.
+EXPORT_SORTS = {
+    "erstellt": (gettext_lazy("Erstellt"), "created_at"), "format": (gettext_lazy("Format"), "format"),
+    "status": (gettext_lazy("Status"), "status"), "fortschritt": (gettext_lazy("Fortschritt"), "progress"),
+    "von": (gettext_lazy("Angefordert von"), "requested_by__username"),
+}
+
+
+def _jobs_state(survey: Survey) -> tuple[bool, str, str]:
+    """(any job running, status text, state) over the survey's jobs that are queued or running."""
+    running = (ExportJob.Status.QUEUED, ExportJob.Status.RUNNING)
+    active = list(ExportJob.objects.filter(survey=survey, status__in=running)
+                  .order_by("pk").values_list("pk", "status", "progress"))
+    if not active:
+        text = _("Alle Exporte sind abgeschlossen.")
+    else:
+        progress = round(sum(p for _pk, _status, p in active) / len(active))
+        text = ngettext("%(n)s Export wird erstellt (%(progress)s %%).",
+                        "%(n)s Exporte werden erstellt (zusammen %(progress)s %%).", len(active)) % {
+            "n": len(active), "progress": progress}
+    # the list shows status and progress of each job: any change of either makes the page out of date
+    state = ",".join(f"{pk}:{status}:{p}" for pk, status, p in active) or "none"
+    return bool(active), text, state
+
+
+def _export_list(request: HttpRequest, survey: Survey, form: ExportForm, status: int = 200) -> HttpResponse:
+    sorting = sort_headers(request, EXPORT_SORTS, "-erstellt")
+    jobs = ExportJob.objects.filter(survey=survey).select_related("requested_by").order_by(*sorting.order_by, "-pk")
+    page = Paginator(jobs, EXPORTS_PER_PAGE).get_page(request.GET.get("seite"))
+    running, text, state = _jobs_state(survey)
+    return render(request, "exports/exports.html", {
+        "survey": survey, "page": page, "jobs": page.object_list, "form": form, "active_tab": "exports",
+        "sort_headers": sorting.headers, "querystring": sorting.query, "refresh": running,
+        "live": _live(request, reverse("staff:exports_status", args=[survey.slug]), text, state,
+                      page_url=request.get_full_path() if request.method == "GET" else reverse("staff:exports",
+                                                                                               args=[survey.slug])),
+    }, status=status)
+
+
 @require_GET
 @analyst_required
 def exports(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
-    jobs = ExportJob.objects.filter(survey=survey).select_related("requested_by")[:50]
-    return render(request, "exports/exports.html", {
-        "survey": survey, "jobs": jobs, "form": ExportForm(survey=survey), "active_tab": "exports",
-        "refresh": any(job.is_active for job in jobs),
-    })
+    return _export_list(request, survey, ExportForm(survey=survey))
+
+
+@require_GET
+@analyst_required
+def exports_status(request: HttpRequest, slug: str) -> JsonResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    return _status_response(*_jobs_state(survey))
 
 
 @require_POST
@@ -134,24 +221,41 @@ def export_create(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     form = ExportForm(request.POST, survey=survey)
     if not form.is_valid():
-        jobs = ExportJob.objects.filter(survey=survey)[:50]
-        return render(request, "exports/exports.html", {
-            "survey": survey, "jobs": jobs, "form": form, "active_tab": "exports", "refresh": False,
-        }, status=400)
+        return _export_list(request, survey, form, status=400)
     job = services.create_job(survey, form.cleaned_data["format"], form.cleaned_data["include_partial"],
                               request.user, publication=form.cleaned_data["publication"], options=form.options())
     return redirect("staff:export_detail", job.pk)
+
+
+def _job_state(job: ExportJob) -> tuple[bool, str, str, int]:
+    if job.status == ExportJob.Status.QUEUED:
+        text = _("Der Export wartet auf seinen Start.")
+    elif job.status == ExportJob.Status.RUNNING:
+        text = _("Der Export wird erstellt: %(progress)s %%.") % {"progress": job.progress}
+    else:
+        text = _("Stand des Exports: %(status)s.") % {"status": job.get_status_display()}
+    # progress is updated in place by the script (data-live-progress); only a new status reloads the content
+    return job.is_active, text, job.status, job.progress
 
 
 @require_GET
 @analyst_required
 def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(ExportJob.objects.select_related("survey", "requested_by"), pk=pk)
+    running, text, state, _progress = _job_state(job)
     return render(request, "exports/export_detail.html", {
-        "survey": job.survey, "job": job, "active_tab": "exports", "refresh": job.is_active,
+        "survey": job.survey, "job": job, "active_tab": "exports", "refresh": running,
+        "live": _live(request, reverse("staff:export_status", args=[job.pk]), text, state),
         "downloads": job.downloads.select_related("user")[:20],
         "download_available": services.job_path(job) is not None,
     })
+
+
+@require_GET
+@analyst_required
+def export_status(request: HttpRequest, pk: int) -> JsonResponse:
+    job = get_object_or_404(ExportJob, pk=pk)
+    return _status_response(*_job_state(job))
 
 
 @require_POST

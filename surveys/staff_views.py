@@ -8,21 +8,36 @@ staff members clicking at once cannot apply a step twice or from the wrong state
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
+from .listing import sort_headers
 from .models import Survey
 from .permissions import analyst_required, can_manage, staff_required
 from .staff_forms import TRANSITIONS, SurveyBrandingForm, SurveyDatesForm, Transition, TransitionForm
+
+SURVEYS_PER_PAGE = 25
+# Sortable columns of the survey list (surveys/listing.py); the newest survey first unless chosen otherwise.
+SURVEY_SORTS = {
+    "titel": (gettext_lazy("Titel"), "title"), "kennung": (gettext_lazy("Kennung"), "slug"),
+    "status": (gettext_lazy("Status"), "status"), "feldphase": (gettext_lazy("Feldphase"), "opens_on"),
+    "angelegt": (gettext_lazy("Angelegt"), "created_at"),
+}
 
 
 @analyst_required
 @require_safe
 def survey_list(request: HttpRequest) -> HttpResponse:
-    context = {"surveys": Survey.objects.all(), "can_manage": can_manage(request.user)}
+    sorting = sort_headers(request, SURVEY_SORTS, "-angelegt")
+    surveys = Survey.objects.order_by(*sorting.order_by, "-pk")
+    page = Paginator(surveys, SURVEYS_PER_PAGE).get_page(request.GET.get("seite"))
+    context = {"surveys": page.object_list, "page": page, "sort_headers": sorting.headers,
+               "querystring": sorting.query, "can_manage": can_manage(request.user)}
     return render(request, "surveys/staff/survey_list.html", context)
 
 

@@ -51,6 +51,11 @@ def test_respondent_pages(app_url, new_context, invitation, make_invitation, sur
     page.goto(f"{app_url}/s/{token}/")
     expect(page).to_have_url(url_re(token, "willkommen/"))  # a new respondent starts on the welcome page
     audit_page(page, f"respondent welcome {tag}", js=js, screenshots=shots, quick=not js, controls=controls)
+    page.goto(f"{app_url}/s/{token}/datenschutz/")
+    audit_page(page, f"respondent privacy {tag}", js=js, screenshots=shots, quick=not js, controls=controls)
+    page.goto(f"{app_url}/s/{token}/fragebogen/")
+    audit_page(page, f"respondent printable questionnaire {tag}", js=js, screenshots=shots, quick=not js,
+               controls=controls)
     page.goto(f"{app_url}/s/{token}/seite/P1/")
     expect(page).to_have_url(url_re(token, "seite/P1/"))
     audit_page(page, f"respondent page P1 {tag}", js=js, screenshots=shots, controls=controls)

@@ -67,10 +67,118 @@ def test_results_refresh_computes_and_shows_tables(analyst_client, kgst_survey, 
     assert f'<td class="text-end">{b1["options"][0]["count"]}</td>' in html
 
 
-def test_results_page_refreshes_while_computing(analyst_client, kgst_survey):
-    ResultSet.objects.create(survey=kgst_survey, status=ResultSet.Status.RUNNING)
-    html = analyst_client.get(reverse("staff:results", args=[kgst_survey.slug])).content.decode()
-    assert '<meta http-equiv="refresh" content="3">' in html
+def _live_box(html: str) -> str:
+    start = html.index("data-live-status")
+    return html[start:html.index("</div>", start)]
+
+
+def test_results_page_shows_the_status_while_computing_without_a_timed_refresh(analyst_client, kgst_survey):
+    """No <meta http-equiv="refresh"> (WCAG 2.2.1): a status text, a link to reload by hand, the polling
+    script served by the app, and a JSON status that says when the work is done."""
+    running = ResultSet.objects.create(survey=kgst_survey, status=ResultSet.Status.RUNNING, include_partial=True)
+    url = reverse("staff:results", args=[kgst_survey.slug]) + "?teilantworten=1"
+    html = analyst_client.get(url).content.decode()
+    assert 'http-equiv="refresh"' not in html and "{#" not in html and "live.status_url" not in html
+    box = _live_box(html)
+    assert 'aria-live="polite"' in box and "Die Ergebnisse werden gerade berechnet." in box
+    status_url = reverse("staff:results_status", args=[kgst_survey.slug]) + "?teilantworten=1"
+    assert f'data-status-url="{status_url}"' in box and f'data-state="{running.pk}:running"' in box
+    assert f'href="{url}"' in box and "Status aktualisieren" in box  # reloads the same view by hand
+    assert '<script src="/static/js/live-status.js" defer></script>' in html
+    status = analyst_client.get(status_url)
+    assert status["Content-Type"] == "application/json" and status["Cache-Control"] == "private, no-store"
+    assert status.json() == {"active": True, "text": "Die Ergebnisse werden gerade berechnet.",
+                             "state": f"{running.pk}:running", "progress": None}
+    # the other variant (submitted answers only) has nothing running
+    other = analyst_client.get(reverse("staff:results_status", args=[kgst_survey.slug])).json()
+    assert other["active"] is False and other["state"] == "none"
+
+    ResultSet.objects.filter(pk=running.pk).update(status=ResultSet.Status.DONE, tables={"questions": [],
+                                                   "crosstabs": [], "respondents": 0})
+    assert analyst_client.get(status_url).json()["active"] is False
+    html = analyst_client.get(url).content.decode()
+    assert "data-live-status" not in html and "<script" not in html
+    ResultSet.objects.create(survey=kgst_survey, status=ResultSet.Status.FAILED, include_partial=True, error="x")
+    failed = analyst_client.get(status_url).json()
+    assert failed["active"] is False and failed["text"] == "Die Berechnung ist fehlgeschlagen."
+
+
+def test_export_pages_show_the_status_while_running(analyst_client, kgst_survey):
+    job = ExportJob.objects.create(survey=kgst_survey, status=ExportJob.Status.RUNNING, progress=40)
+    ExportJob.objects.create(survey=kgst_survey, status=ExportJob.Status.DONE, progress=100)
+    detail_url = reverse("staff:export_detail", args=[job.pk])
+    html = analyst_client.get(detail_url).content.decode()
+    assert 'http-equiv="refresh"' not in html
+    box = _live_box(html)
+    assert "Der Export wird erstellt: 40 %." in box and 'data-state="running"' in box
+    assert f'href="{detail_url}"' in box
+    assert analyst_client.get(reverse("staff:export_status", args=[job.pk])).json() == {
+        "active": True, "text": "Der Export wird erstellt: 40 %.", "state": "running", "progress": 40}
+
+    list_url = reverse("staff:exports", args=[kgst_survey.slug])
+    html = analyst_client.get(list_url).content.decode()
+    assert 'http-equiv="refresh"' not in html
+    box = _live_box(html)
+    assert "1 Export wird erstellt (40 %)." in box and f'data-state="{job.pk}:running:40"' in box
+    assert 'id="export-list" data-live-content' in html  # only the list is replaced, not the form above it
+    status_url = reverse("staff:exports_status", args=[kgst_survey.slug])
+    assert analyst_client.get(status_url).json()["state"] == f"{job.pk}:running:40"
+
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED, error="kaputt")
+    assert analyst_client.get(status_url).json() == {
+        "active": False, "text": "Alle Exporte sind abgeschlossen.", "state": "none", "progress": None}
+    done = analyst_client.get(reverse("staff:export_status", args=[job.pk])).json()
+    assert done["active"] is False and done["text"] == "Stand des Exports: Fehlgeschlagen."
+    for url in (list_url, detail_url):
+        html = analyst_client.get(url).content.decode()
+        assert "data-live-status" not in html and "<script" not in html
+    # an invalid export form keeps the list and reloads it from the list's own URL, not from the POST target
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.QUEUED)
+    response = analyst_client.post(reverse("staff:export_create", args=[kgst_survey.slug]), {"format": "exe"})
+    assert response.status_code == 400 and f'data-page-url="{list_url}"' in response.content.decode()
+
+
+def test_status_of_another_survey_or_a_missing_job_is_404(analyst_client, kgst_survey):
+    assert analyst_client.get(reverse("staff:results_status", args=["gibt-es-nicht"])).status_code == 404
+    assert analyst_client.get(reverse("staff:exports_status", args=["gibt-es-nicht"])).status_code == 404
+    assert analyst_client.get(reverse("staff:export_status", args=[999999])).status_code == 404
+
+
+def test_export_list_is_paged_and_sortable(analyst_client, kgst_survey):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from exports.staff_views import EXPORTS_PER_PAGE
+
+    now = timezone.now()
+    formats = ["xlsx", "csv", "sav", "dta", "rds"]
+    jobs = [ExportJob.objects.create(survey=kgst_survey, format=formats[n % 5], progress=n % 101)
+            for n in range(EXPORTS_PER_PAGE + 5)]
+    for n, job in enumerate(jobs):  # created one minute apart, the last one newest
+        ExportJob.objects.filter(pk=job.pk).update(created_at=now - timedelta(minutes=len(jobs) - n))
+    url = reverse("staff:exports", args=[kgst_survey.slug])
+    first = analyst_client.get(url)
+    assert [j.pk for j in first.context["jobs"]] == [j.pk for j in reversed(jobs)][:EXPORTS_PER_PAGE]
+    html = first.content.decode()
+    assert f"{len(jobs)} Exporte. Seite 1 von 2." in html
+    assert 'aria-sort="descending"' in html and 'href="?sortierung=erstellt"' in html
+    assert 'href="?seite=2"' in html and 'aria-label="Seiten der Exportliste"' in html
+    second = analyst_client.get(url + "?seite=2")
+    assert [j.pk for j in second.context["jobs"]] == [j.pk for j in reversed(jobs)][EXPORTS_PER_PAGE:]
+
+    by_progress = analyst_client.get(url + "?sortierung=-fortschritt")
+    progress = [j.progress for j in by_progress.context["jobs"]]
+    assert progress == sorted((j.progress for j in jobs), reverse=True)[:EXPORTS_PER_PAGE]
+    assert 'href="?sortierung=-fortschritt&amp;seite=2"' in by_progress.content.decode()  # paging keeps the order
+    page_two = analyst_client.get(url + "?sortierung=-fortschritt&seite=2").context["jobs"]
+    assert [j.progress for j in page_two] == sorted((j.progress for j in jobs), reverse=True)[EXPORTS_PER_PAGE:]
+    by_format = analyst_client.get(url + "?sortierung=format").context["jobs"]
+    assert [j.format for j in by_format] == sorted(j.format for j in jobs)[:EXPORTS_PER_PAGE]
+    # a hand-edited sort key or page number falls back to the default, never a 500
+    assert analyst_client.get(url + "?sortierung=passwort&seite=x").status_code == 200
+    assert [j.pk for j in analyst_client.get(url + "?seite=99").context["jobs"]] == [jobs[4].pk, jobs[3].pk,
+                                                                                    jobs[2].pk, jobs[1].pk, jobs[0].pk]
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv", "sav"])

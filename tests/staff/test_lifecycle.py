@@ -98,3 +98,34 @@ def test_open_survey_past_deadline_is_flagged(staff_client, db):
     survey.save()
     html = staff_client.get(reverse("staff:survey_detail", args=[survey.slug])).content.decode()
     assert "Ende der Feldphase liegt in der Vergangenheit" not in html
+
+
+def test_survey_list_is_paged_and_sortable(staff_client, db):
+    """The start page lists the newest survey first, 25 a page; headings sort (again for descending), paging
+    keeps the order, hand-edited values fall back to the default."""
+    from surveys.staff_views import SURVEYS_PER_PAGE
+
+    now = timezone.now()
+    count = SURVEYS_PER_PAGE + 3
+    for n in range(count):
+        Survey.objects.create(slug=f"welle-{n:02d}", title=f"Welle {(count - n) % 7} – {n:02d}",
+                              opens_on=date(2020, 1, 1) + timedelta(days=(n * 37) % 300))
+        Survey.objects.filter(slug=f"welle-{n:02d}").update(created_at=now - timedelta(days=count - n))
+    url = reverse("staff:home")
+    first = staff_client.get(url)
+    newest_first = [f"welle-{n:02d}" for n in reversed(range(count))]
+    assert [s.slug for s in first.context["surveys"]] == newest_first[:SURVEYS_PER_PAGE]
+    html = first.content.decode()
+    assert f"{count} Befragungen, Seite 1 von 2." in html
+    assert 'aria-sort="descending"' in html and 'href="?sortierung=titel"' in html
+    assert 'aria-label="Seiten der Befragungsliste"' in html and 'href="?seite=2"' in html
+    assert [s.slug for s in staff_client.get(url + "?seite=2").context["surveys"]] == newest_first[SURVEYS_PER_PAGE:]
+
+    all_surveys = list(Survey.objects.all())
+    by_title = staff_client.get(url + "?sortierung=titel")
+    assert [s.title for s in by_title.context["surveys"]] == sorted(s.title for s in all_surveys)[:SURVEYS_PER_PAGE]
+    assert 'href="?sortierung=-titel"' in by_title.content.decode()  # the same heading again: descending
+    assert 'href="?sortierung=titel&amp;seite=2"' in by_title.content.decode()
+    by_period = staff_client.get(url + "?sortierung=-feldphase&seite=2").context["surveys"]
+    assert [s.opens_on for s in by_period] == sorted((s.opens_on for s in all_surveys), reverse=True)[SURVEYS_PER_PAGE:]
+    assert staff_client.get(url + "?sortierung=passwort&seite=-1").status_code == 200

@@ -76,6 +76,9 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     # exports (analysts run and download exports by design)
     "results": ("analyst", GET),
     "results_refresh": ("analyst", POST),
+    "results_status": ("analyst", GET),
+    "exports_status": ("analyst", GET),
+    "export_status": ("analyst", GET),
     "crosstabs": ("analyst", GET),
     "representativeness": ("analyst", GET),
     "waves": ("analyst", GET),
