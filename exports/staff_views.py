@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -19,9 +20,9 @@ from django.views.decorators.http import require_GET, require_POST
 from surveys.models import Survey
 from surveys.permissions import analyst_required, can_manage, staff_required
 
-from . import crosstab, protection, services, waves
+from . import crosstab, freetexts, protection, services, waves
 from .models import DownloadLog, ExportJob, ResultSet
-from .staff_forms import CrosstabForm, ExportForm, MinBaseForm, WaveForm
+from .staff_forms import CrosstabForm, ExportForm, FreeTextSearchForm, MinBaseForm, WaveForm
 
 
 def _partial(request: HttpRequest) -> bool:
@@ -222,3 +223,46 @@ def min_base(request: HttpRequest, slug: str) -> HttpResponse:
         for error in form.errors.get("min_base", []):
             messages.error(request, error)
     return redirect("staff:results", survey.slug)
+
+
+# --- free texts ----------------------------------------------------------------------------
+
+FREE_TEXTS_PER_PAGE = 25
+
+
+@require_GET
+@analyst_required
+def free_texts(request: HttpRequest, slug: str) -> HttpResponse:
+    """The free-text questions of the survey with the number of answers each (as the results count them)."""
+    from surveys.structure import get_structure
+
+    survey = get_object_or_404(Survey, slug=slug)
+    include_partial = _partial(request)
+    key = f"freetexts:{survey.pk}:{include_partial}:{_data_version(survey)}"
+    counts = _cached(key, lambda: freetexts.counts(survey, include_partial))
+    items = [(item, counts.get(item.variable, 0)) for item in freetexts.free_text_variables(get_structure(survey))]
+    return render(request, "exports/free_texts.html", {
+        "survey": survey, "items": items, "include_partial": include_partial, "active_tab": "freetexts",
+    })
+
+
+@require_GET
+@analyst_required
+def free_text_question(request: HttpRequest, slug: str, variable: str) -> HttpResponse:
+    """One free-text variable's answers with the municipality, paged and searchable."""
+    from django.utils.translation import get_language
+
+    from surveys.structure import get_structure
+
+    survey = get_object_or_404(Survey, slug=slug)
+    item = freetexts.find_variable(get_structure(survey, get_language()), variable)
+    if item is None:
+        raise Http404(_("Diese Befragung hat keinen Freitext mit diesem Code."))
+    form = FreeTextSearchForm(request.GET)
+    status = 200 if form.is_valid() else 400
+    found = freetexts.answers(survey, variable, form.search(), form.include_partial())
+    page = Paginator(found, FREE_TEXTS_PER_PAGE).get_page(request.GET.get("seite"))
+    return render(request, "exports/free_text_question.html", {
+        "survey": survey, "item": item, "form": form, "page": page, "querystring": form.querystring(),
+        "search": form.search().strip(), "include_partial": form.include_partial(), "active_tab": "freetexts",
+    }, status=status)
