@@ -9,7 +9,8 @@ are never silently overwritten. Saves that change nothing do not bump the versio
 Query budget per page save: lock the response, read its answers, delete the page's old rows,
 insert the new ones (one bulk insert), record the save in the response's history, update the
 response — six statements, whatever the number of questions; their SQL is built once per process
-in `queries.py` (the hot path of every respondent request). The survey structure comes from `get_structure`'s in-memory cache.
+in `queries.py` (the hot path of every respondent request). The survey structure comes from
+`get_structure`'s in-memory cache.
 """
 
 from __future__ import annotations
