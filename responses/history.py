@@ -32,6 +32,9 @@ class HistoryEntry:
     derived: bool = False  # reconstructed from the response row, not recorded as an event
 
 
+STEP_ORDER = {ResponseEvent.Kind.OPENED: -1, ResponseEvent.Kind.SAVED: 1, ResponseEvent.Kind.SUBMITTED: 2}
+
+
 def history(response: Response) -> list[HistoryEntry]:
     """Every recorded step, oldest first, plus what can be derived for steps recorded before events existed."""
     structure = get_structure(response.survey, get_language())
@@ -58,7 +61,9 @@ def history(response: Response) -> list[HistoryEntry]:
     if response.submitted_at and ResponseEvent.Kind.SUBMITTED not in kinds:
         entries.append(HistoryEntry(response.submitted_at, ResponseEvent.Kind.SUBMITTED,
                                     str(labels[ResponseEvent.Kind.SUBMITTED]), derived=True))
-    entries.sort(key=lambda e: e.at)
+    # Python's sort is stable: recorded events keep their order; a derived step that shares its time
+    # stamp with another (a row written in one go) goes where it belongs in the flow.
+    entries.sort(key=lambda e: (e.at, STEP_ORDER.get(e.kind, 9) if e.derived else 0))
     return entries
 
 
@@ -85,7 +90,8 @@ def answers_view(response: Response) -> tuple[list[services.ReviewPage], list[St
         lines = display_value(question, answers)
         if lines:
             hidden.append(StoredAnswer(question.code, question.text, lines))
-    return services.review(structure, answers), hidden
+    pages = [page for page in services.review(structure, answers) if page.questions]  # no empty headings
+    return pages, hidden
 
 
 def answered_count(pages: list[Any]) -> int:
