@@ -6,21 +6,26 @@ decides what is listed: submitted responses only unless partial ones are asked f
 responses that were *shown* the question — a stale answer of a question that later answers hid
 is not listed, exactly as it is not counted (see aggregation.py). Shown-ness is decided by the
 questionnaire's own evaluation on each response's condition answers, once per distinct set of
-those answers (a few dozen for the KGSt survey), not once per response.
+those answers (a few dozen for the KGSt survey), not once per response. In practice almost every
+answer is shown (submitting drops the answers of hidden questions), so the few hidden responses
+are excluded by id and counting, searching and paging stay one SQL query each.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
-from responses.models import Answer
+from responses.models import Answer, Response
 from surveys.models import Survey
 from surveys.structure import QuestionDef, SurveyStructure, get_structure
 
-from .aggregation import AnswerIndex, raw_counts, snapshot, statuses
+from .aggregation import AnswerIndex, snapshot, statuses
+from .sql import sql
 
 FREE_TEXT_TYPES = ("text", "textarea")
 
@@ -53,72 +58,102 @@ def find_variable(structure: SurveyStructure, variable: str) -> FreeTextVariable
 
 
 def counts(survey: Survey, include_partial: bool = False) -> dict[str, int]:
-    """Free-text variable → number of listed answers, by the result tables' own counting."""
+    """Free-text variable → number of listed answers (one signature query per variable)."""
     structure = get_structure(survey)
     with snapshot():
-        answered = raw_counts(survey, include_partial).answered
-    return {v.variable: answered.get(v.variable, 0) for v in free_text_variables(structure)}
+        return {item.variable: _split(survey, structure, item, include_partial)[0]
+                for item in free_text_variables(structure)}
 
 
-@dataclass
-class FreeTextAnswer:
-    response_id: int
-    text: str
-    name: str
-    ags: str
-    land: str
-    status: str
-    submitted_at: datetime | None
-
-
-def _candidates(survey: Survey, item: FreeTextVariable, include_partial: bool, search: str) -> QuerySet[Answer]:
-    rows = (Answer.objects.filter(response__survey=survey, response__status__in=statuses(include_partial),
-                                  question_id=item.question.id, variable=item.variable)
-            .exclude(value=""))
-    search = search.strip()
-    if search:
-        rows = rows.filter(Q(value__icontains=search) | Q(response__invitation__member__name__icontains=search)
-                           | Q(response__invitation__member__ags__startswith=search))
-    return rows
-
-
-def answers(survey: Survey, variable: str, search: str = "", include_partial: bool = False) -> list[FreeTextAnswer]:
-    """The listed answers of one free-text variable (matching `search` in the text, the municipality's
-    name or the start of its AGS, case-insensitive), ordered by municipality; [] for an unknown variable."""
+def answers(survey: Survey, variable: str, search: str = "", include_partial: bool = False) -> QuerySet | None:
+    """The listed answers of one free-text variable as rows (response_id, text, name, ags, land, status),
+    ordered by municipality, for a Paginator: counting and the page's slice stay in the database.
+    `search` matches the text, the municipality's name or the start of its AGS, case-insensitive.
+    None for an unknown variable."""
     structure = get_structure(survey)
     item = find_variable(structure, variable)
     if item is None:
-        return []
-    with snapshot():
-        rows = _candidates(survey, item, include_partial, search)
-        found = list(rows.order_by("response__invitation__member__name", "response_id").values_list(
-            "response_id", "value", "response__invitation__member__name", "response__invitation__member__ags",
-            "response__invitation__member__land", "response__status", "response__submitted_at"))
-        shown = _shown_responses(survey, structure, item.question, rows)
-    return [FreeTextAnswer(*row) for row in found if row[0] in shown]
+        return None
+    _shown, hidden = _split(survey, structure, item, include_partial)
+    rows = (Answer.objects.filter(response__survey=survey, response__status__in=statuses(include_partial),
+                                  question_id=item.question.id, variable=item.variable)
+            .exclude(value=""))
+    if hidden:
+        rows = rows.exclude(response_id__in=_id_list(hidden))
+    search = search.strip()
+    if search:
+        member = "response__invitation__member__"
+        rows = rows.filter(Q(value__icontains=search) | Q(**{f"{member}name__icontains": search})
+                           | Q(**{f"{member}ags__startswith": search}))
+    return rows.order_by("response__invitation__member__name", "response_id").values(
+        "response_id", text=F("value"), name=F("response__invitation__member__name"),
+        ags=F("response__invitation__member__ags"), land=F("response__invitation__member__land"),
+        status=F("response__status"))
 
 
-def _shown_responses(survey: Survey, structure: SurveyStructure, question: QuestionDef,
-                     rows: QuerySet[Answer]) -> set[int]:
-    """The responses among `rows` that were shown `question`: their condition answers in one query,
-    each distinct set evaluated once with the questionnaire's own visibility."""
-    ids = set(rows.values_list("response_id", flat=True))
-    condition_variables = list(structure.condition_variables)
-    if not ids or not condition_variables:
-        return ids if structure.is_question_shown(question, {}) else set()
+def _id_list(ids: list[int]) -> Any:
+    """`ids` for an `__in` lookup: one array parameter on PostgreSQL, whatever their number."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    return ids
+
+
+# Responses with an answer to the variable, grouped by their condition answers ("signature", as in
+# aggregation.py): one row per distinct signature with the ids of its responses.
+_SIGNATURES_SQL = sql("""
+WITH cand AS MATERIALIZED (
+    SELECT DISTINCT a.{Answer.response} AS id
+    FROM {Answer} a JOIN {Response} r ON r.{Response.id} = a.{Answer.response}
+    WHERE r.{Response.survey} = %(survey)s AND r.{Response.status} = ANY(%(statuses)s)
+      AND a.{Answer.question} = %(qid)s AND a.{Answer.variable} = %(variable)s AND a.{Answer.value} <> ''
+),
+cond AS (
+    SELECT a.{Answer.response} AS id, array_agg(a.{Answer.variable}::text) AS vars, array_agg(a.{Answer.value}) AS vals
+    FROM {Answer} a JOIN cand ON cand.id = a.{Answer.response}
+    WHERE a.{Answer.variable} = ANY(%(cond_vars)s) AND a.{Answer.value} <> ''
+    GROUP BY 1
+)
+SELECT COALESCE(cond.vars, '{{}}'), COALESCE(cond.vals, '{{}}'), array_agg(cand.id)
+FROM cand LEFT JOIN cond ON cond.id = cand.id
+GROUP BY 1, 2""", Answer=Answer, Response=Response)
+
+
+def _signatures(survey: Survey, structure: SurveyStructure, item: FreeTextVariable,
+                include_partial: bool) -> list[tuple[list[str], list[str], list[int]]]:
+    cond_vars = list(structure.condition_variables) or [""]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_SIGNATURES_SQL, {"survey": survey.pk, "statuses": statuses(include_partial),
+                                             "qid": item.question.id, "variable": item.variable,
+                                             "cond_vars": cond_vars})
+            return cursor.fetchall()
+    # SQLite (`make run`): the same grouping in Python
+    ids = set(Answer.objects.filter(response__survey=survey, response__status__in=statuses(include_partial),
+                                    question_id=item.question.id, variable=item.variable)
+              .exclude(value="").values_list("response_id", flat=True))
+    pairs: dict[int, list[tuple[str, str]]] = {rid: [] for rid in ids}
+    for rid, variable, value in (Answer.objects.filter(response_id__in=ids, variable__in=cond_vars)
+                                 .exclude(value="").values_list("response_id", "variable", "value")):
+        pairs[rid].append((variable, value))
+    groups: dict[tuple, list[int]] = {}
+    for rid, found in pairs.items():
+        groups.setdefault(tuple(sorted(found)), []).append(rid)
+    return [([v for v, _ in key], [x for _, x in key], rids) for key, rids in groups.items()]
+
+
+def _split(survey: Survey, structure: SurveyStructure, item: FreeTextVariable,
+           include_partial: bool) -> tuple[int, list[int]]:
+    """(number of responses with an answer that were shown the question, ids of those that were not):
+    each distinct signature is evaluated once with the questionnaire's own visibility."""
     index = AnswerIndex(structure)
-    by_response: dict[int, list[tuple[str, str]]] = {rid: [] for rid in ids}
-    condition_rows = (Answer.objects.filter(response_id__in=rows.values("response_id"),
-                                            variable__in=condition_variables)
-                      .exclude(value="").values_list("response_id", "variable", "value"))
-    for rid, var, value in condition_rows:
-        by_response[rid].append((var, value))
     verdicts: dict[tuple, bool] = {}
-    shown = set()
-    for rid, pairs in by_response.items():
-        key = tuple(sorted(pairs))
+    shown, hidden = 0, []
+    for variables, values, ids in _signatures(survey, structure, item, include_partial):
+        key = tuple(sorted(zip(variables, values, strict=True)))
         if key not in verdicts:
-            verdicts[key] = structure.is_question_shown(question, index.mapping(key))
+            verdicts[key] = structure.is_question_shown(item.question, index.mapping(key))
         if verdicts[key]:
-            shown.add(rid)
-    return shown
+            shown += len(ids)
+        else:
+            hidden.extend(ids)
+    return shown, hidden

@@ -119,3 +119,14 @@ def test_query_budget_of_a_page_save(flow):
     # token, lock, answers; delete, insert answers, insert the history event; update the response
     assert _statements(post) == ["SELECT", "SELECT", "SELECT", "DELETE", "INSERT", "INSERT", "UPDATE"]
     assert _statements(get) == ["SELECT", "SELECT"]  # token, answers
+
+
+def test_insert_event_writes_what_the_orm_reads(started):
+    from django.utils import timezone
+
+    from responses.models import ResponseEvent
+
+    when = timezone.now()
+    queries.insert_event(started.pk, ResponseEvent.Kind.SAVED, when, "P2")
+    event = ResponseEvent.objects.get(response=started)
+    assert (event.kind, event.at, event.page_code, event.by, event.reason) == ("saved", when, "P2", None, "")
