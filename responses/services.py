@@ -30,6 +30,7 @@ from surveys.structure import SurveyStructure, get_structure
 
 from . import queries
 from .models import Answer, Response, ResponseEvent
+from .signals import announce_change
 
 REVIEW = "_review"  # Response.current_page once the respondent reached the review page
 
@@ -314,8 +315,9 @@ def reopen(response: Response, user: Any, reason: str) -> bool:
     """Set a submitted response back to in progress on the member's request; False when it is not
     submitted (any more). The personal link leads to the review page again, and the answers stay.
 
-    Logged as an event with who and why. Saving the response bumps `updated_at`, which is what tells
-    the results that the answers changed (cached figures are keyed by it), as after any page save.
+    Logged as an event with who and why. As after any change of answers, `answers_changed` is sent
+    once the transaction commits (result tables recompute), and `updated_at` moves on (cached figures
+    are keyed by it).
     A response submitted before events were recorded first gets its submission as an event, so
     clearing `submitted_at` loses nothing of its history.
     """
@@ -332,5 +334,6 @@ def reopen(response: Response, user: Any, reason: str) -> bool:
         locked.save(update_fields=["status", "submitted_at", "current_page", "updated_at"])
         ResponseEvent.objects.create(response=locked, kind=ResponseEvent.Kind.REOPENED, at=now, by=user,
                                      reason=reason.strip())
+        announce_change(locked.survey_id)  # a submitted response fewer: results recompute (after commit)
     response.refresh_from_db()
     return True

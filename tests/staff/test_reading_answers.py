@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from exports.staff_views import FREE_TEXTS_PER_PAGE, _data_version
 from responses.models import Answer, Response, ResponseEvent
+from responses.signals import answers_changed
 from tests.responses.helpers import Flow, location
 from tests.responses.test_flow import NON_USER, USER, walk
 
@@ -207,15 +208,27 @@ def test_reopen_needs_a_reason(staff_client, kgst_survey, make_invitation):
 
 
 def test_reopen_with_a_reason_lets_the_link_work_again_and_is_logged(staff_client, staff_user, kgst_survey,
-                                                                     make_invitation):
+                                                                     make_invitation,
+                                                                     django_capture_on_commit_callbacks):
     flow = respond(make_invitation(kgst_survey), NON_USER)
     response = flow.response()
     submitted_at = response.submitted_at
     version_before = _data_version(kgst_survey)
     detail = reverse("staff:response_detail", args=[kgst_survey.slug, response.pk])
     assert "Antwort wieder öffnen" in staff_client.get(detail).content.decode()
-    done = staff_client.post(reverse("staff:response_reopen", args=[kgst_survey.slug, response.pk]),
-                             {"reason": "Anruf der Kommune: Seite 2 wird korrigiert."})
+    heard = []
+
+    def listener(sender, survey_id, **kwargs):
+        heard.append(survey_id)
+
+    answers_changed.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            done = staff_client.post(reverse("staff:response_reopen", args=[kgst_survey.slug, response.pk]),
+                                     {"reason": "Anruf der Kommune: Seite 2 wird korrigiert."})
+    finally:
+        answers_changed.disconnect(listener)
+    assert heard == [kgst_survey.pk]  # the results' recomputation hears of it, as after a page save
     assert location(done) == detail
     response.refresh_from_db()
     assert response.status == "started" and response.submitted_at is None
