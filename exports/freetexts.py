@@ -21,6 +21,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from responses.models import Answer, Response
+from surveys import conditions
 from surveys.models import Survey
 from surveys.structure import QuestionDef, SurveyStructure, get_structure
 
@@ -74,10 +75,8 @@ def answers(survey: Survey, variable: str, search: str = "", include_partial: bo
     item = find_variable(structure, variable)
     if item is None:
         return None
-    _shown, hidden = _split(survey, structure, item, include_partial)
-    rows = (Answer.objects.filter(response__survey=survey, response__status__in=statuses(include_partial),
-                                  question_id=item.question.id, variable=item.variable)
-            .exclude(value=""))
+    _shown, hidden = _split(survey, structure, item, include_partial, need_count=False)
+    rows = _rows(survey, item, include_partial)
     if hidden:
         rows = rows.exclude(response_id__in=_id_list(hidden))
     search = search.strip()
@@ -118,9 +117,34 @@ FROM cand LEFT JOIN cond ON cond.id = cand.id
 GROUP BY 1, 2""", Answer=Answer, Response=Response)
 
 
+def deciding_variables(structure: SurveyStructure, question: QuestionDef) -> set[str]:
+    """The variables whose answers can decide whether `question` is shown: those of its page's and its
+    own condition, and, since a condition sees only answers of shown questions, those deciding about
+    the questions they belong to, and so on. Empty for an unconditional question on an unconditional
+    page (H1_anmerkungen): then every answer is listed without looking at other answers."""
+    found: set[str] = set()
+    todo = [question]
+    seen: set[str] = set()
+    while todo:
+        current = todo.pop()
+        if current.code in seen:
+            continue
+        seen.add(current.code)
+        page = structure.page(current.page_code)
+        for variable in conditions.variables(page.condition_node) | set(current.condition_variables):
+            found.add(variable)
+            owner = structure.question_for_variable(variable)
+            if owner is not None:
+                todo.append(owner)
+    return found
+
+
 def _signatures(survey: Survey, structure: SurveyStructure, item: FreeTextVariable,
                 include_partial: bool) -> list[tuple[list[str], list[str], list[int]]]:
-    cond_vars = list(structure.condition_variables) or [""]
+    cond_vars = sorted(deciding_variables(structure, item.question))
+    if not cond_vars:  # nothing decides: one signature (no answers), evaluated once by the caller
+        return [([], [], [])] if structure.is_question_shown(item.question, {}) else [([], [], _all_ids(
+            survey, item, include_partial))]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(_SIGNATURES_SQL, {"survey": survey.pk, "statuses": statuses(include_partial),
@@ -128,9 +152,7 @@ def _signatures(survey: Survey, structure: SurveyStructure, item: FreeTextVariab
                                              "cond_vars": cond_vars})
             return cursor.fetchall()
     # SQLite (`make run`): the same grouping in Python
-    ids = set(Answer.objects.filter(response__survey=survey, response__status__in=statuses(include_partial),
-                                    question_id=item.question.id, variable=item.variable)
-              .exclude(value="").values_list("response_id", flat=True))
+    ids = set(_all_ids(survey, item, include_partial))
     pairs: dict[int, list[tuple[str, str]]] = {rid: [] for rid in ids}
     for rid, variable, value in (Answer.objects.filter(response_id__in=ids, variable__in=cond_vars)
                                  .exclude(value="").values_list("response_id", "variable", "value")):
@@ -141,10 +163,23 @@ def _signatures(survey: Survey, structure: SurveyStructure, item: FreeTextVariab
     return [([v for v, _ in key], [x for _, x in key], rids) for key, rids in groups.items()]
 
 
+def _all_ids(survey: Survey, item: FreeTextVariable, include_partial: bool) -> list[int]:
+    return list(_rows(survey, item, include_partial).values_list("response_id", flat=True))
+
+
+def _rows(survey: Survey, item: FreeTextVariable, include_partial: bool) -> QuerySet[Answer]:
+    return (Answer.objects.filter(response__survey=survey, response__status__in=statuses(include_partial),
+                                  question_id=item.question.id, variable=item.variable)
+            .exclude(value=""))
+
+
 def _split(survey: Survey, structure: SurveyStructure, item: FreeTextVariable,
-           include_partial: bool) -> tuple[int, list[int]]:
+           include_partial: bool, need_count: bool = True) -> tuple[int, list[int]]:
     """(number of responses with an answer that were shown the question, ids of those that were not):
-    each distinct signature is evaluated once with the questionnaire's own visibility."""
+    each distinct signature is evaluated once with the questionnaire's own visibility. Without
+    deciding variables the count is one COUNT query (skipped when the caller counts anyway)."""
+    if not deciding_variables(structure, item.question) and structure.is_question_shown(item.question, {}):
+        return (_rows(survey, item, include_partial).count() if need_count else -1), []
     index = AnswerIndex(structure)
     verdicts: dict[tuple, bool] = {}
     shown, hidden = 0, []

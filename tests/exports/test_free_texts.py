@@ -73,3 +73,11 @@ def test_python_path_gives_the_same_signatures(kgst_survey, kgst_structure, monk
               for item in freetexts.free_text_variables(kgst_structure)}
     assert {k: (n, sorted(h)) for k, (n, h) in sql.items()} == {k: (n, sorted(h)) for k, (n, h) in python.items()}
     assert any(hidden for _n, hidden in sql.values()), "the stale texts must be found hidden"
+
+
+def test_deciding_variables_follow_the_conditions_back(kgst_structure):
+    """What can hide a question: its page's and its own condition, and what decides about those."""
+    question = kgst_structure.question
+    assert freetexts.deciding_variables(kgst_structure, question("H1_anmerkungen")) == set()
+    assert freetexts.deciding_variables(kgst_structure, question("D1_extern")) == {"B2_zweck", "B1_nutzung"}
+    assert freetexts.deciding_variables(kgst_structure, question("A1_bereich")) == set()
