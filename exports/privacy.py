@@ -224,6 +224,9 @@ def _response(invitation: Invitation) -> dict[str, Any] | None:
         "submitted_at": _iso(response.submitted_at), "current_page": response.current_page,
         "answers": [{"variable": a.variable, "question": a.question.code, "question_text": a.question.text,
                      "value": a.value} for a in rows],
+        "history": [{"kind": e.kind, "at": _iso(e.at), "page": e.page_code,
+                     "by": e.by.get_username() if e.by else None, "reason": e.reason}
+                    for e in response.events.select_related("by")],
     }
 
 

@@ -123,3 +123,26 @@ class ExportForm(forms.Form):
             return {}
         flt = crosstab.Filter(data["filter"], tuple(data["values"])) if data.get("filter") else None
         return crosstab.Spec(by=data.get("by") or "land", filter=flt, weighted=data["weighted"]).as_dict()
+
+
+class FreeTextSearchForm(forms.Form):
+    """The GET search of a free-text list; anything typed is only a substring, never a pattern."""
+
+    q = forms.CharField(label=_("Suche"), required=False, max_length=200,
+                        help_text=_("Teil des Textes, Name der Kommune oder Anfang des AGS; Groß- und "
+                                    "Kleinschreibung egal"))
+    teilantworten = forms.BooleanField(label=_("Begonnene Antworten einbeziehen"), required=False)
+
+    def search(self) -> str:
+        return self.cleaned_data.get("q", "") if self.is_valid() else ""
+
+    def include_partial(self) -> bool:
+        return bool(self.cleaned_data.get("teilantworten")) if self.is_valid() else False
+
+    def querystring(self) -> str:
+        from urllib.parse import urlencode
+
+        if not self.is_valid():
+            return ""
+        data = {"q": self.search().strip(), "teilantworten": "1" if self.include_partial() else ""}
+        return urlencode({k: v for k, v in data.items() if v})

@@ -24,9 +24,9 @@ from surveys.listing import sort_headers
 from surveys.models import Survey
 from surveys.permissions import analyst_required, can_manage, staff_required
 
-from . import crosstab, protection, services, waves
+from . import crosstab, freetexts, protection, services, waves
 from .models import DownloadLog, ExportJob, ResultSet
-from .staff_forms import CrosstabForm, ExportForm, MinBaseForm, WaveForm
+from .staff_forms import CrosstabForm, ExportForm, FreeTextSearchForm, MinBaseForm, WaveForm
 
 
 def _partial(request: HttpRequest) -> bool:

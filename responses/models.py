@@ -9,6 +9,7 @@ see DESIGN.md). It also works unchanged on SQLite for `make run`.
 No IP address, user agent or other client data is stored here.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -60,3 +61,32 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.variable}={self.value[:30]}"
+
+
+class ResponseEvent(models.Model):
+    """One step in a response's history: opened, a page saved, submitted, reopened by staff.
+
+    Written by the respondent services in the transaction of the step itself (one insert), so the
+    history can never disagree with the stored answers. `by` is set only for staff actions; like
+    everything here it holds no IP address or other client data.
+    """
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("Geöffnet (Antwort begonnen)")
+        SAVED = "saved", _("Seite gespeichert")
+        SUBMITTED = "submitted", _("Abgeschickt")
+        REOPENED = "reopened", _("Wieder geöffnet")
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    at = models.DateTimeField()
+    page_code = models.CharField(max_length=50, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["response", "at"], name="responseevent_response_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"

@@ -30,7 +30,7 @@ from invitations import credentials
 from invitations.models import Invitation, Member
 from surveys.models import Survey
 
-from .models import Answer, Response
+from .models import Answer, Response, ResponseEvent
 
 
 def _qn(name: str) -> str:
@@ -189,3 +189,15 @@ def save_fields(instance: Model, names: Sequence[str]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {_table(instance)} SET {assignments} WHERE {_qn(meta.pk.column)} = %s",
                        [*values, instance.pk])
+
+
+@functools.cache
+def _event_query() -> str:
+    columns = ", ".join(_col(ResponseEvent, name) for name in ("response", "kind", "at", "page_code", "reason"))
+    return f"INSERT INTO {_table(ResponseEvent)} ({columns}) VALUES (%s, %s, %s, %s, '')"
+
+
+def insert_event(response_id: int, kind: str, at: Any, page_code: str = "") -> None:
+    """One respondent event of the response's history (staff events go through the ORM)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_event_query(), [response_id, kind, at, page_code])

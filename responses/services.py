@@ -7,9 +7,10 @@ conflict — unless it would store exactly what is already stored — so a colle
 are never silently overwritten. Saves that change nothing do not bump the version.
 
 Query budget per page save: lock the response, read its answers, delete the page's old rows,
-insert the new ones (one bulk insert), update the response — five statements, whatever the
-number of questions; their SQL is built once per process in `queries.py` (the hot path of every
-respondent request). The survey structure comes from `get_structure`'s in-memory cache.
+insert the new ones (one bulk insert), record the save in the response's history, update the
+response — six statements, whatever the number of questions; their SQL is built once per process
+in `queries.py` (the hot path of every respondent request). The survey structure comes from
+`get_structure`'s in-memory cache.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from surveys.progress import page_progress
 from surveys.structure import SurveyStructure, get_structure
 
 from . import queries
-from .models import Answer, Response
+from .models import Answer, Response, ResponseEvent
 from .signals import announce_change
 
 REVIEW = "_review"  # Response.current_page once the respondent reached the review page
@@ -128,9 +129,11 @@ def open_response(invitation: Invitation) -> Response:
     try:
         with transaction.atomic():
             Invitation.objects.select_for_update().only("pk").get(pk=invitation.pk)
-            response, _created = Response.objects.get_or_create(
+            response, created = Response.objects.get_or_create(
                 invitation=invitation, defaults={"survey_id": invitation.survey_id}
             )
+            if created:
+                queries.insert_event(response.pk, ResponseEvent.Kind.OPENED, response.started_at)
     except IntegrityError:  # another request created it between our read and the insert
         response = Response.objects.get(invitation=invitation)
     invitation.response = response
@@ -196,6 +199,7 @@ def save_page(invitation: Invitation, page_code: str, data: Mapping[str, Any], a
             if old:
                 queries.delete_answers(response.pk, [q.id for q in page.questions])
             queries.insert_answers(response.pk, rows_for(page, new))
+            queries.insert_event(response.pk, ResponseEvent.Kind.SAVED, timezone.now(), page.code)
             version += 1
             response.page_versions = {**response.page_versions, page.code: version}
             announce_change(invitation.survey_id)
@@ -302,4 +306,36 @@ def submit(invitation: Invitation) -> SubmitResult:
         response.current_page = REVIEW
         response.save(update_fields=["status", "submitted_at", "current_page", "updated_at"])
         announce_change(invitation.survey_id)
+        queries.insert_event(response.pk, ResponseEvent.Kind.SUBMITTED, response.submitted_at)
     return SubmitResult(SubmitResult.SUBMITTED)
+
+
+# -- reopening (staff) --------------------------------------------------------------------
+
+
+def reopen(response: Response, user: Any, reason: str) -> bool:
+    """Set a submitted response back to in progress on the member's request; False when it is not
+    submitted (any more). The personal link leads to the review page again, and the answers stay.
+
+    Logged as an event with who and why. As after any change of answers, `answers_changed` is sent
+    once the transaction commits (result tables recompute), and `updated_at` moves on (cached figures
+    are keyed by it).
+    A response submitted before events were recorded first gets its submission as an event, so
+    clearing `submitted_at` loses nothing of its history.
+    """
+    with transaction.atomic():
+        locked = Response.objects.select_for_update().get(pk=response.pk)
+        if not locked.is_submitted:
+            return False
+        now = timezone.now()
+        if locked.submitted_at and not locked.events.filter(kind=ResponseEvent.Kind.SUBMITTED).exists():
+            ResponseEvent.objects.create(response=locked, kind=ResponseEvent.Kind.SUBMITTED, at=locked.submitted_at)
+        locked.status = Response.Status.STARTED
+        locked.submitted_at = None
+        locked.current_page = REVIEW
+        locked.save(update_fields=["status", "submitted_at", "current_page", "updated_at"])
+        ResponseEvent.objects.create(response=locked, kind=ResponseEvent.Kind.REOPENED, at=now, by=user,
+                                     reason=reason.strip())
+        announce_change(locked.survey_id)  # a submitted response fewer: results recompute (after commit)
+    response.refresh_from_db()
+    return True

@@ -9,6 +9,10 @@ urlpatterns = [
     path("befragungen/<slug:slug>/mitglieder/", staff_views.members, name="members"),
     path("befragungen/<slug:slug>/mitglieder/<slug:ags>/", staff_views.member_detail, name="member_detail"),
     path("befragungen/<slug:slug>/nicht-antwortende.csv", staff_views.nonresponders_csv, name="nonresponders_csv"),
+    path("befragungen/<slug:slug>/antworten/<int:response_id>/", staff_views.response_detail,
+         name="response_detail"),
+    path("befragungen/<slug:slug>/antworten/<int:response_id>/wieder-oeffnen/", staff_views.response_reopen,
+         name="response_reopen"),
 ]
 
 # Staff preview of a questionnaire (responses/staff_preview_views.py).

@@ -31,7 +31,7 @@ def staff_world(transactional_db, survey, make_invitation):
 
     from exports.models import ExportJob
     from invitations.models import Invitation, OutboxMessage
-    from responses.models import Response
+    from responses.models import Answer, Response, ResponseEvent
     from surveys.permissions import role_group
 
     survey.closes_on = None  # sending is offered only while the deadline (2013 in the definition) lies ahead
@@ -44,7 +44,17 @@ def staff_world(transactional_db, survey, make_invitation):
     now = timezone.now()
     Invitation.objects.filter(pk__in=[i.pk for i in invitations[1:4]]).update(first_opened_at=now)
     Response.objects.create(survey=survey, invitation=invitations[2], status="started")
-    Response.objects.create(survey=survey, invitation=invitations[3], status="submitted", submitted_at=now)
+    submitted = Response.objects.create(survey=survey, invitation=invitations[3], status="submitted",
+                                        submitted_at=now)
+    # free texts to read: a long remark and an "other" text, and a history with a saved page
+    remark = ("Die Fragen zu Seite 4 waren schwer zu beantworten, weil unsere Pressestelle und die IT getrennt "
+              "arbeiten.\nZweite Zeile.")
+    for code, variable, value in [("A1_bereich", "A1_bereich", "6"),
+                                  ("A1_bereich", "A1_bereich_6_text", "Stabsstelle Digitalisierung"),
+                                  ("H1_anmerkungen", "H1_anmerkungen", remark)]:
+        Answer.objects.create(response=submitted, question=survey.questions.get(code=code), variable=variable,
+                              value=value)
+    ResponseEvent.objects.create(response=submitted, kind="saved", at=now, page_code="P1")
     for invitation in invitations[:4]:
         OutboxMessage.objects.create(invitation=invitation, step="invitation", to_email="x@example.org",
                                      subject="Einladung", body_text="…", status="sent")
@@ -55,7 +65,7 @@ def staff_world(transactional_db, survey, make_invitation):
     # A failed job: pages of running work carry the polling script (exports/_live_status.html), and these
     # pages are checked to load none; running work is audited in test_editor_texts_preview_and_analysis_pages.
     job = ExportJob.objects.create(survey=survey, format="xlsx", status="failed", error="Testfehler")
-    return {"survey": survey, "ags": invitations[4].member.ags, "job": job}
+    return {"survey": survey, "ags": invitations[4].member.ags, "job": job, "response": submitted}
 
 
 def log_in(page, app_url: str, username: str = "staff") -> None:
@@ -103,6 +113,10 @@ def test_staff_pages(app_url, new_context, staff_world, tmp_path, lang, js):
         ("results report", f"{base}/ergebnisse/bericht/"),
         ("exports", f"{base}/exporte/"),
         ("export", f"{app_url}/staff/exporte/{job.pk}/"),
+        ("free texts", f"{base}/ergebnisse/freitexte/"),
+        ("free text question", f"{base}/ergebnisse/freitexte/H1_anmerkungen/"),
+        ("free text search", f"{base}/ergebnisse/freitexte/A1_bereich_6_text/?q=digital"),
+        ("response", f"{base}/antworten/{staff_world['response'].pk}/"),
     ]
     for label, url in pages:
         response = page.goto(url)
@@ -119,6 +133,13 @@ def test_staff_pages(app_url, new_context, staff_world, tmp_path, lang, js):
     expect(page.locator("#problems")).to_be_visible()
     audit_page(page, f"staff register check with errors {lang}", **options)
 
+    # reopening a response without a reason: the form comes back with its error
+    page.goto(f"{base}/antworten/{staff_world['response'].pk}/")
+    with page.expect_navigation():
+        page.locator("form[action$='wieder-oeffnen/'] button[type=submit]").click()
+    expect(page.locator("#error-summary")).to_be_visible()
+    audit_page(page, f"staff reopen without reason {lang}", **options)
+
     analyst = new_context(java_script_enabled=js)
     if lang != "de":
         analyst.add_cookies([{"name": "django_language", "value": lang, "url": app_url}])
@@ -128,6 +149,9 @@ def test_staff_pages(app_url, new_context, staff_world, tmp_path, lang, js):
     assert response.status == 403
     expect(analyst_page.locator("h1")).to_contain_text("Berechtigung" if lang == "de" else "permission")
     audit_page(analyst_page, f"staff forbidden {lang}", **options)
+    analyst_page.goto(f"{base}/antworten/{staff_world['response'].pk}/")
+    expect(analyst_page.locator("form[action$='wieder-oeffnen/']")).to_have_count(0)  # analysts read only
+    audit_page(analyst_page, f"staff response read-only {lang}", **options)
 
 
 FOCUS_VISIBLE_JS = """() => {

@@ -174,6 +174,8 @@ def test_export_member_data(answered, tmp_path):
     assert ("D1_extern_7_text", "Mastodon") in answers and ("H3_email", "digital@example.org") in answers
     assert ("D1_extern", "1") in answers and ("D1_extern", "3") in answers
     assert len(invitation["response"]["answers"]) == Answer.objects.filter(response__invitation=inv).count()
+    history = invitation["response"]["history"]  # the response's history belongs to what is stored, too
+    assert [e["kind"] for e in history] == ["opened"] + ["saved"] * len(USER) + ["submitted"]
     [message] = invitation["messages"]
     assert message["to_email"] == inv.member.email
     text = out.read_text(encoding="utf-8")

@@ -102,8 +102,9 @@ def _statements(captured) -> list[str]:
 
 
 def test_query_budget_of_a_page_save(flow):
-    """A started respondent's save is six statements and the page it leads to two: nothing deferred
-    is loaded behind the hot path's back (each would be one more query per request)."""
+    """A started respondent's save is seven statements (the last INSERT records the save in the
+    response's history) and the page it leads to two: nothing deferred is loaded behind the hot
+    path's back (each would be one more query per request)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -115,5 +116,17 @@ def test_query_budget_of_a_page_save(flow):
     assert reply.status_code == 302
     with CaptureQueriesContext(connection) as get:
         assert flow.client.get(reply["Location"]).status_code == 200
-    assert _statements(post) == ["SELECT", "SELECT", "SELECT", "DELETE", "INSERT", "UPDATE"]  # token, lock, answers
+    # token, lock, answers; delete, insert answers, insert the history event; update the response
+    assert _statements(post) == ["SELECT", "SELECT", "SELECT", "DELETE", "INSERT", "INSERT", "UPDATE"]
     assert _statements(get) == ["SELECT", "SELECT"]  # token, answers
+
+
+def test_insert_event_writes_what_the_orm_reads(started):
+    from django.utils import timezone
+
+    from responses.models import ResponseEvent
+
+    when = timezone.now()
+    queries.insert_event(started.pk, ResponseEvent.Kind.SAVED, when, "P2")
+    event = ResponseEvent.objects.get(response=started)
+    assert (event.kind, event.at, event.page_code, event.by, event.reason) == ("saved", when, "P2", None, "")

@@ -15,10 +15,12 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from exports.models import ExportJob
 from invitations.models import LocalMail, OutboxMessage
 from invitations.staff_views import _store_upload
+from responses.models import Response
 from surveys.staff_definition_views import _store_upload as _store_definition_upload
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +88,10 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "staff/befragungen/<slug:slug>/mitglieder/": (STAFF, ("GET",)),
     "staff/befragungen/<slug:slug>/mitglieder/<slug:ags>/": (STAFF, ("GET",)),
     "staff/befragungen/<slug:slug>/nicht-antwortende.csv": (STAFF, ("GET",)),
+    "staff/befragungen/<slug:slug>/antworten/<int:response_id>/": (ANALYST, ("GET",)),
+    "staff/befragungen/<slug:slug>/antworten/<int:response_id>/wieder-oeffnen/": (STAFF, ("POST",)),
+    "staff/befragungen/<slug:slug>/ergebnisse/freitexte/": (ANALYST, ("GET",)),
+    "staff/befragungen/<slug:slug>/ergebnisse/freitexte/<str:variable>/": (ANALYST, ("GET",)),
     "staff/befragungen/<slug:slug>/ergebnisse/": (ANALYST, ("GET",)),
     "staff/befragungen/<slug:slug>/ergebnisse/aktualisieren/": (ANALYST, ("POST",)),
     "staff/befragungen/<slug:slug>/ergebnisse/stand/": (ANALYST, ("GET",)),
@@ -169,6 +175,10 @@ def world(kgst_survey, make_invitation, staff_user, analyst_user, settings, tmp_
               # P2 and B1_nutzung: later conditions need them, so the editor's empty-POST delete/move refuse
               "page_id": kgst_survey.pages.get(code="P2").pk,
               "question_id": kgst_survey.questions.get(code="B1_nutzung").pk}
+    # a submitted response to read (and to refuse reopening it without a reason)
+    answered = Response.objects.create(survey=kgst_survey, invitation=invitation, status="submitted",
+                                       submitted_at=timezone.now())
+    values.update(response_id=answered.pk, variable="H1_anmerkungen")
     respondent_invitation = make_invitation(kgst_survey)
     assert clients["respondent"].get(f"/s/{respondent_invitation.token}/", follow=True).status_code == 200
     world = World(values, clients, superuser, users)

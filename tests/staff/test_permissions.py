@@ -57,6 +57,9 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     "members": ("staff", GET),
     "member_detail": ("staff", GET),
     "nonresponders_csv": ("staff", GET),
+    # a single response: analysts read it, only staff reopen it
+    "response_detail": ("analyst", GET),
+    "response_reopen": ("staff", POST),
     # invitations
     "register_upload": ("staff", BOTH),
     "register_preview": ("staff", BOTH),
@@ -89,12 +92,14 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     "export_detail": ("analyst", GET),
     "export_retry": ("analyst", POST),
     "export_download": ("analyst", GET),
+    "free_texts": ("analyst", GET),
+    "free_text_question": ("analyst", GET),
 }
 # Analyst-readable pages that must render (200) for analysts, not just "not forbidden".
 ANALYST_PAGES = {"home", "survey_detail", "dashboard", "results", "exports", "export_detail", "survey_texts",
                  "survey_printable", "survey_printable_pdf"}
 ANALYST_PAGES = {"home", "survey_detail", "dashboard", "results", "exports", "export_detail", "editor",
-                 "editor_history", "editor_page"}
+                 "editor_history", "editor_page", "free_texts", "free_text_question", "response_detail"}
 LOGIN = "/staff/login/"
 
 
@@ -108,7 +113,8 @@ def sample_kwargs(pattern: URLPattern, sample) -> dict[str, object]:
               "digest": "kein-gueltiger-schluessel",
               "page_id": sample.survey.pages.order_by("position")[0].pk,
               "question_id": sample.survey.questions.order_by("page__position", "position")[0].pk,
-              "message_id": sample.message.pk, "mail_id": sample.local_mail.pk}
+              "message_id": sample.message.pk, "mail_id": sample.local_mail.pk,
+              "response_id": sample.response.pk, "variable": "H1_anmerkungen"}
     missing = set(pattern.pattern.converters) - set(values)
     assert not missing, f"URL {pattern.name!r}: add a sample value for {missing} in test_permissions.py"
     return {name: values[name] for name in pattern.pattern.converters}
@@ -128,6 +134,7 @@ def urls(sample) -> list[tuple[str, str, str, set[str]]]:
 def sample(dataset):
     from exports.models import ExportJob
     from invitations.models import LocalMail, OutboxMessage
+    from surveys.models import Question
 
     class Sample:
         survey = dataset.survey
@@ -138,6 +145,10 @@ def sample(dataset):
             to_email="m2@example.org", subject="Einladung", body_text="Text", body_html="<p>HTML</p>")
         local_mail = LocalMail.objects.create(to="m2@example.org", subject="Einladung",
                                               raw=b"Subject: Einladung\r\n\r\nText\r\n")
+        response = dataset.survey.responses.get(invitation__member=dataset.members.m4)  # submitted
+        # a free-text question, so that the free-text page of the sample survey exists
+        free_text = Question.objects.create(survey=dataset.survey, page=dataset.survey.pages.get(), position=2,
+                                            code="H1_anmerkungen", type="textarea", text="Anmerkungen?")
 
     return Sample
 
@@ -207,6 +218,8 @@ def test_analyst_reads_but_never_changes_staff_things(analyst_client, sample):
     sample.member.refresh_from_db()
     assert not sample.member.email_bounced
     assert sample.survey.status == "open"
+    sample.response.refresh_from_db()
+    assert sample.response.is_submitted  # the analyst's POST to reopen was refused
 
 
 def test_staff_reaches_every_page(staff_client, sample):
