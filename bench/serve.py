@@ -90,6 +90,24 @@ def django_snippet(env: dict[str, str], code: str, timeout: float = 120) -> str:
     return done.stdout.strip()
 
 
+def django_here(database_url: str) -> None:
+    """Set up Django in this process against `database_url` (once), for a driver's read-back
+    queries: table and column names then come from the models. Close the connection after use
+    (`django.db.connections.close_all()`) when the server may restart in between."""
+    import django
+    from django.apps import apps
+
+    if apps.ready:
+        return
+    os.environ.update(DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="config.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-read-back-" + "x" * 40)
+    for key in ("REDIS_URL", "CELERY_BROKER_URL", "CACHE_URL"):  # read-back only: no broker, no cache
+        os.environ.pop(key, None)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    django.setup()
+
+
 def _wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

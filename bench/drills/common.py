@@ -20,11 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
-import psycopg
 import redis
 
 from bench.client import Client, Reply
-from bench.serve import free_port, gunicorn, manage, recreate_database, run_module
+from bench.serve import django_here, free_port, gunicorn, manage, recreate_database, run_module
 
 DEFINITION = "surveys/definitions/kgst-social-media-2013.yaml"
 SLUG = "kgst-social-media-2013"
@@ -200,13 +199,17 @@ def web(env: dict[str, str], out: Path, workers: int = 2, threads: int = 4) -> I
 
 
 def stored_answers(database_url: str) -> dict[str, dict[str, list[str]]]:
-    """{ags: {variable: sorted values}} straight from PostgreSQL."""
-    rows = psycopg.connect(database_url, autocommit=True).execute(
-        """SELECT m.ags, a.variable, a.value FROM responses_answer a
-           JOIN responses_response r ON r.id = a.response_id
-           JOIN invitations_invitation i ON i.id = r.invitation_id
-           JOIN invitations_member m ON m.id = i.member_id"""
-    ).fetchall()
+    """{ags: {variable: sorted values}} straight from PostgreSQL (a new connection each time: the
+    drills restart the server in between)."""
+    django_here(database_url)
+    from django.db import connections
+
+    from responses.models import Answer
+
+    try:
+        rows = list(Answer.objects.order_by().values_list("response__invitation__member__ags", "variable", "value"))
+    finally:
+        connections.close_all()
     result: dict[str, dict[str, list[str]]] = {}
     for ags, variable, value in rows:
         result.setdefault(ags, {}).setdefault(variable, []).append(value)

@@ -158,23 +158,23 @@ def check(records_path: str, results_path: str, partial_path: str, database_url:
 
 
 def duplicated_answer_rows(database_url: str) -> int:
-    import psycopg
+    """Answer rows twice for one variable (single-valued) or twice with the same value (multiple choice)."""
+    from bench.serve import django_here
 
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute(
-            """
-            SELECT count(*) FROM (
-                SELECT response_id, variable FROM responses_answer
-                WHERE variable <> ALL(%s)
-                GROUP BY response_id, variable HAVING count(*) > 1
-                UNION ALL
-                SELECT response_id, variable FROM responses_answer
-                GROUP BY response_id, variable, value HAVING count(*) > 1
-            ) AS d
-            """,
-            [list(MULTI)],
-        ).fetchone()
-    return int(row[0])
+    django_here(database_url)
+    from django.db import connections
+    from django.db.models import Count
+
+    from responses.models import Answer
+
+    def doubled(rows) -> int:
+        return rows.order_by().annotate(n=Count("id")).filter(n__gt=1).count()
+
+    try:
+        return (doubled(Answer.objects.exclude(variable__in=MULTI).values("response", "variable"))
+                + doubled(Answer.objects.values("response", "variable", "value")))
+    finally:
+        connections.close_all()
 
 
 def main() -> None:
