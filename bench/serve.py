@@ -99,13 +99,18 @@ def django_here(database_url: str) -> None:
 
     if apps.ready:
         return
-    os.environ.update(DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="config.settings")
-    os.environ.setdefault("SECRET_KEY", "bench-read-back-" + "x" * 40)
-    for key in ("REDIS_URL", "CELERY_BROKER_URL", "CACHE_URL"):  # read-back only: no broker, no cache
-        os.environ.pop(key, None)
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    django.setup()
+    saved = dict(os.environ)  # settings read the environment once, here; processes started later get it back
+    try:
+        os.environ.update(DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="config.settings")
+        os.environ.setdefault("SECRET_KEY", "bench-read-back-" + "x" * 40)
+        for key in ("REDIS_URL", "CELERY_BROKER_URL", "CACHE_URL"):  # read-back only: no broker, no cache
+            os.environ.pop(key, None)
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        django.setup()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
