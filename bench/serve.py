@@ -91,9 +91,8 @@ def django_snippet(env: dict[str, str], code: str, timeout: float = 120) -> str:
 
 
 def django_here(database_url: str) -> None:
-    """Set up Django in this process against `database_url` (once), for a driver's read-back
-    queries: table and column names then come from the models. Close the connection after use
-    (`django.db.connections.close_all()`) when the server may restart in between."""
+    """Set up Django in this process (once, against `database_url` unless it is set up already, as
+    under pytest), so that a driver's read-back SQL takes table and column names from the models."""
     import django
     from django.apps import apps
 

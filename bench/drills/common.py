@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
+import psycopg
 import redis
 
 from bench.client import Client, Reply
@@ -198,18 +199,22 @@ def web(env: dict[str, str], out: Path, workers: int = 2, threads: int = 4) -> I
         yield url
 
 
+STORED_ANSWERS = """SELECT m.{M.ags}, a.{A.variable}, a.{A.value} FROM {A} a
+    JOIN {R} r ON r.{R.id} = a.{A.response} JOIN {I} i ON i.{I.id} = r.{R.invitation}
+    JOIN {M} m ON m.{M.id} = i.{I.member}"""
+
+
 def stored_answers(database_url: str) -> dict[str, dict[str, list[str]]]:
-    """{ags: {variable: sorted values}} straight from PostgreSQL (a new connection each time: the
-    drills restart the server in between)."""
-    django_here(database_url)
-    from django.db import connections
+    """{ags: {variable: sorted values}} straight from the PostgreSQL at `database_url` (a new connection
+    each time: the drills restart the server in between; inside pytest that is not Django's database)."""
+    django_here(database_url)  # for the table and column names only
+    from exports.sql import sql
+    from invitations.models import Invitation, Member
+    from responses.models import Answer, Response
 
-    from responses.models import Answer
-
-    try:
-        rows = list(Answer.objects.order_by().values_list("response__invitation__member__ags", "variable", "value"))
-    finally:
-        connections.close_all()
+    query = sql(STORED_ANSWERS, A=Answer, R=Response, I=Invitation, M=Member)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute(query).fetchall()
     result: dict[str, dict[str, list[str]]] = {}
     for ags, variable, value in rows:
         result.setdefault(ags, {}).setdefault(variable, []).append(value)

@@ -157,24 +157,30 @@ def check(records_path: str, results_path: str, partial_path: str, database_url:
     return ok
 
 
+DUPLICATED_ANSWERS = """
+SELECT count(*) FROM (
+    SELECT {A.response}, {A.variable} FROM {A}
+    WHERE {A.variable} <> ALL(%s)
+    GROUP BY {A.response}, {A.variable} HAVING count(*) > 1
+    UNION ALL
+    SELECT {A.response}, {A.variable} FROM {A}
+    GROUP BY {A.response}, {A.variable}, {A.value} HAVING count(*) > 1
+) AS d"""
+
+
 def duplicated_answer_rows(database_url: str) -> int:
     """Answer rows twice for one variable (single-valued) or twice with the same value (multiple choice)."""
+    import psycopg
+
     from bench.serve import django_here
 
-    django_here(database_url)
-    from django.db import connections
-    from django.db.models import Count
-
+    django_here(database_url)  # for the table and column names only
+    from exports.sql import sql
     from responses.models import Answer
 
-    def doubled(rows) -> int:
-        return rows.order_by().annotate(n=Count("id")).filter(n__gt=1).count()
-
-    try:
-        return (doubled(Answer.objects.exclude(variable__in=MULTI).values("response", "variable"))
-                + doubled(Answer.objects.values("response", "variable", "value")))
-    finally:
-        connections.close_all()
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(sql(DUPLICATED_ANSWERS, A=Answer), [list(MULTI)]).fetchone()
+    return int(row[0])
 
 
 def main() -> None:
