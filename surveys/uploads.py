@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 log = logging.getLogger(__name__)
 
 TTL_SECONDS = 60 * 60
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass
@@ -53,7 +55,10 @@ class Uploads:
             return None
 
     def load(self, user_id: int, key: str) -> StoredUpload | None:
-        """The upload of this user under `key`, or None (expired, someone else's, cache down)."""
+        """The upload of this user under `key`, or None (expired, someone else's, cache down, or a
+        key that no upload can have: the URL's text never becomes a cache key unchecked)."""
+        if not _DIGEST.fullmatch(key):
+            return None
         try:
             entry = cache.get(self._cache_key(user_id, key))
         except Exception:  # cache (Redis) unavailable: like an expired upload
