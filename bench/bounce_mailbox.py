@@ -80,7 +80,7 @@ def restore(server, settings) -> None:
                 conn.uid("MOVE", "1:*", "INBOX")
     finally:
         conn.logout()
-    OutboxMessage.objects.update(status="sent", error="", soft_bounces=0, next_attempt_at=None)
+    OutboxMessage.objects.update(status=OutboxMessage.Status.SENT, error="", soft_bounces=0, next_attempt_at=None)
     Member.objects.update(email_bounced=False, bounced_at=None, bounce_reason="")
     Invitation.objects.update(opted_out_at=None)
 
@@ -118,7 +118,8 @@ def main() -> None:
     try:
         for key, value in server.settings().items():
             setattr(settings, key, value)
-        survey = Survey.objects.create(slug="bench", title="Wie nutzen Kommunen Social Media?", status="open")
+        survey = Survey.objects.create(slug="bench", title="Wie nutzen Kommunen Social Media?",
+                                       status=Survey.Status.OPEN)
         members = Member.objects.bulk_create([
             Member(ags=str(10_000_000 + i), name=f"Gemeinde {i}", land="Bayern", typ="Gemeinde", einwohner=5000 + i,
                    groessenklasse=groessenklasse(5000 + i), email=f"rathaus{i}@gemeinde{i % 400}.example")
@@ -127,7 +128,8 @@ def main() -> None:
         now = timezone.now()
         messages = OutboxMessage.objects.bulk_create([
             OutboxMessage(invitation=inv, step="invitation", to_email=inv.member.email, subject="Einladung",
-                          body_text="…", status="sent", sent_at=now, message_id=mail.new_message_id())
+                          body_text="…", status=OutboxMessage.Status.SENT, sent_at=now,
+                          message_id=mail.new_message_id())
             for inv in invitations], batch_size=1000)
         templates = {name: (FIXTURES / name).read_bytes() for name in BOUNCES + AUTO_REPLIES + GARBAGE}
 

@@ -29,7 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.serve import ROOT, drop_database, recreate_database
+
 DB_URL = os.getenv("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_export")
 SLUG = "kgst-social-media-2013"
 
@@ -55,16 +56,6 @@ def _rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _recreate_database() -> None:
-    import psycopg
-
-    name = DB_URL.rsplit("/", 1)[1]
-    admin = DB_URL.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _child(kind: str, out: str) -> None:
@@ -129,48 +120,55 @@ def _populate(survey, n: int) -> None:
     from django.db import connection
 
     from bench.export_data import generate
+    from exports.sql import sql
+    from invitations.models import Invitation, Member
+    from responses.models import Answer, Response
     from surveys.structure import get_structure
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE responses_answer, responses_response, invitations_invitation, "
-                       "invitations_member RESTART IDENTITY CASCADE")
+        cursor.execute(sql("TRUNCATE {A}, {R}, {I}, {M} RESTART IDENTITY CASCADE",
+                           A=Answer, R=Response, I=Invitation, M=Member))
     generate(survey, get_structure(survey), n, seed=n, partial_share=0.1, nasty=True)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
 
 
 BARE_COUNT = """
-SELECT a.question_id, a.variable, a.value, count(*)
-FROM responses_answer a JOIN responses_response r ON r.id = a.response_id
-WHERE r.survey_id = %s AND r.status = 'submitted'
+SELECT a.{A.question}, a.{A.variable}, a.{A.value}, count(*)
+FROM {A} a JOIN {R} r ON r.{R.id} = a.{A.response}
+WHERE r.{R.survey} = %s AND r.{R.status} = %s
 GROUP BY 1, 2, 3"""
 
 
-def measure(n: int) -> dict:
+def bare_count(survey) -> None:
+    """The floor for counting: one GROUP BY over the survey's submitted answers."""
     from django.db import connection
 
+    from exports.sql import sql
+    from responses.models import Answer, Response
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql(BARE_COUNT, A=Answer, R=Response), [survey.pk, Response.Status.SUBMITTED])
+        cursor.fetchall()
+
+
+def measure(n: int) -> dict:
+
     from exports.aggregation import compute_tables
+    from responses.models import Answer
     from surveys.models import Survey
 
     survey = Survey.objects.get(slug=SLUG)
     start = time.perf_counter()
     _populate(survey, n)
     generated = time.perf_counter() - start
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM responses_answer")
-        answers = cursor.fetchone()[0]
+    answers = Answer.objects.count()
     aggregation = _best(lambda: compute_tables(survey))
-
-    def bare() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(BARE_COUNT, [survey.pk])
-            cursor.fetchall()
-
-    bare_count = _best(bare)
+    bare_count_s = _best(lambda: bare_count(survey))
     workbook = _run_child("workbook")
     floor = _run_child("floor")
     return {"n": n, "answers": answers, "generate_s": generated, "aggregation_s": aggregation,
-            "bare_count_s": bare_count, "workbook": workbook, "floor": floor}
+            "bare_count_s": bare_count_s, "workbook": workbook, "floor": floor}
 
 
 def report(results: list[dict]) -> None:
@@ -214,27 +212,29 @@ def main() -> None:
     if args.child:
         _child(args.child, args.out)
         return
-    _recreate_database()
+    run(args.sizes, measure, report, args.keep)
+
+
+def run(sizes: str, measure_one, report_all, keep: bool = False) -> None:
+    """A fresh database with the KGSt survey, `measure_one(n)` per size (one JSON line each), then
+    `report_all(results)`; the database is dropped unless `keep` (shared with tables_bench)."""
+    recreate_database(DB_URL)
     _setup_django()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
     call_command("load_survey", str(ROOT / "surveys/definitions/kgst-social-media-2013.yaml"), verbosity=0)
     results = []
-    for n in (int(s) for s in args.sizes.split(",")):
+    for n in (int(s) for s in sizes.split(",")):
         print(f"measuring {n:,} responses …", flush=True)
-        results.append(measure(n))
+        results.append(measure_one(n))
         print(json.dumps(results[-1]), flush=True)
-    report(results)
-    if not args.keep:
+    report_all(results)
+    if not keep:
         from django.db import connections
 
         connections.close_all()
-        import psycopg
-
-        name = DB_URL.rsplit("/", 1)[1]
-        with psycopg.connect(DB_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(DB_URL)
 
 
 if __name__ == "__main__":

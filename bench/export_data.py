@@ -19,7 +19,9 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from invitations.models import LAENDER, TYPEN, groessenklasse
+from exports.sql import Table
+from invitations.models import LAENDER, TYPEN, Invitation, Member, groessenklasse
+from responses.models import Answer, Response
 from surveys import conditions
 from surveys.structure import QuestionDef, SurveyStructure
 
@@ -43,7 +45,7 @@ class Plan:
     answers: dict[str, Any]
     shown: list[str]
     member: dict[str, Any] = field(default_factory=dict)
-    status: str = "submitted"
+    status: str = Response.Status.SUBMITTED
 
 
 def _pick_text(rng: random.Random, nasty: bool) -> str:
@@ -125,9 +127,16 @@ def answer_rows(structure: SurveyStructure, answers: dict[str, Any]) -> list[tup
     return rows
 
 
-def _reserve_ids(cursor: Any, table: str, n: int) -> list[int]:
-    cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [n])
+def _reserve_ids(cursor: Any, model: Any, n: int) -> list[int]:
+    cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                   [model._meta.db_table, model._meta.pk.column, n])
     return [row[0] for row in cursor.fetchall()]
+
+
+def _copy_sql(model: Any, *fields: str) -> str:
+    """COPY into the model's table, the columns of `fields` (names and columns from the model)."""
+    table = Table(model)
+    return f"COPY {table} ({', '.join(getattr(table, name) for name in fields)}) FROM STDIN"
 
 
 def insert_plans(survey: Any, structure: SurveyStructure, plans: Sequence[Plan]) -> list[int]:
@@ -136,34 +145,29 @@ def insert_plans(survey: Any, structure: SurveyStructure, plans: Sequence[Plan])
     n = len(plans)
     with connection.cursor() as wrapper:
         cur = wrapper.cursor
-        member_ids = _reserve_ids(cur, "invitations_member", n)
-        invitation_ids = _reserve_ids(cur, "invitations_invitation", n)
-        response_ids = _reserve_ids(cur, "responses_response", n)
-        with cur.copy(
-            "COPY invitations_member (id, ags, name, land, typ, einwohner, groessenklasse, email, ansprechpartner,"
-            " email_bounced, fallback_email, created_at, updated_at) FROM STDIN"
-        ) as copy:
+        member_ids = _reserve_ids(cur, Member, n)
+        invitation_ids = _reserve_ids(cur, Invitation, n)
+        response_ids = _reserve_ids(cur, Response, n)
+        with cur.copy(_copy_sql(Member, "id", "ags", "name", "land", "typ", "einwohner", "groessenklasse", "email",
+                                "ansprechpartner", "email_bounced", "fallback_email", "created_at", "updated_at")
+                      ) as copy:
             for mid, plan in zip(member_ids, plans, strict=True):
                 m = plan.member
                 ags = m.get("ags") or f"{90_000_000 + mid}"[-8:]
                 copy.write_row((mid, ags, m.get("name") or f"Gemeinde {ags}", m["land"], m["typ"], m["einwohner"],
                                 groessenklasse(m["einwohner"]), f"rathaus-{ags}@example.org", "", False, "", now, now))
-        with cur.copy(
-            "COPY invitations_invitation (id, survey_id, member_id, token_hash, token_encrypted, access_code_hash,"
-            " access_code_encrypted, created_at) FROM STDIN"
-        ) as copy:
+        with cur.copy(_copy_sql(Invitation, "id", "survey", "member", "token_hash", "token_encrypted",
+                                "access_code_hash", "access_code_encrypted", "created_at")) as copy:
             # exports never use the links: random hashes without ciphertexts stand in for the credentials
             for iid, mid in zip(invitation_ids, member_ids, strict=True):
                 copy.write_row((iid, survey.pk, mid, secrets.token_hex(32), "", secrets.token_hex(32), "", now))
-        with cur.copy(
-            "COPY responses_response (id, survey_id, invitation_id, status, current_page, page_versions, started_at,"
-            " updated_at, submitted_at) FROM STDIN"
-        ) as copy:
+        with cur.copy(_copy_sql(Response, "id", "survey", "invitation", "status", "current_page", "page_versions",
+                                "started_at", "updated_at", "submitted_at")) as copy:
             for k, (rid, iid, plan) in enumerate(zip(response_ids, invitation_ids, plans, strict=True)):
                 started = now - dt.timedelta(days=30, seconds=k)
-                submitted = started + dt.timedelta(minutes=12) if plan.status == "submitted" else None
+                submitted = started + dt.timedelta(minutes=12) if plan.status == Response.Status.SUBMITTED else None
                 copy.write_row((rid, survey.pk, iid, plan.status, "", "{}", started, started, submitted))
-        with cur.copy("COPY responses_answer (response_id, question_id, variable, value) FROM STDIN") as copy:
+        with cur.copy(_copy_sql(Answer, "response", "question", "variable", "value")) as copy:
             for rid, plan in zip(response_ids, plans, strict=True):
                 for qid, variable, value in answer_rows(structure, plan.answers):
                     copy.write_row((rid, qid, variable, value))
@@ -181,7 +185,7 @@ def generate(survey: Any, structure: SurveyStructure, n: int, seed: int = 1, par
             partial = rng.random() < partial_share
             plan = plan_answers(structure, rng, nasty, stop_after_page=rng.randrange(len(structure.pages))
                                 if partial else None)
-            plan.status = "started" if partial else "submitted"
+            plan.status = Response.Status.STARTED if partial else Response.Status.SUBMITTED
             plan.member = random_member(rng)
             plans.append(plan)
         insert_plans(survey, structure, plans)

@@ -80,8 +80,9 @@ def main() -> None:
         services._enqueue = lambda ids: None  # queue only; this script sends the rows itself
         surveys = []
         for slug in ("unsigned", "signed"):
-            survey = Survey.objects.create(slug=slug, title="Wie nutzen Kommunen Social Media?", status="open",
-                                           organisers="KGSt", contact_email="befragung@kgst.example")
+            survey = Survey.objects.create(slug=slug, title="Wie nutzen Kommunen Social Media?",
+                                           status=Survey.Status.OPEN, organisers="KGSt",
+                                           contact_email="befragung@kgst.example")
             services.queue_invitations(survey)
             surveys.append(survey)
 

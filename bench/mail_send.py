@@ -155,8 +155,9 @@ def main() -> None:
     log = Path("/tmp") / f"bench_mail_worker_{os.getpid()}.log"
     worker = None
     try:
-        survey = Survey.objects.create(slug="bench", title="Wie nutzen Kommunen Social Media?", status="open",
-                                       organisers="KGSt", contact_email="befragung@kgst.example")
+        survey = Survey.objects.create(slug="bench", title="Wie nutzen Kommunen Social Media?",
+                                       status=Survey.Status.OPEN, organisers="KGSt",
+                                       contact_email="befragung@kgst.example")
         Member.objects.bulk_create([
             Member(ags=str(10_000_000 + i), name=f"Gemeinde {i}", land="Bayern", typ="Gemeinde", einwohner=5000 + i,
                    groessenklasse=groessenklasse(5000 + i), email=f"rathaus{i}@gemeinde{i % 400}.example")
@@ -203,7 +204,7 @@ def main() -> None:
 
         # 3. throttle on, overall rate
         keep_first(args.throttled)
-        Survey.objects.create(slug="bench-rate", title="Rate", status="open")
+        Survey.objects.create(slug="bench-rate", title="Rate", status=Survey.Status.OPEN)
         sink.clear()
         redis.Redis.from_url(REDIS_URL).flushdb()
         worker = Worker(args.concurrency, {"MAIL_RATE": str(args.rate), "MAIL_RATE_PER_DOMAIN": "0"}, log)
@@ -221,7 +222,7 @@ def main() -> None:
         for i, member in enumerate(Member.objects.order_by("pk")):
             member.email = f"m{i}@{'alpha' if i % 2 else 'beta'}.example"
             member.save(update_fields=["email"])
-        Survey.objects.create(slug="bench-domain", title="Domain", status="open")
+        Survey.objects.create(slug="bench-domain", title="Domain", status=Survey.Status.OPEN)
         sink.clear()
         redis.Redis.from_url(REDIS_URL).flushdb()
         worker = Worker(args.concurrency, {"MAIL_RATE": "0", "MAIL_RATE_PER_DOMAIN": "10"}, log)

@@ -90,6 +90,28 @@ def django_snippet(env: dict[str, str], code: str, timeout: float = 120) -> str:
     return done.stdout.strip()
 
 
+def django_here(database_url: str) -> None:
+    """Set up Django in this process (once, against `database_url` unless it is set up already, as
+    under pytest), so that a driver's read-back SQL takes table and column names from the models."""
+    import django
+    from django.apps import apps
+
+    if apps.ready:
+        return
+    saved = dict(os.environ)  # settings read the environment once, here; processes started later get it back
+    try:
+        os.environ.update(DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="config.settings")
+        os.environ.setdefault("SECRET_KEY", "bench-read-back-" + "x" * 40)
+        for key in ("REDIS_URL", "CELERY_BROKER_URL", "CACHE_URL"):  # read-back only: no broker, no cache
+            os.environ.pop(key, None)
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        django.setup()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def _wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

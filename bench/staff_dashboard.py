@@ -43,7 +43,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     Survey.objects.filter(slug="bench-staff").delete()
     Member.objects.filter(ags__startswith="99").delete()
-    survey = Survey.objects.create(slug="bench-staff", title="Bench", status="open")
+    survey = Survey.objects.create(slug="bench-staff", title="Bench", status=Survey.Status.OPEN)
     rng = random.Random(1)
     members = Member.objects.bulk_create([
         Member(ags=f"99{i:06d}", name=f"Gemeinde {i}", land=rng.choice(LAENDER), typ="Gemeinde",
@@ -62,7 +62,8 @@ def main() -> None:
             opened.append(inv.pk)
         if r < 0.45 / 0.9:
             submitted = r < 0.3 / 0.9
-            responses.append(Response(survey=survey, invitation=inv, status="submitted" if submitted else "started",
+            responses.append(Response(survey=survey, invitation=inv, status=Response.Status.SUBMITTED if submitted
+                                      else Response.Status.STARTED,
                                       submitted_at=now - timedelta(days=rng.randint(0, 60)) if submitted else None))
     Invitation.objects.filter(pk__in=opened).update(first_opened_at=now)
     Response.objects.bulk_create(responses, batch_size=2000)
@@ -82,9 +83,9 @@ def main() -> None:
     timed("dashboard.build (totals, Land, class, days)", lambda: dash.build(survey))
     timed("status_counts", lambda: dash.status_counts(survey))
     timed("member list page (50 rows, filter status)",
-          lambda: list(dash.members_with_status(survey).filter(status="eingeladen").order_by("ags")[:50]))
+          lambda: list(dash.members_with_status(survey).filter(status=dash.MemberStatus.INVITED).order_by("ags")[:50]))
     timed("member list count (filter status)",
-          lambda: dash.members_with_status(survey).filter(status="eingeladen").count())
+          lambda: dash.members_with_status(survey).filter(status=dash.MemberStatus.INVITED).count())
     timed("non-responder CSV rows", lambda: nonresponder_rows(survey, dash.members_with_status(survey)))
 
     Survey.objects.filter(pk=survey.pk).delete()

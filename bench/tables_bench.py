@@ -20,7 +20,6 @@ and weights <= 1 s).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_tables")
@@ -38,8 +37,6 @@ CASES = [
 
 
 def measure(n: int) -> dict:
-    from django.db import connection
-
     from exports import crosstab
     from exports.representativeness import rake_weights, representativeness_and_weights
     from surveys.models import Survey
@@ -47,14 +44,9 @@ def measure(n: int) -> dict:
     survey = Survey.objects.get(slug=eb.SLUG)
     eb._populate(survey, n)
 
-    def bare() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(eb.BARE_COUNT, [survey.pk])
-            cursor.fetchall()
-
     from exports.aggregation import compute_tables
 
-    out = {"n": n, "bare_count_s": eb._best(bare), "crosstabs": [],
+    out = {"n": n, "bare_count_s": eb._best(lambda: eb.bare_count(survey)), "crosstabs": [],
            "all_tables_s": eb._best(lambda: compute_tables(survey))}  # today's tables, for reference
     for by, (variable, values) in CASES:
         spec = crosstab.Spec(by=by, filter=crosstab.Filter(variable, values))
@@ -93,26 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100000")
     args = parser.parse_args()
-    eb._recreate_database()
-    eb._setup_django()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("load_survey", str(eb.ROOT / "surveys/definitions/kgst-social-media-2013.yaml"), verbosity=0)
-    results = []
-    for n in (int(s) for s in args.sizes.split(",")):
-        print(f"measuring {n:,} responses …", flush=True)
-        results.append(measure(n))
-        print(json.dumps(results[-1]), flush=True)
-    report(results)
-    from django.db import connections
-
-    connections.close_all()
-    import psycopg
-
-    name = eb.DB_URL.rsplit("/", 1)[1]
-    with psycopg.connect(eb.DB_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    eb.run(args.sizes, measure, report)
 
 
 if __name__ == "__main__":

@@ -143,7 +143,9 @@ class InvitationPlan:
 
 
 def _submitted() -> Q:
-    return Q(response__status="submitted")
+    # responses imports invitations, never the reverse: Response's constant through the relation
+    response = Invitation._meta.get_field("response").related_model
+    return Q(response__status=response.Status.SUBMITTED)
 
 
 def invitation_plan(survey: Survey) -> InvitationPlan:

@@ -1,8 +1,8 @@
 """Staff area views of the invitations app (all staff-only).
 
 - Register upload with preview: the file is checked completely (invitations.register), the
-  uploaded bytes are kept server-side in the shared cache under a random key that is bound
-  to the uploading user, and only a confirmation POST applies them — after checking the
+  uploaded bytes are kept server-side in the shared cache under their sha256, bound to the
+  uploading user (surveys/uploads.py), and only a confirmation POST applies them — after checking the
   same bytes again, so nothing the client sends besides the key is trusted.
 - Sending invitations / reminders: a confirmation page with the number that will be queued,
   then a POST that queues them (invitations.services; the services make repeats harmless).
@@ -14,12 +14,9 @@
 from __future__ import annotations
 
 import logging
-import secrets
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -33,6 +30,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from surveys.listing import sort_headers
 from surveys.models import Survey
 from surveys.permissions import staff_required
+from surveys.uploads import Uploads
 
 from . import services
 from .mailbox import outbox_preview, preview
@@ -42,7 +40,7 @@ from .staff_forms import BounceForm, RegisterConfirmForm, RegisterUploadForm, Re
 
 log = logging.getLogger(__name__)
 
-UPLOAD_TTL_SECONDS = 60 * 60
+UPLOADS = Uploads("register")
 PREVIEW_ROWS = 20
 MAX_PROBLEMS_SHOWN = 300
 # Multipart overhead allowed on top of the file size limit before the body is even read.
@@ -51,33 +49,7 @@ UPLOAD_ENVELOPE_BYTES = 64 * 1024
 
 # --- register upload -------------------------------------------------------------------
 
-@dataclass
-class StoredUpload:
-    user_id: int
-    filename: str
-    data: bytes
-
-
-def _cache_key(key: str) -> str:
-    return f"staff:register-upload:{key}"
-
-
-def _store_upload(user_id: int, filename: str, data: bytes) -> str:
-    key = secrets.token_urlsafe(24)
-    cache.set(_cache_key(key), {"user_id": user_id, "filename": filename, "data": data}, UPLOAD_TTL_SECONDS)
-    return key
-
-
-def _load_upload(request: HttpRequest, key: str) -> StoredUpload | None:
-    """The stored upload, only for the user who uploaded it."""
-    try:
-        entry = cache.get(_cache_key(key))
-    except Exception:  # cache (Redis) unavailable: treat like an expired upload
-        log.exception("register upload: cache unavailable")
-        return None
-    if not isinstance(entry, dict) or entry.get("user_id") != request.user.pk:
-        return None
-    return StoredUpload(entry["user_id"], entry["filename"], entry["data"])
+_store_upload = UPLOADS.store  # (user_id, filename, data) → key; tests stage uploads with it
 
 
 def _register_summary() -> dict[str, object]:
@@ -101,14 +73,8 @@ def register_upload(request: HttpRequest) -> HttpResponse:
         else:
             form = RegisterUploadForm(request.POST, request.FILES)
             if form.is_valid():
-                upload = form.cleaned_data["file"]
-                try:
-                    key = _store_upload(request.user.pk, upload.name, form.read())
-                except Exception:
-                    log.exception("register upload: cannot store upload in cache")
-                    messages.error(request, _("Die Datei konnte nicht zwischengespeichert werden. "
-                                              "Bitte versuchen Sie es in einigen Minuten erneut."))
-                else:
+                key = UPLOADS.store_or_say_why(request, form.cleaned_data["file"].name, form.read())
+                if key:
                     return redirect("staff:register_preview", key=key)
     status = 400 if form.errors else 200
     return render(request, "invitations/staff/register_upload.html",
@@ -147,7 +113,7 @@ def _preview_context(check: RegisterCheck, key: str, form: RegisterConfirmForm) 
 @staff_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def register_preview(request: HttpRequest, key: str) -> HttpResponse:
-    stored = _load_upload(request, key)
+    stored = UPLOADS.load(request.user.pk, key)
     if stored is None:
         messages.error(request, _("Die hochgeladene Datei ist nicht mehr vorhanden (nach einer Stunde wird sie "
                                   "verworfen). Bitte laden Sie sie erneut hoch."))
@@ -164,7 +130,7 @@ def register_preview(request: HttpRequest, key: str) -> HttpResponse:
                                              "werden sollen. Es wurde nichts gespeichert."))
         else:
             result = apply_register(check, skip_invalid=skip)
-            cache.delete(_cache_key(key))
+            UPLOADS.discard(request.user.pk, key)
             messages.success(request, _(
                 "Register übernommen: %(created)d neu, %(updated)d aktualisiert, %(unchanged)d unverändert, "
                 "%(skipped)d fehlerhafte Zeilen übersprungen."

@@ -16,6 +16,7 @@ questionnaire as it would be after the change, so a change that breaks another q
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -246,25 +247,31 @@ def save_page(survey: Survey, page: Page | None, values: dict[str, Any], user: U
     return target
 
 
+def _swap(survey: Survey, user: User | None, rows: list, pk: int, step: int, listed: Callable[[dict], list],
+          label: str) -> None:
+    """Swap the row `pk` of `rows` (in position order) with its neighbour `step` away, in the tables and
+    in the stored definition (`listed(data)`: the same items there); nothing happens at either end."""
+    index = next(i for i, row in enumerate(rows) if row.pk == pk)
+    other = index + step
+    if not 0 <= other < len(rows):
+        return
+    data = current_definition(survey)
+    items = listed(data)
+    items[index], items[other] = items[other], items[index]
+    _check(_Draft(data))
+    a, b = rows[index], rows[other]
+    a.position, b.position = b.position, a.position
+    type(a).objects.bulk_update([a, b], ["position"])
+    SurveyChange.record(survey, user, f"{label} {a.code}", {"position": index + 1}, {"position": other + 1})
+    refresh_definition(survey, data)
+
+
 def move_page(survey: Survey, page: Page, step: int, user: User | None) -> None:
     """Swap a page with its neighbour (step -1: up, +1: down); nothing happens at either end."""
     with transaction.atomic():
         survey = _locked(survey)
         page = _fresh(page)
-        pages = list(survey.pages.order_by("position"))
-        index = next(i for i, p in enumerate(pages) if p.pk == page.pk)
-        other = index + step
-        if not 0 <= other < len(pages):
-            return
-        data = current_definition(survey)
-        data["pages"][index], data["pages"][other] = data["pages"][other], data["pages"][index]
-        _check(_Draft(data))
-        a, b = pages[index], pages[other]
-        a.position, b.position = b.position, a.position
-        Page.objects.bulk_update([a, b], ["position"])
-        SurveyChange.record(survey, user, f"Seite {a.code}",
-                            {"position": index + 1}, {"position": other + 1})
-        refresh_definition(survey, data)
+        _swap(survey, user, list(survey.pages.order_by("position")), page.pk, step, lambda d: d["pages"], "Seite")
 
 
 def delete_page(survey: Survey, page: Page, user: User | None) -> None:
@@ -396,21 +403,8 @@ def move_question(survey: Survey, question: Question, step: int, user: User | No
     with transaction.atomic():
         survey = _locked(survey)
         question = _fresh(question)
-        siblings = list(question.page.questions.order_by("position"))
-        index = next(i for i, q in enumerate(siblings) if q.pk == question.pk)
-        other = index + step
-        if not 0 <= other < len(siblings):
-            return
-        data = current_definition(survey)
-        listed = _find_page(data, question.page.code)["questions"]
-        listed[index], listed[other] = listed[other], listed[index]
-        _check(_Draft(data))
-        a, b = siblings[index], siblings[other]
-        a.position, b.position = b.position, a.position
-        Question.objects.bulk_update([a, b], ["position"])
-        SurveyChange.record(survey, user, f"Frage {a.code}",
-                            {"position": index + 1}, {"position": other + 1})
-        refresh_definition(survey, data)
+        _swap(survey, user, list(question.page.questions.order_by("position")), question.pk, step,
+              lambda d: _find_page(d, question.page.code)["questions"], "Frage")
 
 
 def delete_question(survey: Survey, question: Question, user: User | None) -> None:

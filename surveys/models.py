@@ -102,6 +102,10 @@ class Survey(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
+
     def open(self) -> None:
         self.status = self.Status.OPEN
         self.opened_at = self.opened_at or timezone.now()

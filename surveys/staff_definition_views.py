@@ -14,13 +14,11 @@ Creating is for role staff; the downloads are reading and open to analysts too.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,11 +30,12 @@ from .definition import DefinitionError, DefinitionRefused
 from .models import Survey, SurveyChange
 from .permissions import analyst_required, staff_required
 from .staff_definition_forms import DefinitionUploadForm, NewSurveyForm, NewWaveForm
+from .uploads import Uploads
 from .xlsform import write_xlsform
 
 log = logging.getLogger(__name__)
 
-UPLOAD_TTL_SECONDS = 60 * 60
+UPLOADS = Uploads("definition")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -92,25 +91,7 @@ def survey_copy(request: HttpRequest, slug: str) -> HttpResponse:
 
 # --- upload with report ------------------------------------------------------------------------
 
-def _cache_key(user_id: int, key: str) -> str:
-    return f"staff:definition-upload:{user_id}:{key}"
-
-
-def _store_upload(user_id: int, filename: str, data: bytes) -> str:
-    key = hashlib.sha256(data).hexdigest()
-    cache.set(_cache_key(user_id, key), {"filename": filename, "data": data}, UPLOAD_TTL_SECONDS)
-    return key
-
-
-def _load_upload(user_id: int, key: str) -> dict[str, Any] | None:
-    try:
-        entry = cache.get(_cache_key(user_id, key))
-    except Exception:  # cache (Redis) unavailable: like an expired upload
-        log.exception("definition upload: cache unavailable")
-        return None
-    if not isinstance(entry, dict) or hashlib.sha256(entry.get("data", b"")).hexdigest() != key:
-        return None
-    return entry
+_store_upload = UPLOADS.store  # (user_id, filename, data) → key; tests stage uploads with it
 
 
 @dataclass
@@ -162,13 +143,8 @@ def definition_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = DefinitionUploadForm(request.POST, request.FILES)
         if form.is_valid():
-            try:
-                key = _store_upload(request.user.pk, form.cleaned_data["file"].name, form.read())
-            except Exception:
-                log.exception("definition upload: cannot store upload in cache")
-                messages.error(request, _("Die Datei konnte nicht zwischengespeichert werden. Bitte versuchen Sie "
-                                          "es in einigen Minuten erneut."))
-            else:
+            key = UPLOADS.store_or_say_why(request, form.cleaned_data["file"].name, form.read())
+            if key:
                 return redirect("staff:definition_preview", digest=key)
     return render(request, "surveys/staff/definition_upload.html", {"form": form},
                   status=400 if form.errors else 200)
@@ -178,12 +154,12 @@ def definition_upload(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def definition_preview(request: HttpRequest, digest: str) -> HttpResponse:
     key = digest
-    stored = _load_upload(request.user.pk, key)
+    stored = UPLOADS.load(request.user.pk, key)
     if stored is None:
         messages.error(request, _("Die hochgeladene Datei ist nicht mehr vorhanden (nach einer Stunde wird sie "
                                   "verworfen). Bitte laden Sie sie erneut hoch."))
         return redirect("staff:definition_upload")
-    report = _report(stored["filename"], stored["data"])  # checked again before storing
+    report = _report(stored.filename, stored.data)  # checked again before storing
     if request.method == "POST":
         if not report.can_apply:
             messages.error(request, _("Die Datei enthält Fehler und wurde nicht übernommen. Es wurde nichts "
@@ -209,7 +185,7 @@ def _apply(request: HttpRequest, key: str, report: Report) -> HttpResponse:
     counts = report.counts()
     SurveyChange.record(result.survey, request.user, "Fragebogen (Datei)", before,
                         {"file": report.filename, "definition_hash": result.survey.definition_hash, **counts})
-    cache.delete(_cache_key(request.user.pk, key))
+    UPLOADS.discard(request.user.pk, key)
     if result.action == "unchanged":
         messages.info(request, _("Der Fragebogen ist unverändert; es wurde nichts gespeichert."))
     else:

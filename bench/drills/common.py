@@ -24,7 +24,7 @@ import psycopg
 import redis
 
 from bench.client import Client, Reply
-from bench.serve import free_port, gunicorn, manage, recreate_database, run_module
+from bench.serve import django_here, free_port, gunicorn, manage, recreate_database, run_module
 
 DEFINITION = "surveys/definitions/kgst-social-media-2013.yaml"
 SLUG = "kgst-social-media-2013"
@@ -199,14 +199,22 @@ def web(env: dict[str, str], out: Path, workers: int = 2, threads: int = 4) -> I
         yield url
 
 
+STORED_ANSWERS = """SELECT m.{M.ags}, a.{A.variable}, a.{A.value} FROM {A} a
+    JOIN {R} r ON r.{R.id} = a.{A.response} JOIN {I} i ON i.{I.id} = r.{R.invitation}
+    JOIN {M} m ON m.{M.id} = i.{I.member}"""
+
+
 def stored_answers(database_url: str) -> dict[str, dict[str, list[str]]]:
-    """{ags: {variable: sorted values}} straight from PostgreSQL."""
-    rows = psycopg.connect(database_url, autocommit=True).execute(
-        """SELECT m.ags, a.variable, a.value FROM responses_answer a
-           JOIN responses_response r ON r.id = a.response_id
-           JOIN invitations_invitation i ON i.id = r.invitation_id
-           JOIN invitations_member m ON m.id = i.member_id"""
-    ).fetchall()
+    """{ags: {variable: sorted values}} straight from the PostgreSQL at `database_url` (a new connection
+    each time: the drills restart the server in between; inside pytest that is not Django's database)."""
+    django_here(database_url)  # for the table and column names only
+    from exports.sql import sql
+    from invitations.models import Invitation, Member
+    from responses.models import Answer, Response
+
+    query = sql(STORED_ANSWERS, A=Answer, R=Response, I=Invitation, M=Member)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute(query).fetchall()
     result: dict[str, dict[str, list[str]]] = {}
     for ags, variable, value in rows:
         result.setdefault(ags, {}).setdefault(variable, []).append(value)

@@ -95,7 +95,9 @@ JOB = """
 import json
 from exports.models import ExportJob
 j = ExportJob.objects.get(pk={pk})
-print(json.dumps({{"status": j.status, "progress": j.progress, "attempts": j.attempts, "error": j.error[:200]}}))
+finished = j.status in (ExportJob.Status.DONE, ExportJob.Status.FAILED)
+print(json.dumps({{"status": j.status, "finished": finished, "progress": j.progress, "attempts": j.attempts,
+                  "error": j.error[:200]}}))
 """
 GENERATE = """
 from bench.export_data import generate
@@ -159,7 +161,7 @@ def export_phase(env: dict, server, worker_box: dict, out: Path) -> dict:
     except RuntimeError as exc:
         pk_b = 0
         result["b_request"] = "FAILED: " + str(exc).strip().splitlines()[-1]
-    wait_for(lambda: job(env, pk)["status"] in ("done", "failed"), timeout=180, interval=1)
+    wait_for(lambda: job(env, pk)["finished"], timeout=180, interval=1)
     result["a_running_when_redis_stopped"] = f"{state_at_stop['status']} at {state_at_stop['progress']} %"
     result["a_final"] = job(env, pk)
     server.start()
@@ -173,7 +175,7 @@ def export_phase(env: dict, server, worker_box: dict, out: Path) -> dict:
     sweep_env = dict(env, EXPORT_REQUEUE_SECONDS="0")
     result["b_sweep"] = json.loads(django_snippet(sweep_env, SWEEP_EXPORTS))
     if pk_b:
-        wait_for(lambda: job(env, pk_b)["status"] in ("done", "failed"), timeout=180, interval=1)
+        wait_for(lambda: job(env, pk_b)["finished"], timeout=180, interval=1)
         result["b_final"] = job(env, pk_b)
     # (c) a queued export whose message a Redis restart loses
     stop_group(worker_box["proc"])
@@ -184,7 +186,7 @@ def export_phase(env: dict, server, worker_box: dict, out: Path) -> dict:
     time.sleep(5)
     result["c_before_sweep"] = job(env, pk_c)["status"]
     result["c_sweep"] = json.loads(django_snippet(sweep_env, SWEEP_EXPORTS))
-    wait_for(lambda: job(env, pk_c)["status"] in ("done", "failed"), timeout=180, interval=1)
+    wait_for(lambda: job(env, pk_c)["finished"], timeout=180, interval=1)
     result["c_final"] = job(env, pk_c)
     return result
 

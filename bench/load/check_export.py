@@ -157,23 +157,29 @@ def check(records_path: str, results_path: str, partial_path: str, database_url:
     return ok
 
 
+DUPLICATED_ANSWERS = """
+SELECT count(*) FROM (
+    SELECT {A.response}, {A.variable} FROM {A}
+    WHERE {A.variable} <> ALL(%s)
+    GROUP BY {A.response}, {A.variable} HAVING count(*) > 1
+    UNION ALL
+    SELECT {A.response}, {A.variable} FROM {A}
+    GROUP BY {A.response}, {A.variable}, {A.value} HAVING count(*) > 1
+) AS d"""
+
+
 def duplicated_answer_rows(database_url: str) -> int:
+    """Answer rows twice for one variable (single-valued) or twice with the same value (multiple choice)."""
     import psycopg
 
+    from bench.serve import django_here
+
+    django_here(database_url)  # for the table and column names only
+    from exports.sql import sql
+    from responses.models import Answer
+
     with psycopg.connect(database_url) as conn:
-        row = conn.execute(
-            """
-            SELECT count(*) FROM (
-                SELECT response_id, variable FROM responses_answer
-                WHERE variable <> ALL(%s)
-                GROUP BY response_id, variable HAVING count(*) > 1
-                UNION ALL
-                SELECT response_id, variable FROM responses_answer
-                GROUP BY response_id, variable, value HAVING count(*) > 1
-            ) AS d
-            """,
-            [list(MULTI)],
-        ).fetchone()
+        row = conn.execute(sql(DUPLICATED_ANSWERS, A=Answer), [list(MULTI)]).fetchone()
     return int(row[0])
 
 

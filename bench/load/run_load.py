@@ -114,8 +114,9 @@ import json
 from exports.models import ExportJob
 j = ExportJob.objects.get(pk={pk})
 took = (j.finished_at - j.created_at).total_seconds() if j.finished_at else None
-print(json.dumps({{"status": j.status, "progress": j.progress, "seconds": took, "size": j.size,
-                  "error": j.error[:200]}}))
+finished = j.status in (ExportJob.Status.DONE, ExportJob.Status.FAILED)
+print(json.dumps({{"status": j.status, "finished": finished, "progress": j.progress, "seconds": took,
+                  "size": j.size, "error": j.error[:200]}}))
 """
 
 
@@ -139,7 +140,7 @@ def export_job_report(env: dict[str, str], result: dict, wait: float = 120) -> s
     deadline = time.monotonic() + wait
     while True:
         status = json.loads(django_snippet(env, JOB_STATUS.format(pk=result["job"])))
-        if status["status"] in ("done", "failed") or time.monotonic() > deadline:
+        if status["finished"] or time.monotonic() > deadline:
             break
         time.sleep(2)
     seconds = f"{status['seconds']:.1f} s" if status["seconds"] is not None else "unfinished"

@@ -5,6 +5,7 @@ import random
 import pytest
 
 from bench.export_data import Plan, generate, insert_plans, plan_answers, random_member
+from responses.models import Response
 from surveys.structure import get_structure
 
 
@@ -29,7 +30,7 @@ def make_plans(structure, seed: int, n: int, partial_share: float = 0.2, nasty: 
     for _ in range(n):
         partial = rng.random() < partial_share
         plan = plan_answers(structure, rng, nasty, rng.randrange(len(structure.pages)) if partial else None)
-        plan.status = "started" if partial else "submitted"
+        plan.status = Response.Status.STARTED if partial else Response.Status.SUBMITTED
         plan.member = random_member(rng)
         plans.append(plan)
     return plans

@@ -3,26 +3,32 @@
 from collections import Counter
 
 from bench.export_data import Plan
+from responses.models import Response
+
+
+def _count(entry: dict, plan: Plan, code: str, variable: str) -> None:
+    """Add one plan to a {"shown", "base", "options"} entry: shown if its question was, counted if answered."""
+    if code not in plan.shown:
+        return
+    entry["shown"] += 1
+    value = plan.answers.get(variable)
+    if value in (None, "", []):
+        return
+    entry["base"] += 1
+    for v in value if isinstance(value, list) else [value]:
+        entry["options"][v] += 1
 
 
 def count_plans(structure, plans: list[Plan], include_partial: bool = False) -> dict:
     """{code: {"shown", "base", "options": Counter}} and matrix rows by row code."""
     out: dict = {}
-    chosen = [p for p in plans if include_partial or p.status == "submitted"]
+    chosen = [p for p in plans if include_partial or p.status == Response.Status.SUBMITTED]
     for q in structure.questions:
         variables = [r.code for r in q.rows] if q.type == "matrix" else [q.code]
         for variable in variables:
             entry = {"shown": 0, "base": 0, "options": Counter()}
             for plan in chosen:
-                if q.code not in plan.shown:
-                    continue
-                entry["shown"] += 1
-                value = plan.answers.get(variable)
-                if value in (None, "", []):
-                    continue
-                entry["base"] += 1
-                for v in value if isinstance(value, list) else [value]:
-                    entry["options"][v] += 1
+                _count(entry, plan, q.code, variable)
             out[variable] = entry
     return out
 
@@ -52,7 +58,7 @@ def count_crosstab(structure, plans: list[Plan], by: str, filter_variable: str |
                    filter_values: tuple[str, ...] = (), include_partial: bool = False) -> dict:
     """{variable: {col: {"shown", "base", "options": Counter}}}, col None = all filtered respondents."""
     out: dict = {}
-    chosen = [p for p in plans if include_partial or p.status == "submitted"]
+    chosen = [p for p in plans if include_partial or p.status == Response.Status.SUBMITTED]
     if filter_variable:
         chosen = [p for p in chosen if set(plan_values(structure, p, filter_variable)) & set(filter_values)]
     for q in structure.questions:
@@ -62,15 +68,7 @@ def count_crosstab(structure, plans: list[Plan], by: str, filter_variable: str |
             per_col: dict = {}
             for plan in chosen:
                 for col in [None, *dict.fromkeys(plan_values(structure, plan, by))]:
-                    entry = per_col.setdefault(col, {"shown": 0, "base": 0, "options": Counter()})
-                    if q.code not in plan.shown:
-                        continue
-                    entry["shown"] += 1
-                    value = plan.answers.get(variable)
-                    if value in (None, "", []):
-                        continue
-                    entry["base"] += 1
-                    for v in value if isinstance(value, list) else [value]:
-                        entry["options"][v] += 1
+                    _count(per_col.setdefault(col, {"shown": 0, "base": 0, "options": Counter()}), plan, q.code,
+                           variable)
             out[variable] = per_col
     return out

@@ -35,10 +35,11 @@ def _clear_cache(empty_cache):
     """Every test here starts with an empty cache (rate limits, uploads)."""
 
 
-def make_survey(slug: str = "feld", status: str = "open", **fields):
+def make_survey(slug: str = "feld", status: str | None = None, **fields):
     from surveys.models import Page, Question, Survey
 
-    survey = Survey.objects.create(slug=slug, title=f"Befragung {slug}", status=status, **fields)
+    survey = Survey.objects.create(slug=slug, title=f"Befragung {slug}", status=status or Survey.Status.OPEN,
+                                   **fields)
     page = Page.objects.create(survey=survey, code="P1", position=1, title="Seite 1")
     Question.objects.create(survey=survey, page=page, code="A1_bereich", position=1, type="single", text="Bereich?")
     return survey
@@ -61,7 +62,7 @@ def _respond(invitation, submitted_at=None):
 
     response = Response.objects.create(
         survey=invitation.survey, invitation=invitation,
-        status="submitted" if submitted_at else "started", submitted_at=submitted_at,
+        status=Response.Status.SUBMITTED if submitted_at else Response.Status.STARTED, submitted_at=submitted_at,
     )
     question = invitation.survey.questions.get(code="A1_bereich")
     Answer.objects.create(response=response, question=question, variable="A1_bereich", value="1")
@@ -95,9 +96,9 @@ def dataset(survey):
     _respond(inv.b1, datetime(2024, 5, 3, 0, 30, tzinfo=BERLIN))  # 2 May 22:30 UTC: counts on 3 May
     for key in ("m1", "m2", "m3", "m4", "b1", "b3"):
         OutboxMessage.objects.create(invitation=getattr(inv, key), step="invitation", to_email="x@example.org",
-                                     subject="Einladung", body_text="...", status="sent")
+                                     subject="Einladung", body_text="...", status=OutboxMessage.Status.SENT)
     OutboxMessage.objects.create(invitation=inv.m5, step="invitation", to_email=m.m5.email, subject="Einladung",
-                                 body_text="...", status="bounced", error="550 mailbox unknown")
+                                 body_text="...", status=OutboxMessage.Status.BOUNCED, error="550 mailbox unknown")
 
     other = make_survey(slug="andere")
     other_inv = Invitation.objects.create(survey=other, member=m.h1)

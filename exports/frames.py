@@ -1,0 +1,69 @@
+"""The raw data as one labelled pandas frame, for the statistics formats (SPSS, Stata, R).
+
+These formats need the whole table at once, so the frame is built in memory (about 60 bytes
+per cell: ~350 MB would be 100,000 responses × 60 variables of long text; fine for this
+survey's size, and the .xlsx/.csv exports stream). Every text goes through `clean_text`;
+each format only decides how long a label may be and of which type a value-label key is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pandas as pd
+
+from .datarows import Column
+from .safe import clean_text
+
+
+def _keep(text: str) -> str:
+    return text
+
+
+def cut_bytes(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` bytes of UTF-8, never inside a character."""
+    raw = text.encode("utf-8")
+    if len(raw) <= limit:
+        return text
+    return raw[:limit].decode("utf-8", errors="ignore")
+
+
+def build_frame(cols: list[Column], rows: Iterable[list[Any]],
+                cut_text: Callable[[str], str] = _keep) -> tuple[pd.DataFrame, int]:
+    """The rows as a frame (numbers as float64, the timestamps as datetimes, texts cleaned and
+    cut with `cut_text`) and the number of rows."""
+    data: dict[str, list[Any]] = {c.code: [] for c in cols}
+    codes = [c.code for c in cols]
+    count = 0
+    for row in rows:
+        for code, value in zip(codes, row, strict=True):
+            data[code].append(value)
+        count += 1
+    frame = {}
+    for c in cols:
+        values = data[c.code]
+        if c.numeric:
+            frame[c.code] = pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").astype("float64")
+        elif c.code in ("started_at", "submitted_at"):
+            frame[c.code] = pd.to_datetime(pd.Series(values, dtype="object"))
+        else:
+            frame[c.code] = pd.Series(["" if v is None else cut_text(clean_text(str(v))) for v in values],
+                                      dtype="object")
+    return pd.DataFrame(frame, columns=codes), count
+
+
+def _coded(c: Column) -> bool:
+    """A coded variable: numeric, with labels for whole-number codes."""
+    return c.numeric and bool(c.value_labels) and all(isinstance(k, int) for k in c.value_labels)
+
+
+def variable_labels(cols: list[Column], cut: Callable[[str], str] = _keep) -> list[str]:
+    return [cut(clean_text(c.label)) for c in cols]
+
+
+def value_labels(cols: list[Column], key: Callable[[int], Any] = float,
+                 cut: Callable[[str], str] = _keep) -> dict[str, dict[Any, str]]:
+    """{variable: {code: label}} of the coded variables, codes converted with `key`."""
+    return {c.code: {key(k): cut(clean_text(v)) for k, v in c.value_labels.items()}
+            for c in cols if _coded(c)}
