@@ -176,7 +176,7 @@ def main() -> None:
 
             profile = cProfile.Profile()
             summary = profile.runcall(bounces.process_mailbox, batch_size=args.batch)
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+            pstats.Stats(profile).sort_stats(os.getenv("BENCH_PROFILE_SORT", "cumulative")).print_stats(30)
         else:
             summary = bounces.process_mailbox(batch_size=args.batch)
         task = time.perf_counter() - start
