@@ -230,7 +230,8 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     created_by = models.CharField(max_length=150, blank=True)
     # Message-ID header, fixed when the row is created: a retry of the same row carries the same id.
-    message_id = models.CharField(max_length=250, blank=True)
+    # Indexed: a bounce without our VERP address is matched by it (invitations.bounces).
+    message_id = models.CharField(max_length=250, blank=True, db_index=True)
     # Set (and committed) just before the final "." of SMTP DATA is sent: from here on the
     # server may have the message, so a worker that dies must not lead to a resend.
     handed_off_at = models.DateTimeField(null=True, blank=True)

@@ -84,7 +84,16 @@ def sent_invitations(survey, count, capture) -> list[OutboxMessage]:
     return messages
 
 
-def test_every_kind_of_bounce_is_handled_and_moved(survey, mailbox, settings, django_capture_on_commit_callbacks):
+@pytest.fixture(params=[100, 4], ids=["one-batch", "pipelined-batches-of-4"])
+def batch_size(request, monkeypatch):
+    """The task as beat runs it (one batch here), and in small batches: fetch, read and move overlap."""
+    run = bounces.process_mailbox
+    monkeypatch.setattr(bounces, "process_mailbox", lambda **kw: run(batch_size=request.param, **kw))
+    return request.param
+
+
+def test_every_kind_of_bounce_is_handled_and_moved(survey, mailbox, settings, batch_size,
+                                                   django_capture_on_commit_callbacks):
     messages = sent_invitations(survey, len(EXPECTED), django_capture_on_commit_callbacks)
     by_fixture = dict(zip(EXPECTED, messages, strict=True))
     mailbox.append([fill(name, by_fixture[name]) for name in EXPECTED])  # garbage comes first
@@ -225,3 +234,40 @@ def test_member_page_and_dashboard_show_the_bounce(survey, mailbox, staff_client
     member = messages[0].invitation.member
     detail = staff_client.get(reverse("staff:member_detail", args=[survey.slug, member.ags])).content.decode()
     assert "Unzustellbar seit" in detail and "User unknown in virtual mailbox table" in detail
+
+
+def test_the_fast_reading_says_what_the_whole_parse_says(survey, settings, django_capture_on_commit_callbacks):
+    """Headers and the delivery-status part only (the default) against the email package's full parse."""
+    settings.BOUNCE_DOMAIN = "bounces.kgst.example"
+    settings.EMAIL_HOST = ""
+    messages = sent_invitations(survey, len(EXPECTED), django_capture_on_commit_callbacks)
+    for name, message in zip(EXPECTED, messages, strict=True):
+        raw = fill(name, message)
+        for variant in (raw, raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")):
+            fast, full = bounces.classify(variant), bounces.classify(variant, fast=False)
+            assert fast == full, name
+            if EXPECTED[name] in ("hard", "soft"):
+                assert fast.reason, name
+
+
+def test_a_database_error_leaves_that_batch_in_the_inbox(survey, mailbox, settings, monkeypatch,
+                                                        django_capture_on_commit_callbacks):
+    messages = sent_invitations(survey, 9, django_capture_on_commit_callbacks)
+    mailbox.append([fill("postfix_user_unknown.eml", m) for m in messages])
+    record, calls = services.record_bounces, []
+
+    def fail_second(batch):
+        calls.append(batch)
+        if len(calls) == 2:
+            raise RuntimeError("database gone")
+        return record(batch)
+
+    monkeypatch.setattr(services, "record_bounces", fail_second)
+    with pytest.raises(RuntimeError):
+        bounces.process_mailbox(batch_size=3)
+    assert len(mailbox.folder(settings.BOUNCE_IMAP_PROCESSED_FOLDER)) == 3  # the first batch, committed and moved
+    assert len(mailbox.folder("INBOX")) == 6
+    assert OutboxMessage.objects.filter(status=Status.BOUNCED).count() == 3
+    monkeypatch.setattr(services, "record_bounces", record)
+    assert bounces.process_mailbox(batch_size=3) == {"processed": 6}
+    assert OutboxMessage.objects.filter(status=Status.BOUNCED).count() == 9
