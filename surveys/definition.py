@@ -19,6 +19,7 @@ import datetime
 import hashlib
 import json
 import re
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -288,7 +289,7 @@ def _question_errors(q: dict[str, Any], where: str) -> list[str]:
 
 
 @dataclass
-class _ConditionContext:
+class ConditionContext:
     kinds: dict[str, str]  # variable → kind (question type, "row", "text"; "matrix" for a matrix's own code)
     option_codes: dict[str, set[str]]  # choice variable → its option codes
     before: set[str]  # variables of questions asked before the current point
@@ -324,7 +325,7 @@ def condition_problems(data: dict[str, Any]) -> list[ConditionProblem]:
     earlier pages, a question condition to earlier pages or earlier on its own page. Values compared
     with a choice variable must be option codes of that question. Works on any definition shape the
     editor produces (pages may still be empty)."""
-    ctx = _ConditionContext({}, {}, set())
+    ctx = ConditionContext({}, {}, set())
     for page in data["pages"]:
         for question in page["questions"]:
             ctx.kinds.update(question_variables(question))
@@ -337,17 +338,17 @@ def condition_problems(data: dict[str, Any]) -> list[ConditionProblem]:
     problems: list[ConditionProblem] = []
     for page in data["pages"]:
         if "show_if" in page:
-            problems.extend(_check_condition(f"page {page['code']}", page["code"], None, page["show_if"], ctx,
+            problems.extend(check_condition(f"page {page['code']}", page["code"], None, page["show_if"], ctx,
                                              "on an earlier page"))
         for question in page["questions"]:
             if "show_if" in question:
-                problems.extend(_check_condition(question["code"], page["code"], question["code"],
+                problems.extend(check_condition(question["code"], page["code"], question["code"],
                                                  question["show_if"], ctx, "before this question"))
             ctx.before.update(question_variables(question))
     return problems
 
 
-def _check_condition(owner: str, page: str, question: str | None, expr: str, ctx: _ConditionContext,
+def check_condition(owner: str, page: str, question: str | None, expr: str, ctx: ConditionContext,
                      place: str) -> list[ConditionProblem]:
     def problem(position: int, english: str, german: Any, **params: Any) -> ConditionProblem:
         return ConditionProblem(owner, page, question, expr, position, english, german, tuple(params.items()))
@@ -408,7 +409,7 @@ def sync_survey(data: dict[str, Any]) -> LoadResult:
     digest = definition_hash(data)
     with transaction.atomic():
         survey = Survey.objects.select_for_update().filter(slug=data["slug"]).first()
-        if survey is not None and survey.definition_hash == digest:
+        if survey is not None and is_unchanged(survey, data):
             return LoadResult(survey, "unchanged")
         action = "created" if survey is None else "updated"
         if survey is not None:
@@ -636,8 +637,22 @@ ROW_KEYS = ("code", "label", "label_en")
 
 def _pick(source: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     """The listed keys in that order, without empty optionals ("", None, False, {}, []); 0 is kept."""
-    return {key: source[key] for key in keys
-            if key in source and source[key] is not None and source[key] not in ("", False, {}, [])}
+    return {key: source[key] for key in keys if key in source and not _empty(source[key])}
+
+
+def _empty(value: Any) -> bool:
+    # `value in ("", False, ...)` would count 0 as False and drop a minimum of 0.
+    return value is None or value is False or (isinstance(value, str | dict | list) and not value)
+
+
+def canonical_question(question: dict[str, Any]) -> dict[str, Any]:
+    """A question in canonical form: key order of QUESTION_KEYS, empty optionals left out."""
+    q = dict(question)
+    if "options" in q:
+        q["options"] = [_pick(o, OPTION_KEYS) for o in q["options"]]
+    if "rows" in q:
+        q["rows"] = [_pick(r, ROW_KEYS) for r in q["rows"]]
+    return _pick(q, QUESTION_KEYS)
 
 
 def canonical(data: dict[str, Any]) -> dict[str, Any]:
@@ -650,17 +665,8 @@ def canonical(data: dict[str, Any]) -> dict[str, Any]:
     if "emails" in out:
         emails = {kind: _pick(out["emails"].get(kind, {}), ("subject", "body")) for kind in ("invitation", "reminder")}
         out["emails"] = _pick(emails, ("invitation", "reminder"))
-    pages = []
-    for page in data.get("pages", []):
-        questions = []
-        for question in page["questions"]:
-            q = dict(question)
-            if "options" in q:
-                q["options"] = [_pick(o, OPTION_KEYS) for o in q["options"]]
-            if "rows" in q:
-                q["rows"] = [_pick(r, ROW_KEYS) for r in q["rows"]]
-            questions.append(_pick(q, QUESTION_KEYS))
-        pages.append(_pick({**page, "questions": questions}, PAGE_KEYS))
+    pages = [_pick({**page, "questions": [canonical_question(q) for q in page["questions"]]}, PAGE_KEYS)
+             for page in data.get("pages", [])]
     out["pages"] = pages
     result = _pick(out, SURVEY_KEYS)
     result.setdefault("pages", [])
@@ -668,7 +674,10 @@ def canonical(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def export_definition(survey: Survey) -> dict[str, Any]:
-    """The survey as it is stored in the tables (the source of truth once staff edit it), in canonical form."""
+    """The survey as it is stored in the tables (the source of truth once staff edit it), in canonical form.
+
+    The one reader of the tables into a definition (downloads, new waves, the "unchanged" check after an
+    edit, tests): four queries whatever the survey's size, rows read as tuples rather than model instances."""
     data: dict[str, Any] = {"slug": survey.slug, "title": survey.title,
                             **{name: getattr(survey, name) for name in SURVEY_TEXTS},
                             "estimated_minutes": survey.estimated_minutes}
@@ -676,28 +685,74 @@ def export_definition(survey: Survey) -> dict[str, Any]:
                             "closes": survey.closes_on.isoformat() if survey.closes_on else None}
     data["emails"] = {kind: {"subject": getattr(survey, f"{kind}_subject"), "body": getattr(survey, f"{kind}_body")}
                       for kind in ("invitation", "reminder")}
-    questions: dict[int, list[dict[str, Any]]] = {}
-    for q in survey.questions.order_by("page__position", "position").prefetch_related("options", "rows"):
-        questions.setdefault(q.page_id, []).append(_export_question(q))
+    questions: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for page_id, _pk, qdef in question_defs(Question.objects.filter(survey=survey)):
+        questions[page_id].append(qdef)
     data["pages"] = [
         {"code": p.code, "title": p.title, "title_en": p.title_en, "intro": p.intro, "intro_en": p.intro_en,
-         "show_if": p.condition, "questions": questions.get(p.pk, [])}
+         "show_if": p.condition, "questions": questions[p.pk]}
         for p in survey.pages.order_by("position")
     ]
     return canonical(data)
 
 
-def _export_question(q: Question) -> dict[str, Any]:
-    out: dict[str, Any] = {"code": q.code, "type": q.type, "text": q.text, "text_en": q.text_en,
-                           "help": q.help_text, "help_en": q.help_text_en, "required": q.required,
-                           "show_if": q.condition, "min": q.min_value, "max": q.max_value,
-                           "max_length": q.max_length}
-    if q.type in CHOICE_TYPES:
-        out["options"] = [{"code": o.code, "label": o.label, "label_en": o.label_en, "exclusive": o.exclusive,
-                           "other_text": o.has_text} for o in q.options.all()]
-    if q.type == "matrix":
-        out["rows"] = [{"code": r.code, "label": r.label, "label_en": r.label_en} for r in q.rows.all()]
+def question_definition(question: Question) -> dict[str, Any]:
+    """One question as the tables hold it, in canonical form (what export_definition writes for it)."""
+    return next(qdef for _page, _pk, qdef in question_defs(Question.objects.filter(pk=question.pk)))
+
+
+def question_defs(selected: Any) -> list[tuple[int, int, dict[str, Any]]]:
+    """(page id, question id, canonical question) of the `selected` questions in page and position order;
+    three queries however many they are."""
+    options: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for qid, code, label, label_en, exclusive, has_text in (
+        Option.objects.filter(question__in=selected.values("pk")).order_by("question_id", "position")
+        .values_list("question_id", "code", "label", "label_en", "exclusive", "has_text")
+    ):
+        options[qid].append({"code": code, "label": label, "label_en": label_en, "exclusive": exclusive,
+                             "other_text": has_text})
+    rows: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for qid, code, label, label_en in (
+        Row.objects.filter(question__in=selected.values("pk")).order_by("question_id", "position")
+        .values_list("question_id", "code", "label", "label_en")
+    ):
+        rows[qid].append({"code": code, "label": label, "label_en": label_en})
+    out = []
+    for q in selected.order_by("page_id", "position").values(
+        "id", "page_id", "code", "type", "text", "text_en", "help_text", "help_text_en", "required", "condition",
+        "min_value", "max_value", "max_length",
+    ):
+        qdef = {"code": q["code"], "type": q["type"], "text": q["text"], "text_en": q["text_en"],
+                "help": q["help_text"], "help_en": q["help_text_en"], "required": q["required"],
+                "show_if": q["condition"], "min": q["min_value"], "max": q["max_value"],
+                "max_length": q["max_length"]}
+        if q["type"] in CHOICE_TYPES:
+            qdef["options"] = options[q["id"]]
+        if q["type"] == "matrix":
+            qdef["rows"] = rows[q["id"]]
+        out.append((q["page_id"], q["id"], canonical_question(qdef)))
     return out
+
+EDIT_MARK = "edit-"
+
+
+def mark_edited(survey: Survey) -> None:
+    """After a change in the editor: a new version token instead of the definition's hash, and no stored copy.
+
+    Hashing and storing the whole definition (half a megabyte at 1,000 questions) on every edit made a save
+    cost what the survey's size costs. The token still changes with every edit (the structure cache of every
+    process is keyed by it), and `is_unchanged` compares a file with the tables only when someone loads one."""
+    survey.definition = {}
+    survey.definition_hash = EDIT_MARK + uuid.uuid4().hex
+    survey.save(update_fields=["definition", "definition_hash", "updated_at"])
+
+
+def is_unchanged(survey: Survey, data: dict[str, Any]) -> bool:
+    """Whether loading the validated definition `data` would change nothing: the file loaded last time (its
+    hash), or, after edits in the editor, a file equal to what the tables now hold."""
+    if survey.definition_hash == definition_hash(data):
+        return True
+    return survey.definition_hash.startswith(EDIT_MARK) and canonical(data) == export_definition(survey)
 
 
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.contrib import messages
@@ -127,10 +128,10 @@ class Report:
     def can_apply(self) -> bool:
         return self.data is not None and not self.errors and not self.refusals
 
-    @property
+    @cached_property
     def unchanged(self) -> bool:
-        return self.existing is not None and self.data is not None and (
-            self.existing.definition_hash == definition.definition_hash(self.data))
+        return self.existing is not None and self.data is not None and definition.is_unchanged(self.existing,
+                                                                                               self.data)
 
     def pages(self) -> list[dict[str, Any]]:
         out = []

@@ -10,8 +10,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from surveys.definition import definition_hash, read_definition, sync_survey, validate_definition
-from surveys.editor import definition_from_tables
+from surveys.definition import (
+    EDIT_MARK,
+    canonical,
+    definition_hash,
+    export_definition,
+    read_definition,
+    sync_survey,
+    validate_definition,
+)
 from surveys.models import Option, Page, Question, Survey, SurveyChange
 from surveys.structure import get_structure
 from tests.conftest import KGST_DEFINITION
@@ -31,7 +38,7 @@ def empty_survey(db) -> Survey:
 
 
 def qdef_of(survey: Survey, code: str) -> dict:
-    return next(q for p in definition_from_tables(survey)["pages"] for q in p["questions"] if q["code"] == code)
+    return next(q for p in export_definition(survey)["pages"] for q in p["questions"] if q["code"] == code)
 
 
 def errors_of(response) -> str:
@@ -59,10 +66,10 @@ def answered(kgst_survey, make_invitation) -> Survey:
 
 
 def test_tables_give_back_the_loaded_definition(kgst_survey):
-    """What the editor stores as definition equals what load_survey stored: "unchanged" keeps working."""
+    """The tables read back give the loaded definition (canonical form): "unchanged" keeps working after edits."""
     loaded = validate_definition(read_definition(KGST_DEFINITION))
-    assert definition_from_tables(kgst_survey) == loaded
-    assert definition_hash(definition_from_tables(kgst_survey)) == kgst_survey.definition_hash
+    assert export_definition(kgst_survey) == canonical(loaded)
+    assert definition_hash(loaded) == kgst_survey.definition_hash
 
 
 def test_english_wording_loads_from_a_definition(db):
@@ -75,7 +82,7 @@ def test_english_wording_loads_from_a_definition(db):
     question = Question.objects.get(survey=survey, code="A1_bereich")
     assert (question.page.title_en, question.text_en) == ("About you", "In which area do you work?")
     assert question.options.get(code="1").label_en == "Management"
-    assert definition_from_tables(survey) == validate_definition(data)
+    assert export_definition(survey) == canonical(validate_definition(data))
 
 
 # --- building a questionnaire -------------------------------------------------------------------
@@ -100,14 +107,14 @@ def test_staff_builds_pages_and_questions(staff_client, staff_user, empty_survey
     assert staff_client.post(url("editor_question_create", empty_survey, page_id=page.pk),
                              question_post(second, page.pk)).status_code == 302
     survey = Survey.objects.get(pk=empty_survey.pk)
-    assert survey.definition == definition_from_tables(survey)
-    assert survey.definition_hash == definition_hash(survey.definition) != before_hash
+    # every edit gives a new version token (the structure caches' key), without hashing the whole definition
+    assert survey.definition_hash.startswith(EDIT_MARK) and survey.definition_hash != before_hash
     assert [c.target for c in SurveyChange.objects.filter(survey=survey).order_by("at", "pk")] == [
         "Seite P1", "Frage B1_nutzung", "Frage B2_zweck"]
     change = SurveyChange.objects.get(target="Frage B1_nutzung")
     assert (change.user, change.action, change.before, change.after) == (staff_user, "created", {}, qdef)
     # the result is a definition load_survey accepts, and loading it again changes nothing
-    assert sync_survey(validate_definition(survey.definition)).action == "unchanged"
+    assert sync_survey(validate_definition(export_definition(survey))).action == "unchanged"
 
 
 def test_options_reordered_relabelled_removed_and_added(staff_client, kgst_survey):
@@ -157,13 +164,13 @@ def test_more_lines_button_saves_nothing(staff_client, kgst_survey):
 ])
 def test_bad_input_explained_and_nothing_stored(staff_client, kgst_survey, change, message):
     question = Question.objects.get(code="B3_dauer")
-    before = (definition_from_tables(kgst_survey), SurveyChange.objects.count(),
+    before = (export_definition(kgst_survey), SurveyChange.objects.count(),
               Survey.objects.get(pk=kgst_survey.pk).definition_hash)
     qdef = qdef_of(kgst_survey, "B3_dauer") | change
     response = staff_client.post(url("editor_question", kgst_survey, question_id=question.pk),
                                  question_post(qdef, question.page_id))
     assert message in errors_of(response)
-    assert before == (definition_from_tables(kgst_survey), SurveyChange.objects.count(),
+    assert before == (export_definition(kgst_survey), SurveyChange.objects.count(),
                       Survey.objects.get(pk=kgst_survey.pk).definition_hash)
 
 
@@ -200,7 +207,7 @@ def test_page_moves_and_condition_order(staff_client, kgst_survey):
     staff_client.post(url("editor_page_move", kgst_survey, page_id=p5.pk), {"richtung": "hoch"})
     assert list(kgst_survey.pages.order_by("position").values_list("code", flat=True)) == [
         "P1", "P2", "P3", "P5", "P4", "P6", "P7", "P8"]
-    assert Survey.objects.get(pk=kgst_survey.pk).definition["pages"][3]["code"] == "P5"
+    assert export_definition(kgst_survey)["pages"][3]["code"] == "P5"
     change = SurveyChange.objects.get(target="Seite P5")
     assert (change.before, change.after) == ({"position": 5}, {"position": 4})
 
@@ -264,11 +271,11 @@ def test_answered_codes_may_not_change(staff_client, answered, change, message):
     question = Question.objects.get(code="B1_nutzung")
     qdef = copy.deepcopy(qdef_of(answered, "B1_nutzung"))
     change(qdef)
-    before = definition_from_tables(answered)
+    before = export_definition(answered)
     response = staff_client.post(url("editor_question", answered, question_id=question.pk),
                                  question_post(qdef, question.page_id))
     assert message in errors_of(response)
-    assert definition_from_tables(answered) == before
+    assert export_definition(answered) == before
 
 
 def test_answered_matrix_row_may_not_go(staff_client, answered):
