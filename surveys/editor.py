@@ -26,7 +26,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import CharField, Exists, F, OuterRef, Q, Value
+from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Concat
 from django.utils.translation import gettext as _
 
@@ -149,12 +149,15 @@ class _Check:
         """The questions other than the draft that produce one of `names` (or are named so), as they will be."""
         if not names:
             return []
-        text_variable = Concat(OuterRef("code"), Value("_"), "code", Value("_text"), output_field=CharField())
+        # Uncorrelated subqueries (each runs once): a correlated EXISTS per question took 0.1 s at 1,000 questions.
+        text_variables = (Option.objects.filter(question__survey=self.survey, has_text=True)
+                          .annotate(variable=Concat(F("question__code"), Value("_"), "code", Value("_text"),
+                                                    output_field=CharField()))
+                          .filter(variable__in=names).values("question_id"))
         questions = (
             Question.objects.filter(survey=self.survey).exclude(pk__in=[*self.removed, self.draft_pk or 0])
-            .filter(Q(code__in=names) | Exists(Row.objects.filter(question=OuterRef("pk"), code__in=names))
-                    | Exists(Option.objects.filter(question=OuterRef("pk"), has_text=True)
-                             .annotate(variable=text_variable).filter(variable__in=names)))
+            .filter(Q(code__in=names) | Q(pk__in=Row.objects.filter(question__survey=self.survey, code__in=names)
+                                          .values("question_id")) | Q(pk__in=text_variables))
             .select_related("page").prefetch_related("options", "rows")
         )
         return [_Asked(q.code, q.type, self.key(q), {o.code for o in q.options.all()},
