@@ -19,7 +19,6 @@ import datetime
 import hashlib
 import json
 import re
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -733,7 +732,7 @@ def question_defs(selected: Any) -> list[tuple[int, int, dict[str, Any]]]:
         out.append((q["page_id"], q["id"], canonical_question(qdef)))
     return out
 
-EDIT_MARK = "edit-"
+EDIT_MARK = Survey.EDIT_MARK
 
 
 def mark_edited(survey: Survey) -> None:
@@ -742,8 +741,7 @@ def mark_edited(survey: Survey) -> None:
     Hashing and storing the whole definition (half a megabyte at 1,000 questions) on every edit made a save
     cost what the survey's size costs. The token still changes with every edit (the structure cache of every
     process is keyed by it), and `is_unchanged` compares a file with the tables only when someone loads one."""
-    survey.definition = {}
-    survey.definition_hash = EDIT_MARK + uuid.uuid4().hex
+    survey.new_version()
     survey.save(update_fields=["definition", "definition_hash", "updated_at"])
 
 
