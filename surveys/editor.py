@@ -458,3 +458,41 @@ def delete_question(survey: Survey, question: Question, user: User | None) -> No
         Question.objects.filter(page_id=page_id, position__gt=position).update(position=F("position") - 1)
         SurveyChange.record(survey, user, f"Frage {before['code']}", before, {})
         mark_edited(survey)
+
+
+# --- live checks (the editor's JavaScript asks while a code or condition is typed) ---------------
+
+
+def _messages(check: _Check) -> list[str]:
+    try:
+        check.run()
+    except EditRefused as refused:
+        return [m for ms in refused.field_errors.values() for m in ms] + refused.messages
+    return []
+
+
+def code_messages(survey: Survey, name: str, question: Question | None) -> list[str]:
+    """What saving `question` (None: a new one) with the question or row code `name` would say about it."""
+    return _messages(_Check(survey, draft=_Asked(name, "text", (0, 0), set(), {name: "text"}),
+                            draft_pk=question.pk if question is not None else None))
+
+
+def condition_messages(survey: Survey, expr: str, page: Page | None, question: Question | None,
+                       of_question: bool) -> list[str]:
+    """What saving the condition `expr` would say about it (the position in the expression included): of a
+    page (`page`; None: a new one, appended) or of a question (`question` on `page`; a new one comes last)."""
+    if not expr.strip():
+        return []
+    if not of_question:
+        position = page.position if page is not None else survey.pages.count() + 1
+        check = _Check(survey, own_page=page.code if page is not None else "")
+        check.owners.append(_Owner(check.own_page or "", None, expr.strip(), (position, 0)))
+        return _messages(check)
+    if question is not None and question.page_id == page.pk:
+        key = (page.position, question.position)
+    else:
+        key = (page.position, max(page.questions.values_list("position", flat=True), default=0) + 1)
+    code = question.code if question is not None else ""
+    check = _Check(survey, own_question=code or "?")
+    check.owners.append(_Owner(page.code, code or "?", expr.strip(), key))
+    return _messages(check)

@@ -412,3 +412,53 @@ def test_type_change_to_a_choice_type_asks_for_options_first(staff_client, kgst_
     assert staff_client.post(url("editor_question", kgst_survey, question_id=question.pk), data).status_code == 302
     assert qdef_of(kgst_survey, "H1_anmerkungen")["options"] == [{"code": "1", "label": "Ja"}]
     assert "max_length" not in qdef_of(kgst_survey, "H1_anmerkungen")
+
+
+# --- the live check of codes and conditions (static/js/editor-checks.js asks it) ---------------------
+
+
+@pytest.mark.parametrize("params, ok, message", [
+    ({"art": "frage", "wert": "B1_nutzung"}, False, "Der Code „B1_nutzung“ ist in dieser Befragung schon vergeben"),
+    ({"art": "frage", "wert": "C1_2"}, False, "schon vergeben (Frage C1)"),  # a matrix row of another question
+    ({"art": "frage", "wert": "1abc"}, False, "Ein Code beginnt mit einem Buchstaben"),
+    ({"art": "frage", "wert": "and"}, False, "Schlüsselwort"),
+    ({"art": "frage", "wert": "B3_neu"}, True, ""),
+    ({"art": "frage", "wert": "B3_dauer"}, True, ""),  # its own code
+    ({"art": "zeile", "wert": "B1_nutzung"}, False, "schon vergeben"),
+    ({"art": "option", "wert": "1 2"}, False, "Ein Optionscode enthält nur"),
+    ({"art": "option", "wert": "99"}, True, ""),
+    ({"art": "seite", "wert": "P1"}, False, "Eine andere Seite hat bereits den Code „P1“"),
+    ({"art": "seite", "wert": "P2"}, True, ""),  # the page of B3_dauer, whose form asks
+    ({"art": "bedingung", "wert": "B1_nutzung = = 1"}, False, "an Position 14 nicht lesbar"),
+    ({"art": "bedingung", "wert": "B1_nutzung = 7"}, False, "„7“ an Position 1 ist kein Optionscode von B1_nutzung"),
+    ({"art": "bedingung", "wert": "H2_ergebnisse = 1"}, False, "wird nicht vor dieser Frage gefragt"),
+    ({"art": "bedingung", "wert": "B3_dauer = 1"}, False, "wird nicht vor dieser Frage gefragt"),  # itself
+    ({"art": "bedingung", "wert": "B1_nutzung = 1"}, True, ""),
+    ({"art": "seitenbedingung", "wert": "B3_dauer = 1"}, False, "nicht auf einer früheren Seite gefragt"),
+])
+def test_live_check_gives_the_messages_of_a_save(staff_client, kgst_survey, params, ok, message):
+    question = Question.objects.get(code="B3_dauer")
+    before = SurveyChange.objects.count(), Survey.objects.get(pk=kgst_survey.pk).definition_hash
+    response = staff_client.get(url("editor_check", kgst_survey),
+                                {"frage": question.pk, "seite": question.page_id, **params})
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    answer = response.json()
+    assert answer["ok"] is ok and (message in " ".join(answer["messages"])) and bool(answer["messages"]) != ok
+    assert before == (SurveyChange.objects.count(), Survey.objects.get(pk=kgst_survey.pk).definition_hash)
+
+
+def test_live_check_for_a_new_question_and_its_queries_do_not_grow(staff_client, kgst_survey):
+    page = Page.objects.get(code="P2")
+    answer = staff_client.get(url("editor_check", kgst_survey), {"art": "frage", "wert": "B3_dauer",
+                                                                  "seite": page.pk}).json()
+    assert not answer["ok"] and "Frage B3_dauer" in answer["messages"][0]
+    assert staff_client.get(url("editor_check", kgst_survey), {"art": "bedingung", "wert": "B3_dauer = 1",
+                                                                "seite": page.pk}).json()["ok"]
+    assert staff_client.get(url("editor_check", kgst_survey), {"art": "unbekannt"}).status_code == 400
+    big = _generated("gross", 30, 10)
+    counts = []
+    for survey, code in ((kgst_survey, "B1_nutzung"), (big, "Q20_1")):
+        with CaptureQueriesContext(connection) as ctx:
+            staff_client.get(url("editor_check", survey), {"art": "frage", "wert": code})
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
