@@ -45,6 +45,32 @@ MAX_REPORTED_ERRORS = 30
 XLSFORM_MARK = "_xlsform_rows"
 
 
+class Message(str):
+    """A validation message: English as the string itself (load_survey, logs, every existing caller), German
+    via `message()` (the staff area's upload report) — the way Refusal and ConditionProblem work."""
+
+    german: Any
+    params: dict[str, Any]
+
+    def __new__(cls, english: str, german: Any, **params: Any) -> Message:
+        obj = super().__new__(cls, english)
+        obj.german, obj.params = german, params
+        return obj
+
+    def message(self) -> str:
+        return str(self.german) % {k: german(v) for k, v in self.params.items()}
+
+    def at(self, english: str, where: Any) -> Message:
+        """The message with its place in front ("pages[0].questions[1] (A1): …")."""
+        return Message(f"{english}: {self}", _("%(where)s: %(problem)s"), where=where, problem=self)
+
+
+def german(value: Any) -> Any:
+    """The German text of a Message (or of a place), anything else as it is: messages not translated yet
+    (JSON-schema and XLSForm reasons) stay English, and the report marks them so (lang="en")."""
+    return value.message() if isinstance(value, Message) else value
+
+
 class DefinitionError(Exception):
     """The definition file is unreadable or invalid; `errors` lists every problem found."""
 
@@ -94,7 +120,9 @@ def parse_definition(raw: bytes, name: str) -> dict[str, Any]:
     """The definition dict of an uploaded or read file: XLSForm for workbooks, YAML/JSON otherwise."""
     path = name
     if len(raw) > MAX_FILE_BYTES:
-        raise DefinitionError(f"{path}: file is too large ({len(raw)} bytes, at most {MAX_FILE_BYTES})")
+        raise DefinitionError(Message(f"{path}: file is too large ({len(raw)} bytes, at most {MAX_FILE_BYTES})",
+                                      _("%(path)s: Die Datei ist zu groß (%(size)s Bytes, höchstens %(limit)s)."),
+                                      path=path, size=len(raw), limit=MAX_FILE_BYTES))
     if is_workbook(name, raw):
         from .xlsform import read_xlsform
 
@@ -102,17 +130,25 @@ def parse_definition(raw: bytes, name: str) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DefinitionError(f"{path}: not valid UTF-8 (byte {exc.start})")
+        raise DefinitionError(Message(f"{path}: not valid UTF-8 (byte {exc.start})",
+                                      _("%(path)s: Die Datei ist kein gültiges UTF-8 (Byte %(byte)s)."),
+                                      path=path, byte=exc.start))
     try:
         data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 – a safe loader (CSafeLoader or SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise DefinitionError(f"{path}: YAML syntax error{where}: {problem}")
+        raise DefinitionError(Message(
+            f"{path}: YAML syntax error{where}: {problem}",
+            _("%(path)s: YAML-Syntaxfehler in Zeile %(line)s, Spalte %(column)s: %(problem)s") if mark else
+            _("%(path)s: YAML-Syntaxfehler: %(problem)s"), path=path, problem=problem,
+            line=mark.line + 1 if mark else 0, column=mark.column + 1 if mark else 0))
     if not isinstance(data, dict):
-        raise DefinitionError(f"{path}: the file must contain a mapping (slug, title, pages, ...), "
-                              f"not {type(data).__name__}")
+        raise DefinitionError(Message(f"{path}: the file must contain a mapping (slug, title, pages, ...), "
+                                      f"not {type(data).__name__}",
+                                      _("%(path)s: Die Datei muss eine Zuordnung (slug, title, pages, …) enthalten."),
+                                      path=path))
     return data
 
 
@@ -211,10 +247,23 @@ def _locate(error: str, rows: dict[str, str] | None) -> str:
     if match is None:
         owner = _OWNER_RE.match(error)
         if owner and (where := rows.get(f"{'page' if owner.group(1) else 'question'}:{owner.group(2)}")):
-            return f"{where}: {error}"
-        return f"{rows.get('', 'settings sheet')}: {error}"
+            return _at(error, where)
+        return _at(error, rows.get("", "settings sheet"))
     where = rows.get(match.group(0)) or rows.get(f"pages[{match.group(1)}]")
-    return f"{where}: {error}" if where else error
+    return _at(error, where) if where else error
+
+
+_SHEET_PLACE_RE = re.compile(r"^sheet '(\w+)', row (\d+)$")
+
+
+def _at(error: str, where: str) -> str:
+    """`where: error`; for a translated message the workbook place in German too (xlsform writes them so)."""
+    if not isinstance(error, Message):
+        return f"{where}: {error}"
+    place = _SHEET_PLACE_RE.match(where)
+    german_place = (_("Tabellenblatt „%(sheet)s“, Zeile %(row)s") % {"sheet": place.group(1), "row": place.group(2)}
+                    if place else where)
+    return Message(f"{where}: {error}", _("%(where)s: %(problem)s"), where=german_place, problem=error)
 
 
 def question_variables(question: dict[str, Any]) -> dict[str, str]:
@@ -229,23 +278,35 @@ def question_variables(question: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def _question_place(p_index: int, q_index: int, code: str) -> Message:
+    return Message(f"pages[{p_index}].questions[{q_index}] ({code})",
+                   _("Seite %(page)s, Frage %(question)s (%(code)s)"), page=p_index + 1, question=q_index + 1,
+                   code=code)
+
+
 def _semantic_errors(data: dict[str, Any]) -> list[str]:
     errors: list[str] = []
     page_codes: set[str] = set()
     variable_owner: dict[str, str] = {}  # variable → question code that produces it
     for p_index, page in enumerate(data["pages"]):
         if page["code"] in page_codes:
-            errors.append(f"pages[{p_index}].code: duplicate page code {page['code']!r}")
+            errors.append(Message(f"duplicate page code {page['code']!r}", _("Der Seitencode „%(code)s“ kommt "
+                                                                            "zweimal vor."), code=page["code"])
+                          .at(f"pages[{p_index}].code", _("Seite %(code)s") % {"code": p_index + 1}))
         page_codes.add(page["code"])
         for q_index, question in enumerate(page["questions"]):
-            where = f"pages[{p_index}].questions[{q_index}] ({question['code']})"
+            where = _question_place(p_index, q_index, question["code"])
             errors.extend(_question_errors(question, where))
             names = {question["code"]: question["type"], **question_variables(question)}
             for name in names:
                 if name in conditions.KEYWORDS:
-                    errors.append(f"{where}: {name!r} is a reserved word of the condition language")
+                    errors.append(Message(f"{name!r} is a reserved word of the condition language",
+                                          _("„%(name)s“ ist ein Schlüsselwort der Bedingungssprache und kann kein "
+                                            "Code sein."), name=name).at(where, where))
                 if name in variable_owner:
-                    errors.append(f"{where}: duplicate code {name!r} (already used by {variable_owner[name]})")
+                    errors.append(Message(f"duplicate code {name!r} (already used by {variable_owner[name]})",
+                                          _("Der Code „%(name)s“ ist schon vergeben (Frage %(other)s)."),
+                                          name=name, other=variable_owner[name]).at(where, where))
                 else:
                     variable_owner[name] = question["code"]
     if errors:
@@ -253,37 +314,50 @@ def _semantic_errors(data: dict[str, Any]) -> list[str]:
     return _condition_errors(data)
 
 
-def _question_errors(q: dict[str, Any], where: str) -> list[str]:
-    errors: list[str] = []
+def _question_errors(q: dict[str, Any], where: Message) -> list[str]:
+    errors: list[Message] = []
     qtype = q["type"]
     options, rows = q.get("options"), q.get("rows")
+
+    def add(english: str, german: Any, **params: Any) -> None:
+        errors.append(Message(english, german, **params).at(where, where))
+
     if qtype in CHOICE_TYPES and not options:
-        errors.append(f"{where}: a {qtype} question needs options")
+        add(f"a {qtype} question needs options", _("Eine Frage vom Typ %(type)s braucht Antwortoptionen."),
+            type=qtype)
     if qtype not in CHOICE_TYPES and options is not None:
-        errors.append(f"{where}: a {qtype} question does not take options")
+        add(f"a {qtype} question does not take options",
+            _("Eine Frage vom Typ %(type)s hat keine Antwortoptionen."), type=qtype)
     if qtype == "matrix" and not rows:
-        errors.append(f"{where}: a matrix question needs rows")
+        add("a matrix question needs rows", _("Eine Matrixfrage braucht Zeilen."))
     if qtype != "matrix" and rows is not None:
-        errors.append(f"{where}: only matrix questions take rows")
+        add("only matrix questions take rows", _("Nur Matrixfragen haben Zeilen."))
     if qtype != "number" and ("min" in q or "max" in q):
-        errors.append(f"{where}: min/max are only allowed on number questions")
+        add("min/max are only allowed on number questions",
+            _("Kleinster und größter Wert (min/max) gibt es nur bei Zahlenfragen."))
     if "min" in q and "max" in q and q["min"] > q["max"]:
-        errors.append(f"{where}: min ({q['min']}) is greater than max ({q['max']})")
+        add(f"min ({q['min']}) is greater than max ({q['max']})",
+            _("Der kleinste Wert (%(min)s) ist größer als der größte (%(max)s)."), min=q["min"], max=q["max"])
     if qtype not in ("text", "textarea") and "max_length" in q:
-        errors.append(f"{where}: max_length is only allowed on text and textarea questions")
+        add("max_length is only allowed on text and textarea questions",
+            _("Eine Höchstzahl der Zeichen (max_length) gibt es nur bei Textfragen."))
     for label, items in (("option", options or []), ("row", rows or [])):
         seen: set[str] = set()
         for item in items:
             if item["code"] in seen:
-                errors.append(f"{where}: duplicate {label} code {item['code']!r}")
+                add(f"duplicate {label} code {item['code']!r}",
+                    _("Der Optionscode „%(code)s“ kommt in dieser Frage zweimal vor.") if label == "option" else
+                    _("Der Zeilencode „%(code)s“ kommt in dieser Frage zweimal vor."), code=item["code"])
             seen.add(item["code"])
     for opt in options or []:
         if opt.get("exclusive") and qtype != "multi":
-            errors.append(f"{where}: option {opt['code']!r} is exclusive, but only multi questions take "
-                          "exclusive options")
+            add(f"option {opt['code']!r} is exclusive, but only multi questions take exclusive options",
+                _("Die Option „%(code)s“ ist exklusiv, aber nur Mehrfachauswahlfragen haben exklusive Optionen."),
+                code=opt["code"])
         if opt.get("other_text") and qtype not in ("single", "multi"):
-            errors.append(f"{where}: option {opt['code']!r} has other_text, but only single and multi "
-                          "questions take it")
+            add(f"option {opt['code']!r} has other_text, but only single and multi questions take it",
+                _("Die Option „%(code)s“ hat ein Freitextfeld, das gibt es nur bei Einfach- und Mehrfachauswahl."),
+                code=opt["code"])
     return errors
 
 
@@ -295,7 +369,10 @@ class ConditionContext:
 
 
 def _condition_errors(data: dict[str, Any]) -> list[str]:
-    return [str(problem) for problem in condition_problems(data)]
+    return [Message(str(problem), _("%(owner)s: Bedingung „%(expr)s“: %(why)s"), expr=problem.expr,
+                    owner=(_("Frage %(code)s") % {"code": problem.question} if problem.question
+                           else _("Seite %(code)s") % {"code": problem.page}), why=problem.message())
+            for problem in condition_problems(data)]
 
 
 @dataclass(frozen=True)
@@ -556,8 +633,8 @@ def _refusals(survey: Survey, data: dict[str, Any]) -> list[str]:
     if not answered:
         return []
     new = {q["code"]: q for page in data["pages"] for q in page["questions"]}
-    return [f"{question.code}: {why}" for question in answered
-            for why in question_refusals(question, new.get(question.code))]
+    return [Message(f"{question.code}: {why}", _("%(code)s: %(why)s"), code=question.code, why=why.message())
+            for question in answered for why in question_refusals(question, new.get(question.code))]
 
 
 def question_refusals(question: Question, qdef: dict[str, Any] | None) -> list[Refusal]:

@@ -133,6 +133,13 @@ class Report:
         return self.existing is not None and self.data is not None and definition.is_unchanged(self.existing,
                                                                                                self.data)
 
+    def error_items(self) -> list[tuple[str, str]]:
+        """(text, language) of the errors: German where the message has been translated, English otherwise."""
+        return [(definition.german(e), "de" if isinstance(e, definition.Message) else "en") for e in self.errors]
+
+    def refusal_items(self) -> list[tuple[str, str]]:
+        return [(definition.german(e), "de" if isinstance(e, definition.Message) else "en") for e in self.refusals]
+
     def pages(self) -> list[dict[str, Any]]:
         out = []
         for page in (self.data or {}).get("pages", []):
