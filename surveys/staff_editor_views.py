@@ -2,8 +2,9 @@
 
 Analysts may look (overview, a page's questions, history); every change is staff-only, an ordinary
 POST with CSRF followed by a redirect (works without JavaScript), and goes through surveys/editor.py,
-which checks it on the whole questionnaire, refuses what answers forbid, records it and refreshes the
-survey's definition hash (so every process's structure cache sees it).
+which checks what the change can affect (with the verdict of checking the whole questionnaire), refuses what
+answers forbid, records it and gives the survey a new version token (so every process's structure cache sees
+it). `check` answers the editor's script, which checks codes and conditions as they are typed.
 
 Every editor request does a fixed number of queries whatever the survey's size: the overview lists the
 pages with their question counts, a page lists only its own questions (bench/editor.py measures it).
