@@ -80,3 +80,5 @@ def test_page_code_checked_while_typed(app_url, page, staff_user, kgst_survey):
     expect(page.locator("#id_code_live")).to_contain_text("Eine andere Seite hat bereits den Code „P2“")
     page.locator("#id_condition").fill("C2_ziele_intern = 1")
     expect(page.locator("#id_condition_live")).to_contain_text("nicht auf einer früheren Seite gefragt")
+    check_accessibility(page, "editor: page form with live checks")
+    screenshot(page, "editor-live-check-page")
