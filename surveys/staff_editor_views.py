@@ -368,10 +368,10 @@ def check(request: HttpRequest, slug: str) -> JsonResponse:
         except forms.ValidationError as exc:
             return JsonResponse({"ok": False, "messages": list(exc.messages)})
         if kind == "bedingung" and page is None:
-            return JsonResponse({"ok": False, "messages": []}, status=400)
+            return JsonResponse({"ok": True, "messages": []})  # no page, no place to check it at
         found = editor.condition_messages(survey, value, page, question, of_question=kind == "bedingung")
     else:
-        return JsonResponse({"ok": False, "messages": []}, status=400)
+        return JsonResponse({"ok": True, "messages": []})  # nothing this check knows: nothing to say
     return JsonResponse({"ok": not found, "messages": found})
 
 
