@@ -169,7 +169,7 @@ def test_upload_form_refuses_other_files(staff_client, name, content, message):
 
 def test_upload_of_a_broken_yaml_and_of_a_fake_workbook(staff_client):
     body = _upload(staff_client, "kaputt.yaml", b"slug: x\ntitle: [unclosed\n").content.decode()
-    assert "YAML syntax error at line 3" in body
+    assert "YAML-Syntaxfehler in Zeile 3" in body  # the report speaks German
     body = _upload(staff_client, "fake.xlsx", b"not a zip at all").content.decode()
     assert "not an Excel workbook (.xlsx)" in body
 
@@ -184,7 +184,7 @@ def test_upload_updating_a_survey_with_answers_is_refused_with_the_reason(staff_
     del data["pages"][0]["questions"][0]["options"][4]
     preview = _upload(staff_client, "ohne-5.yaml", dump_yaml(data).encode())
     body = preview.content.decode()
-    assert "Diese Änderung ist nicht erlaubt" in body and "A1_bereich: option code &#x27;5&#x27; removed" in body
+    assert "Diese Änderung ist nicht erlaubt" in body and "A1_bereich: Die Antwortoption mit dem Code 5" in body
     assert staff_client.post(preview.redirect_chain[-1][0]).status_code == 400
     assert kgst_survey.questions.get(code="A1_bereich").options.count() == 6
 
