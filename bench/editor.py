@@ -76,8 +76,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from surveys.definition import read_definition, sync_survey, validate_definition
-    from surveys.editor import definition_from_tables
+    from surveys.definition import export_definition, read_definition, sync_survey, validate_definition
     from surveys.models import Survey
     from surveys.permissions import role_group
     from tests.surveys.editor_helpers import question_post
@@ -103,7 +102,7 @@ def main() -> None:
         page = pages[len(pages) // 2]
         question = page.questions.order_by("position")[0]  # a single choice question in both surveys
         kw = {"slug": survey.slug}
-        qdef = next(q for p in definition_from_tables(survey)["pages"] for q in p["questions"]
+        qdef = next(q for p in export_definition(survey)["pages"] for q in p["questions"]
                     if q["code"] == question.code)
         return [
             ("overview", reverse("staff:editor", kwargs=kw), None),

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Survey
-from surveys.staff_texts_forms import AccessibleErrorsMixin
+from surveys.staff_texts_forms import FieldsetModelForm
 
 from . import mailtext
 
 MAIL_FIELDS = ["invitation_subject", "invitation_body", "reminder_subject", "reminder_body"]
 
 
-class MailTextsForm(AccessibleErrorsMixin, forms.ModelForm):
+class MailTextsForm(FieldsetModelForm):
+    fieldsets = (
+        (_("Einladung"), ("invitation_subject", "invitation_body")),
+        (_("Erinnerung"), ("reminder_subject", "reminder_body")),
+    )
+
     class Meta:
         model = Survey
         fields = MAIL_FIELDS
@@ -39,16 +40,6 @@ class MailTextsForm(AccessibleErrorsMixin, forms.ModelForm):
             "invitation_body": forms.Textarea(attrs={"rows": 12}),
             "reminder_body": forms.Textarea(attrs={"rows": 12}),
         }
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = Layout(
-            Fieldset(_("Einladung"), "invitation_subject", "invitation_body"),
-            Fieldset(_("Erinnerung"), "reminder_subject", "reminder_body"),
-        )
 
     def _check(self, name: str, *, body: bool) -> str:
         value = self.cleaned_data.get(name, "")

@@ -80,10 +80,6 @@ def _base_context(invitation: Invitation, **extra: Any) -> dict[str, Any]:
     return {"invitation": invitation, "survey": invitation.survey, "member": invitation.member, **extra}
 
 
-def _ctx(request: HttpRequest, invitation: Invitation, **extra: Any) -> dict[str, Any]:
-    return _base_context(invitation, preview=getattr(request, "preview", False), **extra)
-
-
 def _url(name: str, token: str, page: str | None = None) -> str:
     if page is not None:
         return reverse("responses:page", args=[token, page])
@@ -101,9 +97,9 @@ def _open(request: HttpRequest, token: str, *, receipt: bool = False) -> tuple[I
     gate = _gate(request, found, receipt=receipt)
     if gate is not None:
         return None, gate
-    # A staff preview does not count as the member opening it, nor does a HEAD request (link
-    # checkers and mail scanners send those).
-    if not getattr(request, "preview", False) and request.method != "HEAD":
+    # A HEAD request does not count as the member opening it (link checkers and mail scanners send
+    # those). A staff preview never reaches here: _gate sends staff to responses/staff_preview_views.py.
+    if request.method != "HEAD":
         found.mark_opened()
     return found, None
 
@@ -241,7 +237,7 @@ def _render_page(request: HttpRequest, invitation: Invitation, structure: Survey
                  form: PageForm, answers: dict, version: int, **extra: Any) -> HttpResponse:
     number, total = services.progress(structure, page_def, answers)
     previous = structure.previous_page(page_def.code, answers)
-    context = _ctx(request, invitation, page=page_def, form=form, version=version, number=number, total=total,
+    context = _base_context(invitation, page=page_def, form=form, version=version, number=number, total=total,
                    has_previous=previous is not None, from_review=bool(request.GET.get("pruefen")), **extra)
     return render(request, "responses/page.html", context)
 
@@ -262,7 +258,7 @@ def review(request: HttpRequest, token: str) -> HttpResponse:
     answers = services.load_answers(response, structure)
     pages = services.review(structure, answers)
     visible = structure.visible_pages(answers)
-    context = _ctx(request, invitation, pages=pages, has_missing=any(p.has_missing for p in pages),
+    context = _base_context(invitation, pages=pages, has_missing=any(p.has_missing for p in pages),
                    last_page=visible[-1] if visible else None)
     return render(request, "responses/review.html", context)
 
@@ -282,7 +278,7 @@ def receipt(request: HttpRequest, token: str) -> HttpResponse:
         return HttpResponseRedirect(_url("entry", token))
     structure = get_structure(invitation.survey, get_language())
     answers = services.load_answers(response, structure)
-    context = _ctx(request, invitation, response=response, pages=services.review(structure, answers))
+    context = _base_context(invitation, response=response, pages=services.review(structure, answers))
     return render(request, "responses/receipt.html", context)
 
 
@@ -292,4 +288,4 @@ def saved(request: HttpRequest, token: str) -> HttpResponse:
     if isinstance(opened, HttpResponse):
         return opened
     invitation, response = opened
-    return render(request, "responses/saved.html", _ctx(request, invitation, resume_url=_url("entry", token)))
+    return render(request, "responses/saved.html", _base_context(invitation, resume_url=_url("entry", token)))

@@ -45,6 +45,32 @@ MAX_REPORTED_ERRORS = 30
 XLSFORM_MARK = "_xlsform_rows"
 
 
+class Message(str):
+    """A validation message: English as the string itself (load_survey, logs, every existing caller), German
+    via `message()` (the staff area's upload report) — the way Refusal and ConditionProblem work."""
+
+    german: Any
+    params: dict[str, Any]
+
+    def __new__(cls, english: str, german: Any, **params: Any) -> Message:
+        obj = super().__new__(cls, english)
+        obj.german, obj.params = german, params
+        return obj
+
+    def message(self) -> str:
+        return str(self.german) % {k: german(v) for k, v in self.params.items()}
+
+    def at(self, english: str, where: Any) -> Message:
+        """The message with its place in front ("pages[0].questions[1] (A1): …")."""
+        return Message(f"{english}: {self}", _("%(where)s: %(problem)s"), where=where, problem=self)
+
+
+def german(value: Any) -> Any:
+    """The German text of a Message (or of a place), anything else as it is: messages not translated yet
+    (JSON-schema and XLSForm reasons) stay English, and the report marks them so (lang="en")."""
+    return value.message() if isinstance(value, Message) else value
+
+
 class DefinitionError(Exception):
     """The definition file is unreadable or invalid; `errors` lists every problem found."""
 
@@ -94,7 +120,9 @@ def parse_definition(raw: bytes, name: str) -> dict[str, Any]:
     """The definition dict of an uploaded or read file: XLSForm for workbooks, YAML/JSON otherwise."""
     path = name
     if len(raw) > MAX_FILE_BYTES:
-        raise DefinitionError(f"{path}: file is too large ({len(raw)} bytes, at most {MAX_FILE_BYTES})")
+        raise DefinitionError(Message(f"{path}: file is too large ({len(raw)} bytes, at most {MAX_FILE_BYTES})",
+                                      _("%(path)s: Die Datei ist zu groß (%(size)s Bytes, höchstens %(limit)s)."),
+                                      path=path, size=len(raw), limit=MAX_FILE_BYTES))
     if is_workbook(name, raw):
         from .xlsform import read_xlsform
 
@@ -102,17 +130,25 @@ def parse_definition(raw: bytes, name: str) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DefinitionError(f"{path}: not valid UTF-8 (byte {exc.start})")
+        raise DefinitionError(Message(f"{path}: not valid UTF-8 (byte {exc.start})",
+                                      _("%(path)s: Die Datei ist kein gültiges UTF-8 (Byte %(byte)s)."),
+                                      path=path, byte=exc.start))
     try:
         data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 – a safe loader (CSafeLoader or SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise DefinitionError(f"{path}: YAML syntax error{where}: {problem}")
+        raise DefinitionError(Message(
+            f"{path}: YAML syntax error{where}: {problem}",
+            _("%(path)s: YAML-Syntaxfehler in Zeile %(line)s, Spalte %(column)s: %(problem)s") if mark else
+            _("%(path)s: YAML-Syntaxfehler: %(problem)s"), path=path, problem=problem,
+            line=mark.line + 1 if mark else 0, column=mark.column + 1 if mark else 0))
     if not isinstance(data, dict):
-        raise DefinitionError(f"{path}: the file must contain a mapping (slug, title, pages, ...), "
-                              f"not {type(data).__name__}")
+        raise DefinitionError(Message(f"{path}: the file must contain a mapping (slug, title, pages, ...), "
+                                      f"not {type(data).__name__}",
+                                      _("%(path)s: Die Datei muss eine Zuordnung (slug, title, pages, …) enthalten."),
+                                      path=path))
     return data
 
 
@@ -211,10 +247,23 @@ def _locate(error: str, rows: dict[str, str] | None) -> str:
     if match is None:
         owner = _OWNER_RE.match(error)
         if owner and (where := rows.get(f"{'page' if owner.group(1) else 'question'}:{owner.group(2)}")):
-            return f"{where}: {error}"
-        return f"{rows.get('', 'settings sheet')}: {error}"
+            return _at(error, where)
+        return _at(error, rows.get("", "settings sheet"))
     where = rows.get(match.group(0)) or rows.get(f"pages[{match.group(1)}]")
-    return f"{where}: {error}" if where else error
+    return _at(error, where) if where else error
+
+
+_SHEET_PLACE_RE = re.compile(r"^sheet '(\w+)', row (\d+)$")
+
+
+def _at(error: str, where: str) -> str:
+    """`where: error`; for a translated message the workbook place in German too (xlsform writes them so)."""
+    if not isinstance(error, Message):
+        return f"{where}: {error}"
+    place = _SHEET_PLACE_RE.match(where)
+    german_place = (_("Tabellenblatt „%(sheet)s“, Zeile %(row)s") % {"sheet": place.group(1), "row": place.group(2)}
+                    if place else where)
+    return Message(f"{where}: {error}", _("%(where)s: %(problem)s"), where=german_place, problem=error)
 
 
 def question_variables(question: dict[str, Any]) -> dict[str, str]:
@@ -229,23 +278,35 @@ def question_variables(question: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def _question_place(p_index: int, q_index: int, code: str) -> Message:
+    return Message(f"pages[{p_index}].questions[{q_index}] ({code})",
+                   _("Seite %(page)s, Frage %(question)s (%(code)s)"), page=p_index + 1, question=q_index + 1,
+                   code=code)
+
+
 def _semantic_errors(data: dict[str, Any]) -> list[str]:
     errors: list[str] = []
     page_codes: set[str] = set()
     variable_owner: dict[str, str] = {}  # variable → question code that produces it
     for p_index, page in enumerate(data["pages"]):
         if page["code"] in page_codes:
-            errors.append(f"pages[{p_index}].code: duplicate page code {page['code']!r}")
+            errors.append(Message(f"duplicate page code {page['code']!r}", _("Der Seitencode „%(code)s“ kommt "
+                                                                            "zweimal vor."), code=page["code"])
+                          .at(f"pages[{p_index}].code", _("Seite %(code)s") % {"code": p_index + 1}))
         page_codes.add(page["code"])
         for q_index, question in enumerate(page["questions"]):
-            where = f"pages[{p_index}].questions[{q_index}] ({question['code']})"
+            where = _question_place(p_index, q_index, question["code"])
             errors.extend(_question_errors(question, where))
             names = {question["code"]: question["type"], **question_variables(question)}
             for name in names:
                 if name in conditions.KEYWORDS:
-                    errors.append(f"{where}: {name!r} is a reserved word of the condition language")
+                    errors.append(Message(f"{name!r} is a reserved word of the condition language",
+                                          _("„%(name)s“ ist ein Schlüsselwort der Bedingungssprache und kann kein "
+                                            "Code sein."), name=name).at(where, where))
                 if name in variable_owner:
-                    errors.append(f"{where}: duplicate code {name!r} (already used by {variable_owner[name]})")
+                    errors.append(Message(f"duplicate code {name!r} (already used by {variable_owner[name]})",
+                                          _("Der Code „%(name)s“ ist schon vergeben (Frage %(other)s)."),
+                                          name=name, other=variable_owner[name]).at(where, where))
                 else:
                     variable_owner[name] = question["code"]
     if errors:
@@ -253,49 +314,65 @@ def _semantic_errors(data: dict[str, Any]) -> list[str]:
     return _condition_errors(data)
 
 
-def _question_errors(q: dict[str, Any], where: str) -> list[str]:
-    errors: list[str] = []
+def _question_errors(q: dict[str, Any], where: Message) -> list[str]:
+    errors: list[Message] = []
     qtype = q["type"]
     options, rows = q.get("options"), q.get("rows")
+
+    def add(english: str, german: Any, **params: Any) -> None:
+        errors.append(Message(english, german, **params).at(where, where))
+
     if qtype in CHOICE_TYPES and not options:
-        errors.append(f"{where}: a {qtype} question needs options")
+        add(f"a {qtype} question needs options", _("Eine Frage vom Typ %(type)s braucht Antwortoptionen."),
+            type=qtype)
     if qtype not in CHOICE_TYPES and options is not None:
-        errors.append(f"{where}: a {qtype} question does not take options")
+        add(f"a {qtype} question does not take options",
+            _("Eine Frage vom Typ %(type)s hat keine Antwortoptionen."), type=qtype)
     if qtype == "matrix" and not rows:
-        errors.append(f"{where}: a matrix question needs rows")
+        add("a matrix question needs rows", _("Eine Matrixfrage braucht Zeilen."))
     if qtype != "matrix" and rows is not None:
-        errors.append(f"{where}: only matrix questions take rows")
+        add("only matrix questions take rows", _("Nur Matrixfragen haben Zeilen."))
     if qtype != "number" and ("min" in q or "max" in q):
-        errors.append(f"{where}: min/max are only allowed on number questions")
+        add("min/max are only allowed on number questions",
+            _("Kleinster und größter Wert (min/max) gibt es nur bei Zahlenfragen."))
     if "min" in q and "max" in q and q["min"] > q["max"]:
-        errors.append(f"{where}: min ({q['min']}) is greater than max ({q['max']})")
+        add(f"min ({q['min']}) is greater than max ({q['max']})",
+            _("Der kleinste Wert (%(min)s) ist größer als der größte (%(max)s)."), min=q["min"], max=q["max"])
     if qtype not in ("text", "textarea") and "max_length" in q:
-        errors.append(f"{where}: max_length is only allowed on text and textarea questions")
+        add("max_length is only allowed on text and textarea questions",
+            _("Eine Höchstzahl der Zeichen (max_length) gibt es nur bei Textfragen."))
     for label, items in (("option", options or []), ("row", rows or [])):
         seen: set[str] = set()
         for item in items:
             if item["code"] in seen:
-                errors.append(f"{where}: duplicate {label} code {item['code']!r}")
+                add(f"duplicate {label} code {item['code']!r}",
+                    _("Der Optionscode „%(code)s“ kommt in dieser Frage zweimal vor.") if label == "option" else
+                    _("Der Zeilencode „%(code)s“ kommt in dieser Frage zweimal vor."), code=item["code"])
             seen.add(item["code"])
     for opt in options or []:
         if opt.get("exclusive") and qtype != "multi":
-            errors.append(f"{where}: option {opt['code']!r} is exclusive, but only multi questions take "
-                          "exclusive options")
+            add(f"option {opt['code']!r} is exclusive, but only multi questions take exclusive options",
+                _("Die Option „%(code)s“ ist exklusiv, aber nur Mehrfachauswahlfragen haben exklusive Optionen."),
+                code=opt["code"])
         if opt.get("other_text") and qtype not in ("single", "multi"):
-            errors.append(f"{where}: option {opt['code']!r} has other_text, but only single and multi "
-                          "questions take it")
+            add(f"option {opt['code']!r} has other_text, but only single and multi questions take it",
+                _("Die Option „%(code)s“ hat ein Freitextfeld, das gibt es nur bei Einfach- und Mehrfachauswahl."),
+                code=opt["code"])
     return errors
 
 
 @dataclass
-class _ConditionContext:
+class ConditionContext:
     kinds: dict[str, str]  # variable → kind (question type, "row", "text"; "matrix" for a matrix's own code)
     option_codes: dict[str, set[str]]  # choice variable → its option codes
     before: set[str]  # variables of questions asked before the current point
 
 
 def _condition_errors(data: dict[str, Any]) -> list[str]:
-    return [str(problem) for problem in condition_problems(data)]
+    return [Message(str(problem), _("%(owner)s: Bedingung „%(expr)s“: %(why)s"), expr=problem.expr,
+                    owner=(_("Frage %(code)s") % {"code": problem.question} if problem.question
+                           else _("Seite %(code)s") % {"code": problem.page}), why=problem.message())
+            for problem in condition_problems(data)]
 
 
 @dataclass(frozen=True)
@@ -324,7 +401,7 @@ def condition_problems(data: dict[str, Any]) -> list[ConditionProblem]:
     earlier pages, a question condition to earlier pages or earlier on its own page. Values compared
     with a choice variable must be option codes of that question. Works on any definition shape the
     editor produces (pages may still be empty)."""
-    ctx = _ConditionContext({}, {}, set())
+    ctx = ConditionContext({}, {}, set())
     for page in data["pages"]:
         for question in page["questions"]:
             ctx.kinds.update(question_variables(question))
@@ -337,17 +414,17 @@ def condition_problems(data: dict[str, Any]) -> list[ConditionProblem]:
     problems: list[ConditionProblem] = []
     for page in data["pages"]:
         if "show_if" in page:
-            problems.extend(_check_condition(f"page {page['code']}", page["code"], None, page["show_if"], ctx,
+            problems.extend(check_condition(f"page {page['code']}", page["code"], None, page["show_if"], ctx,
                                              "on an earlier page"))
         for question in page["questions"]:
             if "show_if" in question:
-                problems.extend(_check_condition(question["code"], page["code"], question["code"],
+                problems.extend(check_condition(question["code"], page["code"], question["code"],
                                                  question["show_if"], ctx, "before this question"))
             ctx.before.update(question_variables(question))
     return problems
 
 
-def _check_condition(owner: str, page: str, question: str | None, expr: str, ctx: _ConditionContext,
+def check_condition(owner: str, page: str, question: str | None, expr: str, ctx: ConditionContext,
                      place: str) -> list[ConditionProblem]:
     def problem(position: int, english: str, german: Any, **params: Any) -> ConditionProblem:
         return ConditionProblem(owner, page, question, expr, position, english, german, tuple(params.items()))
@@ -408,7 +485,7 @@ def sync_survey(data: dict[str, Any]) -> LoadResult:
     digest = definition_hash(data)
     with transaction.atomic():
         survey = Survey.objects.select_for_update().filter(slug=data["slug"]).first()
-        if survey is not None and survey.definition_hash == digest:
+        if survey is not None and is_unchanged(survey, data):
             return LoadResult(survey, "unchanged")
         action = "created" if survey is None else "updated"
         if survey is not None:
@@ -556,8 +633,8 @@ def _refusals(survey: Survey, data: dict[str, Any]) -> list[str]:
     if not answered:
         return []
     new = {q["code"]: q for page in data["pages"] for q in page["questions"]}
-    return [f"{question.code}: {why}" for question in answered
-            for why in question_refusals(question, new.get(question.code))]
+    return [Message(f"{question.code}: {why}", _("%(code)s: %(why)s"), code=question.code, why=why.message())
+            for question in answered for why in question_refusals(question, new.get(question.code))]
 
 
 def question_refusals(question: Question, qdef: dict[str, Any] | None) -> list[Refusal]:
@@ -636,8 +713,22 @@ ROW_KEYS = ("code", "label", "label_en")
 
 def _pick(source: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     """The listed keys in that order, without empty optionals ("", None, False, {}, []); 0 is kept."""
-    return {key: source[key] for key in keys
-            if key in source and source[key] is not None and source[key] not in ("", False, {}, [])}
+    return {key: source[key] for key in keys if key in source and not _empty(source[key])}
+
+
+def _empty(value: Any) -> bool:
+    # `value in ("", False, ...)` would count 0 as False and drop a minimum of 0.
+    return value is None or value is False or (isinstance(value, str | dict | list) and not value)
+
+
+def canonical_question(question: dict[str, Any]) -> dict[str, Any]:
+    """A question in canonical form: key order of QUESTION_KEYS, empty optionals left out."""
+    q = dict(question)
+    if "options" in q:
+        q["options"] = [_pick(o, OPTION_KEYS) for o in q["options"]]
+    if "rows" in q:
+        q["rows"] = [_pick(r, ROW_KEYS) for r in q["rows"]]
+    return _pick(q, QUESTION_KEYS)
 
 
 def canonical(data: dict[str, Any]) -> dict[str, Any]:
@@ -650,17 +741,8 @@ def canonical(data: dict[str, Any]) -> dict[str, Any]:
     if "emails" in out:
         emails = {kind: _pick(out["emails"].get(kind, {}), ("subject", "body")) for kind in ("invitation", "reminder")}
         out["emails"] = _pick(emails, ("invitation", "reminder"))
-    pages = []
-    for page in data.get("pages", []):
-        questions = []
-        for question in page["questions"]:
-            q = dict(question)
-            if "options" in q:
-                q["options"] = [_pick(o, OPTION_KEYS) for o in q["options"]]
-            if "rows" in q:
-                q["rows"] = [_pick(r, ROW_KEYS) for r in q["rows"]]
-            questions.append(_pick(q, QUESTION_KEYS))
-        pages.append(_pick({**page, "questions": questions}, PAGE_KEYS))
+    pages = [_pick({**page, "questions": [canonical_question(q) for q in page["questions"]]}, PAGE_KEYS)
+             for page in data.get("pages", [])]
     out["pages"] = pages
     result = _pick(out, SURVEY_KEYS)
     result.setdefault("pages", [])
@@ -668,7 +750,10 @@ def canonical(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def export_definition(survey: Survey) -> dict[str, Any]:
-    """The survey as it is stored in the tables (the source of truth once staff edit it), in canonical form."""
+    """The survey as it is stored in the tables (the source of truth once staff edit it), in canonical form.
+
+    The one reader of the tables into a definition (downloads, new waves, the "unchanged" check after an
+    edit, tests): four queries whatever the survey's size, rows read as tuples rather than model instances."""
     data: dict[str, Any] = {"slug": survey.slug, "title": survey.title,
                             **{name: getattr(survey, name) for name in SURVEY_TEXTS},
                             "estimated_minutes": survey.estimated_minutes}
@@ -676,28 +761,73 @@ def export_definition(survey: Survey) -> dict[str, Any]:
                             "closes": survey.closes_on.isoformat() if survey.closes_on else None}
     data["emails"] = {kind: {"subject": getattr(survey, f"{kind}_subject"), "body": getattr(survey, f"{kind}_body")}
                       for kind in ("invitation", "reminder")}
-    questions: dict[int, list[dict[str, Any]]] = {}
-    for q in survey.questions.order_by("page__position", "position").prefetch_related("options", "rows"):
-        questions.setdefault(q.page_id, []).append(_export_question(q))
+    questions: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for page_id, _pk, qdef in question_defs(Question.objects.filter(survey=survey)):
+        questions[page_id].append(qdef)
     data["pages"] = [
         {"code": p.code, "title": p.title, "title_en": p.title_en, "intro": p.intro, "intro_en": p.intro_en,
-         "show_if": p.condition, "questions": questions.get(p.pk, [])}
+         "show_if": p.condition, "questions": questions[p.pk]}
         for p in survey.pages.order_by("position")
     ]
     return canonical(data)
 
 
-def _export_question(q: Question) -> dict[str, Any]:
-    out: dict[str, Any] = {"code": q.code, "type": q.type, "text": q.text, "text_en": q.text_en,
-                           "help": q.help_text, "help_en": q.help_text_en, "required": q.required,
-                           "show_if": q.condition, "min": q.min_value, "max": q.max_value,
-                           "max_length": q.max_length}
-    if q.type in CHOICE_TYPES:
-        out["options"] = [{"code": o.code, "label": o.label, "label_en": o.label_en, "exclusive": o.exclusive,
-                           "other_text": o.has_text} for o in q.options.all()]
-    if q.type == "matrix":
-        out["rows"] = [{"code": r.code, "label": r.label, "label_en": r.label_en} for r in q.rows.all()]
+def question_definition(question: Question) -> dict[str, Any]:
+    """One question as the tables hold it, in canonical form (what export_definition writes for it)."""
+    return next(qdef for _page, _pk, qdef in question_defs(Question.objects.filter(pk=question.pk)))
+
+
+def question_defs(selected: Any) -> list[tuple[int, int, dict[str, Any]]]:
+    """(page id, question id, canonical question) of the `selected` questions in page and position order;
+    three queries however many they are."""
+    options: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for qid, code, label, label_en, exclusive, has_text in (
+        Option.objects.filter(question__in=selected.values("pk")).order_by("question_id", "position")
+        .values_list("question_id", "code", "label", "label_en", "exclusive", "has_text")
+    ):
+        options[qid].append({"code": code, "label": label, "label_en": label_en, "exclusive": exclusive,
+                             "other_text": has_text})
+    rows: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for qid, code, label, label_en in (
+        Row.objects.filter(question__in=selected.values("pk")).order_by("question_id", "position")
+        .values_list("question_id", "code", "label", "label_en")
+    ):
+        rows[qid].append({"code": code, "label": label, "label_en": label_en})
+    out = []
+    for q in selected.order_by("page_id", "position").values(
+        "id", "page_id", "code", "type", "text", "text_en", "help_text", "help_text_en", "required", "condition",
+        "min_value", "max_value", "max_length",
+    ):
+        qdef = {"code": q["code"], "type": q["type"], "text": q["text"], "text_en": q["text_en"],
+                "help": q["help_text"], "help_en": q["help_text_en"], "required": q["required"],
+                "show_if": q["condition"], "min": q["min_value"], "max": q["max_value"],
+                "max_length": q["max_length"]}
+        if q["type"] in CHOICE_TYPES:
+            qdef["options"] = options[q["id"]]
+        if q["type"] == "matrix":
+            qdef["rows"] = rows[q["id"]]
+        out.append((q["page_id"], q["id"], canonical_question(qdef)))
     return out
+
+EDIT_MARK = Survey.EDIT_MARK
+
+
+def mark_edited(survey: Survey) -> None:
+    """After a change in the editor: a new version token instead of the definition's hash, and no stored copy.
+
+    Hashing and storing the whole definition (half a megabyte at 1,000 questions) on every edit made a save
+    cost what the survey's size costs. The token still changes with every edit (the structure cache of every
+    process is keyed by it), and `is_unchanged` compares a file with the tables only when someone loads one."""
+    survey.new_version()
+    survey.save(update_fields=["definition", "definition_hash", "updated_at"])
+
+
+def is_unchanged(survey: Survey, data: dict[str, Any]) -> bool:
+    """Whether loading the validated definition `data` would change nothing: the file loaded last time (its
+    hash), or, after edits in the editor, a file equal to what the tables now hold."""
+    if survey.definition_hash == definition_hash(data):
+        return True
+    return survey.definition_hash.startswith(EDIT_MARK) and canonical(data) == export_definition(survey)
 
 
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]

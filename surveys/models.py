@@ -90,8 +90,20 @@ class Survey(models.Model):
             before = survey.field_values(changed)
             for name in changed:
                 setattr(survey, name, values[name])
-            survey.save(update_fields=[*changed, "updated_at"])
+            # The texts are part of the definition: a new version, so that caches keyed by it are renewed and
+            # load_survey compares a file with the edited survey instead of trusting the old file's hash.
+            survey.new_version()
+            survey.save(update_fields=[*changed, "definition", "definition_hash", "updated_at"])
             SurveyChange.record(survey, user, target, before, survey.field_values(changed))
+
+    EDIT_MARK = "edit-"
+
+    def new_version(self) -> None:
+        """Mark the stored definition as superseded by edits (not saved here; see surveys.definition.mark_edited)."""
+        import uuid
+
+        self.definition = {}
+        self.definition_hash = self.EDIT_MARK + uuid.uuid4().hex
 
     def field_values(self, names: list[str]) -> dict:
         """The named fields as JSON-ready values (dates as ISO text), as SurveyChange stores them."""

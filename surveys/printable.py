@@ -88,7 +88,11 @@ def pages_for_print(structure: SurveyStructure) -> list[PrintPage]:
 
 
 def context(survey: Survey, **extra: object) -> dict[str, object]:
-    return {"survey": survey, "print_pages": pages_for_print(get_structure(survey)), **extra}
+    """The survey's texts and questions in the active language: English where they have English wording."""
+    english = (translation.get_language() or "de").lower().startswith("en")
+    return {"survey": survey, "language": "en" if english else "de",
+            "title": english and survey.title_en or survey.title, "intro": english and survey.intro_en or survey.intro,
+            "print_pages": pages_for_print(get_structure(survey, translation.get_language())), **extra}
 
 
 TEMPLATE = "surveys/printable.html"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.contrib import messages
@@ -108,10 +109,17 @@ class Report:
     def can_apply(self) -> bool:
         return self.data is not None and not self.errors and not self.refusals
 
-    @property
+    @cached_property
     def unchanged(self) -> bool:
-        return self.existing is not None and self.data is not None and (
-            self.existing.definition_hash == definition.definition_hash(self.data))
+        return self.existing is not None and self.data is not None and definition.is_unchanged(self.existing,
+                                                                                               self.data)
+
+    def error_items(self) -> list[tuple[str, str]]:
+        """(text, language) of the errors: German where the message has been translated, English otherwise."""
+        return [(definition.german(e), "de" if isinstance(e, definition.Message) else "en") for e in self.errors]
+
+    def refusal_items(self) -> list[tuple[str, str]]:
+        return [(definition.german(e), "de" if isinstance(e, definition.Message) else "en") for e in self.refusals]
 
     def pages(self) -> list[dict[str, Any]]:
         out = []

@@ -54,14 +54,20 @@ class EditorForm(forms.Form):
         self.helper.disable_csrf = True
 
 
-def _condition_field(help_text: Any) -> forms.CharField:
+def _condition_field(help_text: Any, check: str) -> forms.CharField:
+    """`check`: the kind of the live check (static/js/editor-checks.js) for the page's or question's condition."""
     return forms.CharField(
         label=_("Bedingung (anzeigen, wenn …)"), required=False, max_length=conditions.MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "autocapitalize": "off"}), help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "autocapitalize": "off", "data-check": check}),
+        help_text=help_text,
     )
 
 
-def _check_syntax(expr: str) -> str:
+def _code_input(check: str) -> forms.TextInput:
+    return forms.TextInput(attrs={"data-check": check, "spellcheck": "false", "autocapitalize": "off"})
+
+
+def check_syntax(expr: str) -> str:
     """The parser's verdict on the expression alone (references are checked with the whole questionnaire)."""
     expr = expr.strip()
     if expr:
@@ -77,6 +83,7 @@ def _check_syntax(expr: str) -> str:
 
 class PageForm(EditorForm):
     code = forms.CharField(label=_("Code der Seite"), max_length=50, validators=[code_validator],
+                           widget=_code_input("seite"),
                            help_text=_("Kurzer, stabiler Bezeichner, z. B. P3. Erscheint in Adressen."))
     title = forms.CharField(label=_("Titel"), max_length=300)
     title_en = forms.CharField(label=_("Titel auf Englisch (optional)"), max_length=300, required=False)
@@ -85,14 +92,14 @@ class PageForm(EditorForm):
     intro_en = forms.CharField(label=_("Einleitungstext auf Englisch (optional)"), required=False,
                                widget=forms.Textarea(attrs={"rows": 3}))
     condition = _condition_field(_("Leer lassen, wenn die Seite immer gezeigt wird. Beispiel: B2_zweck contains 1 — "
-                                   "nur Fragen früherer Seiten."))
+                                   "nur Fragen früherer Seiten."), "seitenbedingung")
 
     @classmethod
     def initial_for(cls, page: Page) -> dict[str, Any]:
         return {name: getattr(page, name) for name in ("code", "title", "title_en", "intro", "intro_en", "condition")}
 
     def clean_condition(self) -> str:
-        return _check_syntax(self.cleaned_data["condition"])
+        return check_syntax(self.cleaned_data["condition"])
 
 
 class QuestionTypeForm(EditorForm):
@@ -103,6 +110,7 @@ class QuestionForm(EditorForm):
     """The fields every question has, plus those of its type; `qtype` decides which are shown."""
 
     code = forms.CharField(label=_("Code (Variablenname)"), max_length=50, validators=[code_validator],
+                           widget=_code_input("frage"),
                            help_text=_("Der Name der Variablen in Exporten, z. B. B1_nutzung. Nach den ersten "
                                        "Antworten nicht mehr änderbar."))
     type = forms.ChoiceField(label=_("Fragetyp"), choices=Question.Type.choices,
@@ -115,7 +123,7 @@ class QuestionForm(EditorForm):
     help_text_en = forms.CharField(label=_("Hinweis auf Englisch (optional)"), required=False)
     required = forms.BooleanField(label=_("Pflichtangabe"), required=False)
     condition = _condition_field(_("Leer lassen, wenn die Frage immer gezeigt wird. Beispiel: B1_nutzung = 1 — nur "
-                                   "Fragen, die vorher gestellt werden."))
+                                   "Fragen, die vorher gestellt werden."), "bedingung")
     min_value = forms.IntegerField(label=_("Kleinster erlaubter Wert (optional)"), required=False)
     max_value = forms.IntegerField(label=_("Größter erlaubter Wert (optional)"), required=False)
     max_length = forms.IntegerField(label=_("Höchstzahl der Zeichen (optional)"), required=False, min_value=1,
@@ -137,7 +145,7 @@ class QuestionForm(EditorForm):
         return {"page": question.page_id, **{name: getattr(question, name) for name in names}}
 
     def clean_condition(self) -> str:
-        return _check_syntax(self.cleaned_data["condition"])
+        return check_syntax(self.cleaned_data["condition"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

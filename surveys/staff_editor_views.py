@@ -2,8 +2,9 @@
 
 Analysts may look (overview, a page's questions, history); every change is staff-only, an ordinary
 POST with CSRF followed by a redirect (works without JavaScript), and goes through surveys/editor.py,
-which checks it on the whole questionnaire, refuses what answers forbid, records it and refreshes the
-survey's definition hash (so every process's structure cache sees it).
+which checks what the change can affect (with the verdict of checking the whole questionnaire), refuses what
+answers forbid, records it and gives the survey a new version token (so every process's structure cache sees
+it). `check` answers the editor's script, which checks codes and conditions as they are typed.
 
 Every editor request does a fixed number of queries whatever the survey's size: the overview lists the
 pages with their question counts, a page lists only its own questions (bench/editor.py measures it).
@@ -14,10 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -28,11 +30,14 @@ from .models import Page, Question, Survey, SurveyChange
 from .permissions import analyst_required, can_manage, staff_required
 from .staff_editor_forms import (
     CHOICE_TYPES,
+    OptionForm,
     OptionFormSet,
     PageForm,
     QuestionForm,
     QuestionTypeForm,
+    RowForm,
     RowFormSet,
+    check_syntax,
     item_formset,
 )
 
@@ -324,6 +329,54 @@ def question_delete(request: HttpRequest, slug: str, question_id: int) -> HttpRe
         what=_("Frage %(code)s – %(text)s") % {"code": question.code, "text": question.text},
         consequence=_("Die Frage wird mit ihren Antwortoptionen gelöscht."),
     ))
+
+
+# --- live checks -------------------------------------------------------------------------------
+
+_CODE_FIELDS = {"frage": QuestionForm.base_fields["code"], "zeile": RowForm.base_fields["code"],
+                "option": OptionForm.base_fields["code"], "seite": PageForm.base_fields["code"]}
+
+
+@staff_required
+@require_safe
+def check(request: HttpRequest, slug: str) -> JsonResponse:
+    """The editor's check of one value as it is typed (static/js/editor-checks.js): the messages a save would
+    give for it, by the same rules (form field, then surveys/editor.py). Without JavaScript the save says so.
+
+    `art`: frage, zeile, option, seite (codes), bedingung, seitenbedingung; `wert`: the value; `frage` and
+    `seite`: the question and page being edited (empty for a new one)."""
+    survey = _survey(slug)
+    kind, value = request.GET.get("art", ""), request.GET.get("wert", "")
+    page = _optional(Page, request.GET.get("seite"), survey)
+    question = _optional(Question, request.GET.get("frage"), survey)
+    if kind in _CODE_FIELDS:
+        try:
+            value = _CODE_FIELDS[kind].clean(value)
+        except forms.ValidationError as exc:
+            return JsonResponse({"ok": False, "messages": list(exc.messages)})
+        if kind == "seite":
+            taken = survey.pages.filter(code=value).exclude(pk=page.pk if page else None).exists()
+            found = [_("Eine andere Seite hat bereits den Code „%(code)s“.") % {"code": value}] if taken else []
+        elif kind == "option":
+            found = []  # unique within its question only: the page checks that itself
+        else:
+            found = editor.code_messages(survey, value, question)
+    elif kind in ("bedingung", "seitenbedingung"):
+        try:
+            value = PageForm.base_fields["condition"].clean(value)
+            check_syntax(value)
+        except forms.ValidationError as exc:
+            return JsonResponse({"ok": False, "messages": list(exc.messages)})
+        if kind == "bedingung" and page is None:
+            return JsonResponse({"ok": True, "messages": []})  # no page, no place to check it at
+        found = editor.condition_messages(survey, value, page, question, of_question=kind == "bedingung")
+    else:
+        return JsonResponse({"ok": True, "messages": []})  # nothing this check knows: nothing to say
+    return JsonResponse({"ok": not found, "messages": found})
+
+
+def _optional(model: type[Page] | type[Question], pk: str | None, survey: Survey) -> Any:
+    return model.objects.filter(pk=int(pk), survey=survey).first() if pk and pk.isdigit() else None
 
 
 # --- history -----------------------------------------------------------------------------------

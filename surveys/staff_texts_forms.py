@@ -39,14 +39,43 @@ class AccessibleErrorsMixin:
             self.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)  # type: ignore[attr-defined]
 
 
+class FieldsetModelForm(AccessibleErrorsMixin, forms.ModelForm):
+    """A staff form of some of the survey's fields, rendered by crispy-forms in `fieldsets` (legend, field
+    names) without its own <form> tag; `read_only` shows the values to analysts, who may not change them."""
+
+    fieldsets: tuple[tuple[Any, tuple[str, ...]], ...] = ()
+    submit_label: Any = None  # a "speichern" button inside the form, or None when the template has its own
+
+    def __init__(self, *args: Any, read_only: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if read_only:
+            for field in self.fields.values():
+                field.disabled = True
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(*(Fieldset(legend, *names) for legend, names in self.fieldsets))
+        if self.submit_label is not None and not read_only:
+            self.helper.layout.append(Submit("speichern", self.submit_label))
+
+
 TEXT_FIELDS = [
     "title", "title_en", "intro", "intro_en", "estimated_minutes", "closing_text", "closing_text_en",
     "organisers", "contact_email", "privacy_notice", "opens_on", "closes_on", "sender_name",
 ]
 
 
-class SurveyTextsForm(AccessibleErrorsMixin, forms.ModelForm):
+class SurveyTextsForm(FieldsetModelForm):
     """Title, welcome and closing texts, organisers, contact, privacy notice, field period, sender."""
+
+    fieldsets = (
+        (_("Titel und Begrüßung"), ("title", "title_en", "intro", "intro_en", "estimated_minutes")),
+        (_("Abschluss"), ("closing_text", "closing_text_en")),
+        (_("Veranstalter, Kontakt und Datenschutz"), ("organisers", "contact_email", "sender_name",
+                                                     "privacy_notice")),
+        (_("Feldphase"), ("opens_on", "closes_on")),
+    )
+    submit_label = _("Speichern")
 
     estimated_minutes = forms.IntegerField(
         label=_("Geschätzte Dauer in Minuten"), required=False, min_value=1, max_value=600,
@@ -99,28 +128,13 @@ class SurveyTextsForm(AccessibleErrorsMixin, forms.ModelForm):
             "closes_on": DateInput(),
         }
 
-    def __init__(self, *args: Any, read_only: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["title"].error_messages["required"] = _("Bitte geben Sie einen Titel an.")
         for name in ("opens_on", "closes_on"):
             self.fields[name].error_messages["invalid"] = _(
                 "Bitte ein Datum wie 30.08.2026 oder 2026-08-30 angeben.")
             self.fields[name].input_formats = ["%Y-%m-%d", "%d.%m.%Y"]
-        if read_only:
-            for field in self.fields.values():
-                field.disabled = True
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = Layout(
-            Fieldset(_("Titel und Begrüßung"), "title", "title_en", "intro", "intro_en", "estimated_minutes"),
-            Fieldset(_("Abschluss"), "closing_text", "closing_text_en"),
-            Fieldset(_("Veranstalter, Kontakt und Datenschutz"), "organisers", "contact_email", "sender_name",
-                     "privacy_notice"),
-            Fieldset(_("Feldphase"), "opens_on", "closes_on"),
-        )
-        if not read_only:
-            self.helper.layout.append(Submit("speichern", _("Speichern")))
 
     def clean(self) -> dict:
         data = super().clean()

@@ -39,6 +39,7 @@ _editor = "befragungen/<slug:slug>/fragebogen/"
 urlpatterns += [
     path(_editor, editor_views.overview, name="editor"),
     path(_editor + "aenderungen/", editor_views.history, name="editor_history"),
+    path(_editor + "pruefen/", editor_views.check, name="editor_check"),
     path(_editor + "seiten/neu/", editor_views.page_create, name="editor_page_create"),
     path(_editor + "seiten/<int:page_id>/", editor_views.page_detail, name="editor_page"),
     path(_editor + "seiten/<int:page_id>/bearbeiten/", editor_views.page_edit, name="editor_page_edit"),

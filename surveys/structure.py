@@ -2,8 +2,8 @@
 
 `get_structure(survey)` builds a SurveyStructure from the tables once per survey pk, language and
 definition_hash and keeps it in a module-level dict: later calls do no database queries. The
-questionnaire editor changes definition_hash with every edit (surveys/editor.py), so each process
-rebuilds on its next request after an edit.
+questionnaire editor and the survey's text forms change definition_hash with every edit (a new version
+token, surveys.definition.mark_edited), so each process rebuilds on its next request after an edit.
 The cache only holds what the definition says, so it is safe for several processes: each builds
 its own copy, and a reload changes definition_hash, which changes the key.
 

@@ -61,6 +61,7 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "staff/befragungen/<slug:slug>/vorschau/neu/": (STAFF, ("POST",)),
     "staff/befragungen/<slug:slug>/fragebogen/": (ANALYST, ("GET",)),
     "staff/befragungen/<slug:slug>/fragebogen/aenderungen/": (ANALYST, ("GET",)),
+    "staff/befragungen/<slug:slug>/fragebogen/pruefen/": (STAFF, ("GET",)),
     "staff/befragungen/<slug:slug>/fragebogen/seiten/neu/": (STAFF, ("GET", "POST")),
     "staff/befragungen/<slug:slug>/fragebogen/seiten/<int:page_id>/": (ANALYST, ("GET",)),
     "staff/befragungen/<slug:slug>/fragebogen/seiten/<int:page_id>/bearbeiten/": (STAFF, ("GET", "POST")),

@@ -169,7 +169,7 @@ def test_upload_form_refuses_other_files(staff_client, name, content, message):
 
 def test_upload_of_a_broken_yaml_and_of_a_fake_workbook(staff_client):
     body = _upload(staff_client, "kaputt.yaml", b"slug: x\ntitle: [unclosed\n").content.decode()
-    assert "YAML syntax error at line 3" in body
+    assert "YAML-Syntaxfehler in Zeile 3" in body  # the report speaks German
     body = _upload(staff_client, "fake.xlsx", b"not a zip at all").content.decode()
     assert "not an Excel workbook (.xlsx)" in body
 
@@ -184,7 +184,7 @@ def test_upload_updating_a_survey_with_answers_is_refused_with_the_reason(staff_
     del data["pages"][0]["questions"][0]["options"][4]
     preview = _upload(staff_client, "ohne-5.yaml", dump_yaml(data).encode())
     body = preview.content.decode()
-    assert "Diese Änderung ist nicht erlaubt" in body and "A1_bereich: option code &#x27;5&#x27; removed" in body
+    assert "Diese Änderung ist nicht erlaubt" in body and "A1_bereich: Die Antwortoption mit dem Code 5" in body
     assert staff_client.post(preview.redirect_chain[-1][0]).status_code == 400
     assert kgst_survey.questions.get(code="A1_bereich").options.count() == 6
 
@@ -254,3 +254,39 @@ def test_downloads_of_an_unfinished_questionnaire_work(analyst_client):
     assert response.status_code == 200
     assert [c.value for c in load_workbook(io.BytesIO(response.content))["survey"][3]][:2] == [
         "select_one A1_bereich", "A1_bereich"]
+
+
+def test_upload_report_speaks_german_and_load_survey_english(staff_client, tmp_path, capsys):
+    """The same problems: German in the staff report, English on the command line."""
+    from django.core.management import CommandError, call_command
+
+    data = yaml.safe_load(open(KGST_DEFINITION, encoding="utf-8"))
+    data["slug"] = "fehlerhaft"
+    data["pages"][1]["questions"][1]["code"] = "B1_nutzung"  # a duplicate code
+    data["pages"][0]["questions"][0]["options"].append(dict(data["pages"][0]["questions"][0]["options"][0]))
+    content = yaml.safe_dump(data, allow_unicode=True).encode()
+    body = _upload(staff_client, "fehlerhaft.yaml", content).content.decode()
+    assert "Seite 2, Frage 2 (B1_nutzung): Der Code „B1_nutzung“ ist schon vergeben (Frage B1_nutzung)." in body
+    assert "Seite 1, Frage 1 (A1_bereich): Der Optionscode „1“ kommt in dieser Frage zweimal vor." in body
+    assert "duplicate code" not in body
+    bad = tmp_path / "fehlerhaft.yaml"
+    bad.write_bytes(content)
+    with pytest.raises(CommandError) as raised:
+        call_command("load_survey", str(bad))
+    assert "pages[1].questions[1] (B1_nutzung): duplicate code 'B1_nutzung' (already used by B1_nutzung)" in str(
+        raised.value)
+    assert "pages[0].questions[0] (A1_bereich): duplicate option code '1'" in str(raised.value)
+    data["pages"][1]["questions"][1]["code"] = "B2_zweck"
+    data["pages"][0]["questions"][0]["options"].pop()
+    data["pages"][2]["show_if"] = "B2_zweck contains 7"
+    body = _upload(staff_client, "bedingung.yaml", yaml.safe_dump(data, allow_unicode=True).encode()).content.decode()
+    assert "Seite P3: Bedingung „B2_zweck contains 7“: „7“ an Position 1 ist kein Optionscode von B2_zweck" in body
+
+
+def test_workbook_problem_in_german_with_its_sheet_and_row(staff_client):
+    rows = [row for row in kgst_xlsform.SURVEY]
+    index = next(i for i, row in enumerate(rows) if len(row) > 1 and row[1] == "A2_beschaeftigte")
+    rows[index] = rows[index][:6] + [". >= 10 and . <= 5"]
+    body = _upload(staff_client, "kgst.xlsx", kgst_xlsform.workbook_bytes(survey=rows)).content.decode()
+    assert (f"Tabellenblatt „survey“, Zeile {index + 2}: Seite 1, Frage 2 (A2_beschaeftigte): Der kleinste Wert "
+            "(10) ist größer als der größte (5).") in body

@@ -37,6 +37,7 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     # surveys: the questionnaire editor (analysts read it, staff change it)
     "editor": ("analyst", GET),
     "editor_history": ("analyst", GET),
+    "editor_check": ("staff", GET),  # the live check of codes and conditions (JSON)
     "editor_page": ("analyst", GET),
     "editor_page_create": ("staff", BOTH),
     "editor_page_edit": ("staff", BOTH),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from surveys.editor import definition_from_tables
+from surveys.definition import export_definition
 from surveys.models import Survey
 
 
@@ -42,4 +42,4 @@ def question_post(qdef: dict[str, Any], page_id: int, extra: int = 0, action: st
 
 def structure_of(survey: Survey) -> list[dict[str, Any]]:
     """Pages, questions, options, rows and conditions of a survey as plain data (for comparing two surveys)."""
-    return definition_from_tables(survey)["pages"]
+    return export_definition(survey)["pages"]

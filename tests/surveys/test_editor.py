@@ -10,8 +10,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from surveys.definition import definition_hash, read_definition, sync_survey, validate_definition
-from surveys.editor import definition_from_tables
+from surveys.definition import (
+    EDIT_MARK,
+    canonical,
+    definition_hash,
+    export_definition,
+    read_definition,
+    sync_survey,
+    validate_definition,
+)
 from surveys.models import Option, Page, Question, Survey, SurveyChange
 from surveys.structure import get_structure
 from tests.conftest import KGST_DEFINITION
@@ -31,7 +38,7 @@ def empty_survey(db) -> Survey:
 
 
 def qdef_of(survey: Survey, code: str) -> dict:
-    return next(q for p in definition_from_tables(survey)["pages"] for q in p["questions"] if q["code"] == code)
+    return next(q for p in export_definition(survey)["pages"] for q in p["questions"] if q["code"] == code)
 
 
 def errors_of(response) -> str:
@@ -59,10 +66,10 @@ def answered(kgst_survey, make_invitation) -> Survey:
 
 
 def test_tables_give_back_the_loaded_definition(kgst_survey):
-    """What the editor stores as definition equals what load_survey stored: "unchanged" keeps working."""
+    """The tables read back give the loaded definition (canonical form): "unchanged" keeps working after edits."""
     loaded = validate_definition(read_definition(KGST_DEFINITION))
-    assert definition_from_tables(kgst_survey) == loaded
-    assert definition_hash(definition_from_tables(kgst_survey)) == kgst_survey.definition_hash
+    assert export_definition(kgst_survey) == canonical(loaded)
+    assert definition_hash(loaded) == kgst_survey.definition_hash
 
 
 def test_english_wording_loads_from_a_definition(db):
@@ -75,7 +82,7 @@ def test_english_wording_loads_from_a_definition(db):
     question = Question.objects.get(survey=survey, code="A1_bereich")
     assert (question.page.title_en, question.text_en) == ("About you", "In which area do you work?")
     assert question.options.get(code="1").label_en == "Management"
-    assert definition_from_tables(survey) == validate_definition(data)
+    assert export_definition(survey) == canonical(validate_definition(data))
 
 
 # --- building a questionnaire -------------------------------------------------------------------
@@ -100,14 +107,14 @@ def test_staff_builds_pages_and_questions(staff_client, staff_user, empty_survey
     assert staff_client.post(url("editor_question_create", empty_survey, page_id=page.pk),
                              question_post(second, page.pk)).status_code == 302
     survey = Survey.objects.get(pk=empty_survey.pk)
-    assert survey.definition == definition_from_tables(survey)
-    assert survey.definition_hash == definition_hash(survey.definition) != before_hash
+    # every edit gives a new version token (the structure caches' key), without hashing the whole definition
+    assert survey.definition_hash.startswith(EDIT_MARK) and survey.definition_hash != before_hash
     assert [c.target for c in SurveyChange.objects.filter(survey=survey).order_by("at", "pk")] == [
         "Seite P1", "Frage B1_nutzung", "Frage B2_zweck"]
     change = SurveyChange.objects.get(target="Frage B1_nutzung")
     assert (change.user, change.action, change.before, change.after) == (staff_user, "created", {}, qdef)
     # the result is a definition load_survey accepts, and loading it again changes nothing
-    assert sync_survey(validate_definition(survey.definition)).action == "unchanged"
+    assert sync_survey(validate_definition(export_definition(survey))).action == "unchanged"
 
 
 def test_options_reordered_relabelled_removed_and_added(staff_client, kgst_survey):
@@ -157,13 +164,13 @@ def test_more_lines_button_saves_nothing(staff_client, kgst_survey):
 ])
 def test_bad_input_explained_and_nothing_stored(staff_client, kgst_survey, change, message):
     question = Question.objects.get(code="B3_dauer")
-    before = (definition_from_tables(kgst_survey), SurveyChange.objects.count(),
+    before = (export_definition(kgst_survey), SurveyChange.objects.count(),
               Survey.objects.get(pk=kgst_survey.pk).definition_hash)
     qdef = qdef_of(kgst_survey, "B3_dauer") | change
     response = staff_client.post(url("editor_question", kgst_survey, question_id=question.pk),
                                  question_post(qdef, question.page_id))
     assert message in errors_of(response)
-    assert before == (definition_from_tables(kgst_survey), SurveyChange.objects.count(),
+    assert before == (export_definition(kgst_survey), SurveyChange.objects.count(),
                       Survey.objects.get(pk=kgst_survey.pk).definition_hash)
 
 
@@ -200,7 +207,7 @@ def test_page_moves_and_condition_order(staff_client, kgst_survey):
     staff_client.post(url("editor_page_move", kgst_survey, page_id=p5.pk), {"richtung": "hoch"})
     assert list(kgst_survey.pages.order_by("position").values_list("code", flat=True)) == [
         "P1", "P2", "P3", "P5", "P4", "P6", "P7", "P8"]
-    assert Survey.objects.get(pk=kgst_survey.pk).definition["pages"][3]["code"] == "P5"
+    assert export_definition(kgst_survey)["pages"][3]["code"] == "P5"
     change = SurveyChange.objects.get(target="Seite P5")
     assert (change.before, change.after) == ({"position": 5}, {"position": 4})
 
@@ -264,11 +271,11 @@ def test_answered_codes_may_not_change(staff_client, answered, change, message):
     question = Question.objects.get(code="B1_nutzung")
     qdef = copy.deepcopy(qdef_of(answered, "B1_nutzung"))
     change(qdef)
-    before = definition_from_tables(answered)
+    before = export_definition(answered)
     response = staff_client.post(url("editor_question", answered, question_id=question.pk),
                                  question_post(qdef, question.page_id))
     assert message in errors_of(response)
-    assert definition_from_tables(answered) == before
+    assert export_definition(answered) == before
 
 
 def test_answered_matrix_row_may_not_go(staff_client, answered):
@@ -405,3 +412,54 @@ def test_type_change_to_a_choice_type_asks_for_options_first(staff_client, kgst_
     assert staff_client.post(url("editor_question", kgst_survey, question_id=question.pk), data).status_code == 302
     assert qdef_of(kgst_survey, "H1_anmerkungen")["options"] == [{"code": "1", "label": "Ja"}]
     assert "max_length" not in qdef_of(kgst_survey, "H1_anmerkungen")
+
+
+# --- the live check of codes and conditions (static/js/editor-checks.js asks it) ---------------------
+
+
+@pytest.mark.parametrize("params, ok, message", [
+    ({"art": "frage", "wert": "B1_nutzung"}, False, "Der Code „B1_nutzung“ ist in dieser Befragung schon vergeben"),
+    ({"art": "frage", "wert": "C1_2"}, False, "schon vergeben (Frage C1)"),  # a matrix row of another question
+    ({"art": "frage", "wert": "1abc"}, False, "Ein Code beginnt mit einem Buchstaben"),
+    ({"art": "frage", "wert": "and"}, False, "Schlüsselwort"),
+    ({"art": "frage", "wert": "B3_neu"}, True, ""),
+    ({"art": "frage", "wert": "B3_dauer"}, True, ""),  # its own code
+    ({"art": "zeile", "wert": "B1_nutzung"}, False, "schon vergeben"),
+    ({"art": "option", "wert": "1 2"}, False, "Ein Optionscode enthält nur"),
+    ({"art": "option", "wert": "99"}, True, ""),
+    ({"art": "seite", "wert": "P1"}, False, "Eine andere Seite hat bereits den Code „P1“"),
+    ({"art": "seite", "wert": "P2"}, True, ""),  # the page of B3_dauer, whose form asks
+    ({"art": "bedingung", "wert": "B1_nutzung = = 1"}, False, "an Position 14 nicht lesbar"),
+    ({"art": "bedingung", "wert": "B1_nutzung = 7"}, False, "„7“ an Position 1 ist kein Optionscode von B1_nutzung"),
+    ({"art": "bedingung", "wert": "H2_ergebnisse = 1"}, False, "wird nicht vor dieser Frage gefragt"),
+    ({"art": "bedingung", "wert": "B3_dauer = 1"}, False, "wird nicht vor dieser Frage gefragt"),  # itself
+    ({"art": "bedingung", "wert": "B1_nutzung = 1"}, True, ""),
+    ({"art": "seitenbedingung", "wert": "B3_dauer = 1"}, False, "nicht auf einer früheren Seite gefragt"),
+])
+def test_live_check_gives_the_messages_of_a_save(staff_client, kgst_survey, params, ok, message):
+    question = Question.objects.get(code="B3_dauer")
+    before = SurveyChange.objects.count(), Survey.objects.get(pk=kgst_survey.pk).definition_hash
+    response = staff_client.get(url("editor_check", kgst_survey),
+                                {"frage": question.pk, "seite": question.page_id, **params})
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    answer = response.json()
+    assert answer["ok"] is ok and (message in " ".join(answer["messages"])) and bool(answer["messages"]) != ok
+    assert before == (SurveyChange.objects.count(), Survey.objects.get(pk=kgst_survey.pk).definition_hash)
+
+
+def test_live_check_for_a_new_question_and_its_queries_do_not_grow(staff_client, kgst_survey):
+    page = Page.objects.get(code="P2")
+    answer = staff_client.get(url("editor_check", kgst_survey), {"art": "frage", "wert": "B3_dauer",
+                                                                  "seite": page.pk}).json()
+    assert not answer["ok"] and "Frage B3_dauer" in answer["messages"][0]
+    assert staff_client.get(url("editor_check", kgst_survey), {"art": "bedingung", "wert": "B3_dauer = 1",
+                                                                "seite": page.pk}).json()["ok"]
+    assert staff_client.get(url("editor_check", kgst_survey), {"art": "unbekannt"}).json() == {
+        "ok": True, "messages": []}
+    big = _generated("gross", 30, 10)
+    counts = []
+    for survey, code in ((kgst_survey, "B1_nutzung"), (big, "Q20_1")):
+        with CaptureQueriesContext(connection) as ctx:
+            staff_client.get(url("editor_check", survey), {"art": "frage", "wert": code})
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]

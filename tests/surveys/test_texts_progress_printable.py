@@ -192,3 +192,52 @@ def test_cached_pdf_follows_a_change_of_the_texts(staff_client, kgst_survey, tmp
     staff_client.post(_texts_url(kgst_survey), _post_data(kgst_survey, title="Social Media in Kommunen 2026"))
     text = " ".join(_pdf_text(staff_client.get(url).content, tmp_path).split())
     assert "Social Media in Kommunen 2026" in text
+
+
+def test_saved_texts_reach_the_respondent_and_load_survey_sees_the_change(staff_client, kgst_survey, make_invitation,
+                                                                         client, capsys):
+    """The texts are part of the definition: saving them gives the survey a new version, so the respondent's
+    pages show them and loading the original file again restores it instead of calling it "unchanged"."""
+    from django.core.management import call_command
+
+    from tests.conftest import KGST_DEFINITION
+
+    Survey.objects.filter(pk=kgst_survey.pk).update(status=Survey.Status.OPEN)
+    invitation = make_invitation(kgst_survey)
+    before_hash = Survey.objects.get(pk=kgst_survey.pk).definition_hash
+    assert "Wie nutzen Kommunen Social Media?" in client.get(f"/s/{invitation.token}/willkommen/").content.decode()
+    staff_client.post(_texts_url(kgst_survey), _post_data(kgst_survey, title="Social Media in Kommunen 2026",
+                                                          intro="Neuer Begrüßungstext."))
+    survey = Survey.objects.get(pk=kgst_survey.pk)
+    assert survey.definition_hash != before_hash and survey.definition == {}
+    html = client.get(f"/s/{invitation.token}/willkommen/").content.decode()
+    assert "Social Media in Kommunen 2026" in html and "Neuer Begrüßungstext." in html
+    printable = client.get(f"/s/{invitation.token}/fragebogen/").content.decode()
+    assert "Social Media in Kommunen 2026" in printable
+    call_command("load_survey", KGST_DEFINITION)
+    assert "updated" in capsys.readouterr().out
+    assert Survey.objects.get(pk=kgst_survey.pk).title == "Wie nutzen Kommunen Social Media?"
+
+
+def test_printable_is_english_where_the_survey_has_english_texts(staff_client, kgst_survey, tmp_path):
+    from surveys.models import Question
+
+    staff_client.post(_texts_url(kgst_survey), _post_data(kgst_survey, title_en="How do municipalities use "
+                                                          "social media?", intro_en="Welcome to the survey."))
+    Question.objects.filter(code="A1_bereich").update(text_en="Which area of your administration do you work in?")
+    survey = Survey.objects.get(pk=kgst_survey.pk)
+    survey.new_version()  # as the editor does after a change
+    survey.save()
+    staff_client.cookies["django_language"] = "en"
+    html = staff_client.get(reverse("staff:survey_printable", args=[kgst_survey.slug])).content.decode()
+    assert "<h1>How do municipalities use social media?</h1>" in html and "Welcome to the survey." in html
+    assert "Which area of your administration do you work in?" in html
+    assert '<span lang="de">Wie viele Beschäftigte' in html  # no English wording: German, marked as such
+    assert "Wie nutzen Kommunen" not in html.split("<article", 1)[1]
+    pdf = staff_client.get(reverse("staff:survey_printable_pdf", args=[kgst_survey.slug]))
+    text = " ".join(_pdf_text(pdf.content, tmp_path).split())
+    assert "How do municipalities use social media?" in text
+    assert "Which area of your administration do you work in?" in text
+    staff_client.cookies["django_language"] = "de"
+    html = staff_client.get(reverse("staff:survey_printable", args=[kgst_survey.slug])).content.decode()
+    assert "<h1>Wie nutzen Kommunen Social Media?</h1>" in html and "Which area" not in html
