@@ -90,19 +90,11 @@ def _run_child() -> dict:
 
 
 def measure(n: int) -> dict:
-    from django.db import connection
-
     from surveys.models import Survey
 
     survey = Survey.objects.get(slug=eb.SLUG)
     eb._populate(survey, n)
-
-    def bare() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(eb.BARE_COUNT, [survey.pk])
-            cursor.fetchall()
-
-    return {"n": n, "bare_count_s": eb._best(bare), "report": _run_child()}
+    return {"n": n, "bare_count_s": eb._best(lambda: eb.bare_count(survey)), "report": _run_child()}
 
 
 def report(results: list[dict]) -> None:
