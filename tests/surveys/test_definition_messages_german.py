@@ -176,3 +176,18 @@ def test_schema_errors_all_listed_in_german_and_the_english_ui_in_english(staff_
     assert "Page 2, Question 3, field ‘type’: “slider” is not allowed; allowed are: single, multi, matrix, number, " \
            "text, textarea, email, date." in english
     assert "Page 1, Question 2: The required field “text” is missing." in english
+
+
+def test_a_refusal_at_confirmation_is_shown_in_german(staff_client, monkeypatch):
+    """Answers may arrive between report and confirmation; the refusal then is German too."""
+    from surveys import definition
+
+    def refuse(data):
+        raise definition.DefinitionRefused([Message("A1: would remove an answered question",
+                                                    "A1: würde eine beantwortete Frage entfernen")])
+
+    response = staff_client.post(reverse("staff:definition_upload"),
+                                 {"file": SimpleUploadedFile("kgst.xlsx", kx.workbook_bytes())}, follow=True)
+    monkeypatch.setattr(definition, "sync_survey", refuse)
+    body = staff_client.post(response.redirect_chain[-1][0], follow=True).content.decode()
+    assert "Nicht übernommen: A1: würde eine beantwortete Frage entfernen" in html.unescape(body)
