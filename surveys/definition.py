@@ -66,8 +66,8 @@ class Message(str):
 
 
 def german(value: Any) -> Any:
-    """The German text of a Message (or of a place), anything else as it is: messages not translated yet
-    (JSON-schema and XLSForm reasons) stay English, and the report marks them so (lang="en")."""
+    """The German text of a Message (or of a place), anything else as it is: a message not translated
+    (none is known; a plain str from elsewhere) stays English, and the report marks it so (lang="en")."""
     return value.message() if isinstance(value, Message) else value
 
 
@@ -173,6 +173,99 @@ def _format_path(parts: Any) -> str:
     return out or "(top level)"
 
 
+# What the schema names a list of things (the key before an index) → how the report counts them.
+_GERMAN_ITEMS = {"pages": _("Seite %(n)s"), "questions": _("Frage %(n)s"), "options": _("Option %(n)s"),
+                 "rows": _("Matrixzeile %(n)s")}
+
+
+def _german_path(parts: Any) -> str:
+    """The place of a schema error as the report says it: „Seite 2, Frage 3, Feld ‚type‘“."""
+    out: list[str] = []
+    previous: Any = None
+    for part in parts:
+        if isinstance(part, int):
+            template = _GERMAN_ITEMS.get(previous)
+            if template is not None and out:
+                out.pop()  # „Seite 2“, not „Feld ‚pages‘, Seite 2“
+            out.append(str(template or _("Eintrag %(n)s")) % {"n": part + 1})
+        else:
+            out.append(str(_("Feld ‚%(name)s‘")) % {"name": part})
+        previous = part
+    return ", ".join(out) or str(_("Oberste Ebene der Definition"))
+
+
+_GERMAN_TYPES = {"string": _("ein Text"), "integer": _("eine ganze Zahl"), "number": _("eine Zahl"),
+                 "boolean": _("true oder false"), "array": _("eine Liste"), "object": _("eine Zuordnung"),
+                 "null": _("leer")}
+
+
+def _schema_message(err: Any) -> Message:
+    """A jsonschema ValidationError as a Message: the English line load_survey has always printed, and a
+    German sentence built from the validator kind (the library's own text is English only)."""
+    english = f"{_format_path(err.absolute_path)}: {err.message}"
+    kind, value, instance = err.validator, err.validator_value, err.instance
+    why: Any
+    params: dict[str, Any] = {}
+    if kind == "required" and isinstance(instance, dict):
+        missing = [name for name in value if name not in instance]
+        why, params = _("Das Pflichtfeld „%(name)s“ fehlt."), {"name": ", ".join(missing)}
+    elif kind == "additionalProperties" and isinstance(instance, dict):
+        known = set(err.schema.get("properties", {}))
+        extra = [name for name in instance if name not in known]
+        why, params = _("Das Feld „%(name)s“ ist hier nicht vorgesehen."), {"name": ", ".join(map(str, extra))}
+    elif kind == "type":
+        wanted = value if isinstance(value, list) else [value]
+        why = _("Hier wird %(expected)s erwartet, nicht „%(value)s“.")
+        params = {"expected": str(_(" oder ")).join(str(_GERMAN_TYPES.get(t, t)) for t in wanted),
+                  "value": _shown(instance)}
+    elif kind == "enum":
+        why = _("„%(value)s“ ist nicht erlaubt; erlaubt sind: %(allowed)s.")
+        params = {"value": _shown(instance), "allowed": ", ".join(map(str, value))}
+    elif kind == "const":
+        why, params = _("Hier ist nur „%(allowed)s“ erlaubt."), {"allowed": value}
+    elif kind == "pattern":
+        why, params = _("„%(value)s“ hat nicht die erwartete Form (Muster %(pattern)s)."), {
+            "value": _shown(instance), "pattern": value}
+    elif kind == "minLength":
+        why, params = (_("Darf nicht leer sein.") if value == 1 else _("Ist zu kurz (mindestens %(limit)s Zeichen)."),
+                       {"limit": value})
+    elif kind == "maxLength":
+        why, params = _("Ist zu lang (%(length)s Zeichen, höchstens %(limit)s)."), {
+            "limit": value, "length": len(instance) if isinstance(instance, str) else "?"}
+    elif kind in ("minimum", "exclusiveMinimum"):
+        why = (_("%(value)s ist zu klein (mindestens %(limit)s).") if kind == "minimum"
+               else _("%(value)s ist zu klein (muss größer als %(limit)s sein)."))
+        params = {"value": instance, "limit": value}
+    elif kind in ("maximum", "exclusiveMaximum"):
+        why = (_("%(value)s ist zu groß (höchstens %(limit)s).") if kind == "maximum"
+               else _("%(value)s ist zu groß (muss kleiner als %(limit)s sein)."))
+        params = {"value": instance, "limit": value}
+    elif kind == "minItems":
+        why = (_("Die Liste darf nicht leer sein.") if value == 1
+               else _("Die Liste braucht mindestens %(limit)s Einträge."))
+        params = {"limit": value}
+    elif kind == "maxItems":
+        why, params = _("Die Liste hat mehr als %(limit)s Einträge."), {"limit": value}
+    elif kind == "uniqueItems":
+        why = _("Die Liste enthält einen Eintrag zweimal.")
+    else:  # a rule the schema may gain later: still German, still with its place
+        why, params = _("Der Wert entspricht nicht der Regel „%(rule)s“ der Definition."), {"rule": kind}
+    return Message(english, _("%(where)s: %(problem)s"), where=_german_path(err.absolute_path),
+                   problem=Message(err.message, why, **params))
+
+
+def _shown(value: Any) -> str:
+    """A value as the report quotes it: short, JSON-like (a dict or list is named, not printed)."""
+    if isinstance(value, dict):
+        return str(_("eine Zuordnung"))
+    if isinstance(value, list):
+        return str(_("eine Liste"))
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
 def _normalise(data: dict[str, Any]) -> dict[str, Any]:
     """YAML conveniences → the JSON form the schema describes: dates as ISO strings, numeric option codes
     as strings. Works on a deep copy; leaves anything unexpected for the schema to report."""
@@ -221,9 +314,11 @@ def validate_definition(data: dict[str, Any]) -> dict[str, Any]:
     try:
         data = _normalise(data)
     except (TypeError, ValueError) as exc:
-        raise DefinitionError(f"unsupported value in definition: {exc}")
+        raise DefinitionError(Message(f"unsupported value in definition: {exc}",
+                                      _("Die Definition enthält einen Wert, der nicht unterstützt wird: %(problem)s"),
+                                      problem=str(exc)))
     errors = [
-        f"{_format_path(err.absolute_path)}: {err.message}"
+        _schema_message(err)
         for err in sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     ]
     if not errors:

@@ -75,7 +75,7 @@ def survey_copy(request: HttpRequest, slug: str) -> HttpResponse:
         except DefinitionError as exc:
             log.warning("copy of %s refused: %s", source.slug, exc)
             form.add_error(None, _("Die Befragung konnte nicht kopiert werden: %(reason)s")
-                           % {"reason": "; ".join(exc.errors)})
+                           % {"reason": _german(exc, "; ")})
         else:
             SurveyChange.record(wave, request.user, "Befragung", {},
                                 {"slug": wave.slug, "title": wave.title, "copied_from": source.slug})
@@ -179,16 +179,21 @@ def definition_preview(request: HttpRequest, digest: str) -> HttpResponse:
                   {"report": report, "key": key, "counts": report.counts()}, status=status)
 
 
+def _german(exc: DefinitionError, sep: str = " ") -> str:
+    """The problems of a refusal as the staff area shows them: German where the message has it."""
+    return sep.join(str(definition.german(e)) for e in exc.errors)
+
+
 def _apply(request: HttpRequest, key: str, report: Report) -> HttpResponse:
     assert report.data is not None
     before = {"definition_hash": report.existing.definition_hash} if report.existing else {}
     try:
         result = definition.sync_survey(report.data)
     except DefinitionRefused as exc:  # answers arrived since the report was shown
-        messages.error(request, _("Nicht übernommen: %(reason)s") % {"reason": " ".join(exc.errors)})
+        messages.error(request, _("Nicht übernommen: %(reason)s") % {"reason": _german(exc)})
         return redirect("staff:definition_preview", digest=key)
     except DefinitionError as exc:
-        messages.error(request, _("Nicht übernommen: %(reason)s") % {"reason": " ".join(exc.errors)})
+        messages.error(request, _("Nicht übernommen: %(reason)s") % {"reason": _german(exc)})
         return redirect("staff:definition_preview", digest=key)
     counts = report.counts()
     SurveyChange.record(result.survey, request.user, "Fragebogen (Datei)", before,

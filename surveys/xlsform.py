@@ -43,8 +43,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from . import conditions
-from .definition import XLSFORM_MARK, DefinitionError
+from .definition import XLSFORM_MARK, DefinitionError, Message
 
 # openpyxl is imported where it is used: it takes about a second to import, and the staff URLs import
 # this module when a web process starts.
@@ -63,25 +65,61 @@ MAX_PROBLEMS = 30
 MAX_ROWS, MAX_COLUMNS = 50_000, 200
 
 # Types XLSForm has and Rücklauf does not: a reason instead of "unknown type".
-UNSUPPORTED_TYPES = {
-    "begin_repeat": "repeats are not supported", "end_repeat": "repeats are not supported",
-    "calculate": "calculations are not supported", "geopoint": "locations are not supported",
-    "geotrace": "locations are not supported", "geoshape": "locations are not supported",
-    "decimal": "only whole numbers are supported (use integer)", "range": "ranges are not supported",
-    "time": "times are not supported (use date)", "datetime": "date and time are not supported (use date)",
+# Why each is refused: English on the command line, German in the staff report.
+_WHY = {
+    "repeats are not supported": _("Wiederholungsgruppen werden nicht unterstützt"),
+    "calculations are not supported": _("Berechnungen werden nicht unterstützt"),
+    "locations are not supported": _("Ortsangaben werden nicht unterstützt"),
+    "only whole numbers are supported (use integer)": _("nur ganze Zahlen werden unterstützt (integer verwenden)"),
+    "ranges are not supported": _("Schieberegler (range) werden nicht unterstützt"),
+    "times are not supported (use date)": _("Uhrzeiten werden nicht unterstützt (date verwenden)"),
+    "date and time are not supported (use date)": _("Datum mit Uhrzeit wird nicht unterstützt (date verwenden)"),
+    "notes are not supported (put the text in the hint of the group = the page introduction)":
+        _("Hinweisfelder (note) werden nicht unterstützt (den Text in den hint der Gruppe schreiben = die "
+          "Einleitung der Seite)"),
+    "files are not supported": _("Dateien werden nicht unterstützt"),
+    "barcodes are not supported": _("Barcodes werden nicht unterstützt"),
+    "acknowledgements are not supported": _("Bestätigungsfelder werden nicht unterstützt"),
+    "ranking is not supported": _("Rangfolgen werden nicht unterstützt"),
+    "hidden fields are not supported": _("versteckte Felder werden nicht unterstützt"),
+    "choice lists from files are not supported": _("Auswahllisten aus Dateien werden nicht unterstützt"),
+    "external data is not supported": _("externe Daten werden nicht unterstützt"),
+    "metadata fields are not supported": _("Metadatenfelder werden nicht unterstützt"),
+}
+UNSUPPORTED_TYPES = {kind: Message(why, _WHY[why]) for kind, why in {
+    "begin_repeat": "repeats are not supported",
+    "end_repeat": "repeats are not supported",
+    "calculate": "calculations are not supported",
+    "geopoint": "locations are not supported",
+    "geotrace": "locations are not supported",
+    "geoshape": "locations are not supported",
+    "decimal": "only whole numbers are supported (use integer)",
+    "range": "ranges are not supported",
+    "time": "times are not supported (use date)",
+    "datetime": "date and time are not supported (use date)",
     "note": "notes are not supported (put the text in the hint of the group = the page introduction)",
-    "image": "files are not supported", "audio": "files are not supported", "video": "files are not supported",
-    "file": "files are not supported", "background-audio": "files are not supported",
-    "barcode": "barcodes are not supported", "acknowledge": "acknowledgements are not supported",
-    "rank": "ranking is not supported", "hidden": "hidden fields are not supported",
+    "image": "files are not supported",
+    "audio": "files are not supported",
+    "video": "files are not supported",
+    "file": "files are not supported",
+    "background-audio": "files are not supported",
+    "barcode": "barcodes are not supported",
+    "acknowledge": "acknowledgements are not supported",
+    "rank": "ranking is not supported",
+    "hidden": "hidden fields are not supported",
     "select_one_from_file": "choice lists from files are not supported",
     "select_multiple_from_file": "choice lists from files are not supported",
-    "xml-external": "external data is not supported", "csv-external": "external data is not supported",
-    "start": "metadata fields are not supported", "end": "metadata fields are not supported",
-    "today": "metadata fields are not supported", "deviceid": "metadata fields are not supported",
-    "username": "metadata fields are not supported", "phonenumber": "metadata fields are not supported",
-    "audit": "metadata fields are not supported", "start-geopoint": "metadata fields are not supported",
-}
+    "xml-external": "external data is not supported",
+    "csv-external": "external data is not supported",
+    "start": "metadata fields are not supported",
+    "end": "metadata fields are not supported",
+    "today": "metadata fields are not supported",
+    "deviceid": "metadata fields are not supported",
+    "username": "metadata fields are not supported",
+    "phonenumber": "metadata fields are not supported",
+    "audit": "metadata fields are not supported",
+    "start-geopoint": "metadata fields are not supported",
+}.items()}
 
 
 @dataclass
@@ -89,7 +127,7 @@ class Problem:
     sheet: str
     row: int | None
     column: str | None
-    reason: str
+    reason: str  # a Message: English as the string, German via message()
 
     def __str__(self) -> str:
         where = f"sheet {self.sheet!r}"
@@ -98,6 +136,20 @@ class Problem:
         if self.column:
             where += f", column {self.column}"
         return f"{where}: {self.reason}"
+
+    def text(self) -> Message:
+        """The problem as a Message: `str()` is the English line above, `message()` the German one."""
+        if self.row and self.column:
+            where = Message("", _("Tabellenblatt „%(sheet)s“, Zeile %(row)s, Spalte %(column)s"),
+                            sheet=self.sheet, row=self.row, column=self.column)
+        elif self.row:
+            where = Message("", _("Tabellenblatt „%(sheet)s“, Zeile %(row)s"), sheet=self.sheet, row=self.row)
+        elif self.column:
+            where = Message("", _("Tabellenblatt „%(sheet)s“, Spalte %(column)s"), sheet=self.sheet,
+                            column=self.column)
+        else:
+            where = Message("", _("Tabellenblatt „%(sheet)s“"), sheet=self.sheet)
+        return Message(str(self), _("%(where)s: %(problem)s"), where=where, problem=self.reason)
 
 
 class _Refused(Exception):
@@ -158,7 +210,10 @@ def _read_sheet(ws: Any) -> _Sheet:
     # Bounded: a small file may declare a huge sheet; no questionnaire needs more than this.
     for number, values in enumerate(ws.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1):
         if number > MAX_ROWS:
-            raise DefinitionError(f"sheet {ws.title!r} has more than {MAX_ROWS} rows; that is not a questionnaire")
+            raise DefinitionError(Message(
+                f"sheet {ws.title!r} has more than {MAX_ROWS} rows; that is not a questionnaire",
+                _("Das Tabellenblatt „%(sheet)s“ hat mehr als %(limit)s Zeilen; das ist kein Fragebogen."),
+                sheet=ws.title, limit=MAX_ROWS))
         texts = [_text(v) for v in values]
         if not headers:
             headers = {cell: i + 1 for i, cell in enumerate(texts) if cell}
@@ -190,19 +245,26 @@ def _languages(sheet: _Sheet, default: str | None, problems: list[Problem], allo
             continue
         code = _language_code(lang) if sep else default
         if sep and code is None:
-            problems.append(sheet.problem(None, header, f"language {lang.strip()!r} has no code; write it like "
-                                                        f"{GERMAN!r} or {ENGLISH!r}"))
+            problems.append(sheet.problem(None, header, Message(
+                f"language {lang.strip()!r} has no code; write it like {GERMAN!r} or {ENGLISH!r}",
+                _("Die Sprache „%(lang)s“ hat kein Kürzel; bitte so schreiben: „%(german)s“ oder „%(english)s“."),
+                lang=lang.strip(), german=GERMAN, english=ENGLISH)))
             continue
         if code == default or code is None:
             target = langs.main
         elif code == "en":
             target = langs.english
         else:
-            problems.append(sheet.problem(None, header, f"language {lang.strip()!r} is not supported: questions "
-                                                        "are asked in German, with an optional English translation"))
+            problems.append(sheet.problem(None, header, Message(
+                f"language {lang.strip()!r} is not supported: questions are asked in German, with an optional "
+                "English translation",
+                _("Die Sprache „%(lang)s“ wird nicht unterstützt: Gefragt wird auf Deutsch, auf Wunsch mit "
+                  "englischer Übersetzung."), lang=lang.strip())))
             continue
         if base in target:
-            problems.append(sheet.problem(None, header, f"a second column for the same text as {target[base]!r}"))
+            problems.append(sheet.problem(None, header, Message(
+                f"a second column for the same text as {target[base]!r}",
+                _("Eine zweite Spalte für denselben Text wie „%(other)s“."), other=target[base])))
             continue
         target[base] = header
     return langs
@@ -220,7 +282,9 @@ def _known_columns(sheet: _Sheet, allowed: Iterable[str], problems: list[Problem
             continue
         filled = next((number for number, cells in sheet.rows if cells.get(header)), None)
         if filled is not None:
-            problems.append(sheet.problem(filled, header, f"column {header!r} is not supported"))
+            problems.append(sheet.problem(filled, header, Message(
+                f"column {header!r} is not supported", _("Die Spalte „%(column)s“ wird nicht unterstützt."),
+                column=header)))
     return plain
 
 
@@ -240,6 +304,8 @@ _CANONICAL_INT = re.compile(r"-?(0|[1-9][0-9]*)\Z")
 
 
 class XPathError(ValueError):
+    """`message` is a Message (English string, German via message()); `position` 0-based."""
+
     def __init__(self, message: str, position: int) -> None:
         self.message, self.position = message, position
         super().__init__(f"at position {position}: {message}")
@@ -257,7 +323,8 @@ def _xpath_tokens(expr: str) -> list[_Tok]:
     while pos < len(expr):
         match = _XPATH_TOKEN.match(expr, pos)
         if match is None:
-            raise XPathError(f"unexpected character {expr[pos]!r}", pos)
+            raise XPathError(Message(f"unexpected character {expr[pos]!r}", _("unerwartetes Zeichen „%(char)s“"),
+                                     char=expr[pos]), pos)
         kind = match.lastgroup or ""
         if kind == "name":
             kind = "var"
@@ -267,6 +334,13 @@ def _xpath_tokens(expr: str) -> list[_Tok]:
         pos = match.end()
     tokens.append(_Tok("end", "", len(expr)))
     return tokens
+
+
+def _found(tok: _Tok) -> Message:
+    """What the parser found, for its messages: the token quoted, or the end of the expression."""
+    if tok.kind == "end":
+        return Message("the end of the expression", _("das Ende des Ausdrucks"))
+    return Message(repr(tok.text), _("„%(text)s“"), text=tok.text)
 
 
 class _XPathParser:
@@ -282,8 +356,11 @@ class _XPathParser:
         tok = self.peek()
         if tok.kind != kind or (text is not None and tok.text != text):
             wanted = repr(text) if text else {"var": "a question reference ${name}", "end": "the end"}.get(kind, kind)
-            found = repr(tok.text) if tok.kind != "end" else "the end of the expression"
-            raise XPathError(f"expected {wanted}, found {found}", tok.pos)
+            gewollt = f"„{text}“" if text else {"var": _("ein Verweis auf eine Frage ${name}"),
+                                                "end": _("das Ende")}.get(kind, kind)
+            raise XPathError(Message(f"expected {wanted}, found {_found(tok)}",
+                                     _("erwartet wurde %(wanted)s, gefunden %(found)s"), wanted=gewollt,
+                                     found=_found(tok)), tok.pos)
         self.i += 1
         return tok
 
@@ -310,7 +387,8 @@ class _XPathParser:
         tok = self.peek()
         self.depth += 1
         if self.depth > conditions.MAX_DEPTH:
-            raise XPathError("the expression is too deeply nested", tok.pos)
+            raise XPathError(Message("the expression is too deeply nested",
+                                     _("der Ausdruck ist zu tief verschachtelt")), tok.pos)
         try:
             if tok.kind == "punct" and tok.text == "(":
                 self.i += 1
@@ -321,8 +399,9 @@ class _XPathParser:
                 return self.function(tok)
             if tok.kind == "var":
                 return self.comparison()
-            found = repr(tok.text) if tok.kind != "end" else "the end of the expression"
-            raise XPathError(f"expected a comparison such as ${{x}} = 'v', found {found}", tok.pos)
+            raise XPathError(Message(f"expected a comparison such as ${{x}} = 'v', found {_found(tok)}",
+                                     _("erwartet wurde ein Vergleich wie ${x} = 'v', gefunden %(found)s"),
+                                     found=_found(tok)), tok.pos)
         finally:
             self.depth -= 1
 
@@ -330,8 +409,11 @@ class _XPathParser:
         self.i += 1
         if tok.text not in ("not", "selected"):
             if self.peek().kind == "punct" and self.peek().text == "(":
-                raise XPathError(f"function {tok.text}() is not supported (only selected() and not())", tok.pos)
-            raise XPathError(f"{tok.text!r} is not supported here", tok.pos)
+                raise XPathError(Message(f"function {tok.text}() is not supported (only selected() and not())",
+                                         _("die Funktion %(name)s() wird nicht unterstützt (nur selected() und not())"),
+                                         name=tok.text), tok.pos)
+            raise XPathError(Message(f"{tok.text!r} is not supported here",
+                                     _("„%(word)s“ wird hier nicht unterstützt"), word=tok.text), tok.pos)
         self.take("punct", "(")
         if tok.text == "not":
             node = self.or_expr()
@@ -352,16 +434,18 @@ class _XPathParser:
             self.i += 1
             value = tok.text[1:-1]
             return conditions.Literal(value, bool(_CANONICAL_INT.match(value)))
-        found = repr(tok.text) if tok.kind != "end" else "the end of the expression"
-        raise XPathError(f"expected a value such as '1' or 42, found {found}", tok.pos)
+        raise XPathError(Message(f"expected a value such as '1' or 42, found {_found(tok)}",
+                                 _("erwartet wurde ein Wert wie '1' oder 42, gefunden %(found)s"), found=_found(tok)),
+                         tok.pos)
 
     def comparison(self) -> conditions.Node:
         var = self.take("var")
         op = self.peek()
         if op.kind != "op":
-            found = repr(op.text) if op.kind != "end" else "the end of the expression"
-            raise XPathError(f"expected a comparison operator (=, !=, <, <=, >, >=) after ${{{var.text}}}, "
-                             f"found {found}", op.pos)
+            raise XPathError(Message(f"expected a comparison operator (=, !=, <, <=, >, >=) after ${{{var.text}}}, "
+                                     f"found {_found(op)}",
+                                     _("erwartet wurde ein Vergleichsoperator (=, !=, <, <=, >, >=) nach ${%(name)s}, "
+                                       "gefunden %(found)s"), name=var.text, found=_found(op)), op.pos)
         self.i += 1
         value = self.literal()
         target = conditions.Var(var.text, var.pos)
@@ -444,11 +528,14 @@ def _number_limits(expr: str) -> dict[str, int]:
     for part in _split_and(expr):
         match = _LIMIT.match(part)
         if match is None:
-            raise ValueError(f"{part!r} is not a number limit such as '. >= 1' or '. <= 100'")
+            raise ValueError(Message(f"{part!r} is not a number limit such as '. >= 1' or '. <= 100'",
+                                     _("„%(part)s“ ist keine Zahlengrenze wie „. >= 1“ oder „. <= 100“."), part=part))
         op, number = match.group(1), int(match.group(2))
         key = "min" if op.startswith(">") else "max"
         if key in limits:
-            raise ValueError(f"two limits for the {'minimum' if key == 'min' else 'maximum'}")
+            raise ValueError(Message(f"two limits for the {'minimum' if key == 'min' else 'maximum'}",
+                                     _("zwei Grenzen für den kleinsten Wert") if key == "min" else
+                                     _("zwei Grenzen für den größten Wert")))
         limits[key] = number + (1 if op == ">" else -1 if op == "<" else 0)
     return limits
 
@@ -458,8 +545,11 @@ def _exclusive_codes(expr: str) -> list[str]:
     for part in _split_and(expr):
         match = _EXCLUSIVE.fullmatch(part)
         if match is None:
-            raise ValueError(f"{part!r} is not supported; on select_multiple only "
-                             "not(selected(., 'code') and count-selected(.) > 1) (an exclusive option) is")
+            raise ValueError(Message(f"{part!r} is not supported; on select_multiple only "
+                                     "not(selected(., 'code') and count-selected(.) > 1) (an exclusive option) is",
+                                     _("„%(part)s“ wird nicht unterstützt; bei select_multiple nur "
+                                       "not(selected(., 'code') and count-selected(.) > 1) (eine exklusive Option)."),
+                                     part=part))
         codes.append(match.group(1))
     return codes
 
@@ -490,20 +580,25 @@ def read_xlsform(raw: bytes, name: str = "workbook") -> dict[str, Any]:
     try:
         workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds (BadZipFile, KeyError, InvalidFileException, ...)
-        raise DefinitionError(f"{name}: not an Excel workbook (.xlsx); save the XLSForm as "
-                              "'Excel workbook (.xlsx)' and try again")
+        raise DefinitionError(Message(f"{name}: not an Excel workbook (.xlsx); save the XLSForm as "
+                                      "'Excel workbook (.xlsx)' and try again",
+                                      _("%(name)s: Die Datei ist keine Excel-Arbeitsmappe (.xlsx). Bitte das XLSForm "
+                                        "als „Excel-Arbeitsmappe (.xlsx)“ speichern und erneut hochladen."),
+                                      name=name))
     try:
         sheets = {ws.title.strip().lower(): _read_sheet(ws) for ws in workbook.worksheets}
     except DefinitionError as exc:
-        raise DefinitionError(f"{name}: {exc}")
+        raise DefinitionError(Message(f"{name}: {exc}", _("%(name)s: %(problem)s"), name=name, problem=exc.errors[0]))
     except Exception:
-        raise DefinitionError(f"{name}: the workbook cannot be read; save it again as .xlsx and try again")
+        raise DefinitionError(Message(f"{name}: the workbook cannot be read; save it again as .xlsx and try again",
+                                      _("%(name)s: Die Arbeitsmappe kann nicht gelesen werden. Bitte erneut als .xlsx "
+                                        "speichern und noch einmal hochladen."), name=name))
     finally:
         workbook.close()
     problems: list[Problem] = []
     data = _Reader(sheets, problems).read()
     if problems:
-        raise DefinitionError([str(p) for p in problems[:MAX_PROBLEMS]])
+        raise DefinitionError([p.text() for p in problems[:MAX_PROBLEMS]])
     return data
 
 
@@ -513,25 +608,29 @@ class _Reader:
         self.problems = problems
         self.rows: dict[str, str] = {}
 
-    def refuse(self, sheet: _Sheet, row: int | None, header: str | None, reason: str) -> None:
+    def refuse(self, sheet: _Sheet, row: int | None, header: str | None, reason: Message) -> None:
         self.problems.append(sheet.problem(row, header, reason))
 
     def read(self) -> dict[str, Any]:
         survey = self.sheets.get("survey")
         if survey is None:
-            self.problems.append(Problem("survey", None, None, "the workbook has no sheet named 'survey'"))
+            self.problems.append(Problem("survey", None, None, Message(
+                "the workbook has no sheet named 'survey'", _("Die Arbeitsmappe hat kein Tabellenblatt „survey“."))))
             return {}
         data, default = self._settings()
         choices = self._choices(default)
         if not survey.rows:
-            self.refuse(survey, None, None, "the survey sheet is empty: it needs at least one group "
-                                            "(begin_group … end_group) with questions")
+            self.refuse(survey, None, None, Message(
+                "the survey sheet is empty: it needs at least one group (begin_group … end_group) with questions",
+                _("Das Tabellenblatt „survey“ ist leer: Es braucht mindestens eine Gruppe (begin_group … end_group) "
+                  "mit Fragen.")))
             return data
         data["pages"] = _SurveySheet(self, survey, choices, default).read()
         for list_name, first_row in choices.rows.items():
             if list_name not in choices.used:
-                self.refuse(self.sheets["choices"], first_row, "list_name",
-                            f"choice list {list_name!r} is not used by any question")
+                self.refuse(self.sheets["choices"], first_row, "list_name", Message(
+                    f"choice list {list_name!r} is not used by any question",
+                    _("Die Auswahlliste „%(list)s“ wird von keiner Frage verwendet."), list=list_name))
         data[XLSFORM_MARK] = self.rows
         return data
 
@@ -539,8 +638,10 @@ class _Reader:
         sheet = self.sheets.get("settings")
         data: dict[str, Any] = {}
         if sheet is None or not sheet.rows:
-            self.problems.append(Problem("settings", None, None, "the workbook needs a 'settings' sheet with "
-                                                                 "form_title and form_id (the survey's identifier)"))
+            self.problems.append(Problem("settings", None, None, Message(
+                "the workbook needs a 'settings' sheet with form_title and form_id (the survey's identifier)",
+                _("Die Arbeitsmappe braucht ein Tabellenblatt „settings“ mit form_title und form_id (der Kennung der "
+                  "Befragung)."))))
             return data, "de"
         number, cells = sheet.rows[0]
         self.rows[""] = f"sheet 'settings', row {number}"
@@ -551,7 +652,9 @@ class _Reader:
         default = _language_code(default_name) if default_name else "de"
         if default is None:
             self.refuse(sheet, number, "default_language",
-                        f"language {default_name!r} has no code; write it like {GERMAN!r}")
+                        Message(f"language {default_name!r} has no code; write it like {GERMAN!r}",
+                                _("Die Sprache „%(lang)s“ hat kein Kürzel; bitte so schreiben: „%(german)s“."),
+                                lang=default_name, german=GERMAN))
             default = "de"
         allowed = {"form_title", "form_id", "default_language", "version", *SETTINGS_TEXTS}
         _known_columns(sheet, allowed, self.problems)
@@ -559,15 +662,20 @@ class _Reader:
         title_header = langs.main.get("form_title")
         data["title"] = cells.get(title_header, "") if title_header else ""
         if not data["title"]:
-            self.refuse(sheet, number, title_header or "form_title", "form_title (the survey's title) is missing")
+            self.refuse(sheet, number, title_header or "form_title", Message(
+                "form_title (the survey's title) is missing", _("form_title (der Titel der Befragung) fehlt.")))
         if "form_title" in langs.english and cells.get(langs.english["form_title"]):
             data["title_en"] = cells[langs.english["form_title"]]
         slug = cells.get("form_id", "")
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,99}", slug):
-            self.refuse(sheet, number, "form_id",
-                        f"form_id {slug!r} cannot be the survey's identifier: use lower-case letters, digits and "
-                        "hyphens, starting with a letter or digit (e.g. kgst-social-media-2025)" if slug
-                        else "form_id (the survey's identifier, e.g. kgst-social-media-2025) is missing")
+            self.refuse(sheet, number, "form_id", Message(
+                f"form_id {slug!r} cannot be the survey's identifier: use lower-case letters, digits and "
+                "hyphens, starting with a letter or digit (e.g. kgst-social-media-2025)",
+                _("form_id „%(slug)s“ kann nicht die Kennung der Befragung sein: Bitte Kleinbuchstaben, Ziffern und "
+                  "Bindestriche verwenden, am Anfang ein Buchstabe oder eine Ziffer (z. B. kgst-social-media-2025)."),
+                slug=slug) if slug else Message(
+                "form_id (the survey's identifier, e.g. kgst-social-media-2025) is missing",
+                _("form_id (die Kennung der Befragung, z. B. kgst-social-media-2025) fehlt.")))
         data["slug"] = slug
         for key in SETTINGS_TEXTS:
             value = cells.get(key, "")
@@ -580,13 +688,17 @@ class _Reader:
                 data.setdefault("emails", {}).setdefault(kind, {})[part] = value
             elif key == "estimated_minutes":
                 if not value.isdigit():
-                    self.refuse(sheet, number, key, f"{value!r} is not a whole number of minutes")
+                    self.refuse(sheet, number, key, Message(f"{value!r} is not a whole number of minutes",
+                                                            _("„%(value)s“ ist keine ganze Zahl von Minuten."),
+                                                            value=value))
                 else:
                     data[key] = int(value)
             else:
                 data[key] = value
         if len(sheet.rows) > 1:
-            self.refuse(sheet, sheet.rows[1][0], None, "the settings sheet has only one row of values")
+            self.refuse(sheet, sheet.rows[1][0], None, Message(
+                "the settings sheet has only one row of values",
+                _("Das Tabellenblatt „settings“ hat nur eine Zeile mit Werten.")))
         return data, default
 
     def _choices(self, default: str) -> _Choices:
@@ -600,19 +712,24 @@ class _Reader:
         for number, cells in sheet.rows:
             list_name, code = cells.get(list_header, ""), cells.get("name", "")
             if not list_name:
-                self.refuse(sheet, number, list_header, "list_name is empty")
+                self.refuse(sheet, number, list_header, Message("list_name is empty", _("list_name ist leer.")))
                 continue
             if not code:
-                self.refuse(sheet, number, "name", "name (the option's code) is empty")
+                self.refuse(sheet, number, "name", Message("name (the option's code) is empty",
+                                                           _("name (der Code der Option) ist leer.")))
                 continue
             options = result.lists.setdefault(list_name, [])
             result.rows.setdefault(list_name, number)
             if any(o["code"] == code for o in options):
-                self.refuse(sheet, number, "name", f"duplicate name {code!r} in choice list {list_name!r}")
+                self.refuse(sheet, number, "name", Message(
+                    f"duplicate name {code!r} in choice list {list_name!r}",
+                    _("Der Name „%(code)s“ kommt in der Auswahlliste „%(list)s“ zweimal vor."), code=code,
+                    list=list_name))
                 continue
             option = {"code": code, "label": cells.get(langs.main.get("label", ""), "")}
             if not option["label"]:
-                self.refuse(sheet, number, langs.main.get("label", "label"), f"option {code!r} has no label")
+                self.refuse(sheet, number, langs.main.get("label", "label"), Message(
+                    f"option {code!r} has no label", _("Die Option „%(code)s“ hat keine Beschriftung."), code=code))
             english = cells.get(langs.english.get("label", ""), "")
             if english:
                 option["label_en"] = english
@@ -635,7 +752,7 @@ class _SurveySheet:
         self.langs = _languages(sheet, default, self.problems, TRANSLATED)
         self.names: dict[str, int] = {}
 
-    def refuse(self, row: int | None, column: str | None, reason: str) -> None:
+    def refuse(self, row: int | None, column: str | None, reason: Message) -> None:
         header = self.langs.main.get(column, self.columns.get(column or "", column)) if column else None
         self.problems.append(self.sheet.problem(row, header, reason))
 
@@ -670,27 +787,36 @@ class _SurveySheet:
                 stack.append(group)
             elif kind == "end_group":
                 if not stack:
-                    self.refuse(number, "type", "end_group without a begin_group before it")
+                    self.refuse(number, "type", Message("end_group without a begin_group before it",
+                                                        _("end_group ohne ein begin_group davor.")))
                     continue
                 group = stack.pop()
                 if not stack:
                     pages.append(self.page(group, len(pages)))
             elif not stack:
                 if kind:
-                    self.refuse(number, "type", "every question must be inside a group (begin_group … "
-                                                "end_group); each group at the top level is one page")
+                    self.refuse(number, "type", Message(
+                        "every question must be inside a group (begin_group … end_group); each group at the top "
+                        "level is one page",
+                        _("Jede Frage muss in einer Gruppe stehen (begin_group … end_group); jede Gruppe auf der "
+                          "obersten Ebene ist eine Seite.")))
             else:
                 stack[-1].items.append((number, cells))
         for group in stack:
-            self.refuse(group.row, "type", "begin_group without its end_group")
+            self.refuse(group.row, "type", Message("begin_group without its end_group",
+                                                   _("begin_group ohne sein end_group.")))
         return pages
 
     def check_name(self, number: int, name: str) -> bool:
         if not name:
-            self.refuse(number, "name", "name (the variable code) is empty")
+            self.refuse(number, "name", Message("name (the variable code) is empty",
+                                                _("name (der Variablencode) ist leer.")))
             return False
         if name in self.names:
-            self.refuse(number, "name", f"duplicate name {name!r} (already used in row {self.names[name]})")
+            self.refuse(number, "name", Message(
+                f"duplicate name {name!r} (already used in row {self.names[name]})",
+                _("Der Name „%(name)s“ kommt zweimal vor (schon in Zeile %(row)s)."), name=name,
+                row=self.names[name]))
             return False
         self.names[name] = number
         return True
@@ -702,7 +828,10 @@ class _SurveySheet:
         try:
             return xpath_to_condition(expr)
         except XPathError as exc:
-            self.refuse(number, "relevant", f"{exc.message} (at position {exc.position + 1} of {expr!r})")
+            self.refuse(number, "relevant", Message(
+                f"{exc.message} (at position {exc.position + 1} of {expr!r})",
+                _("%(why)s (an Position %(position)s von „%(expr)s“)"), why=exc.message,
+                position=exc.position + 1, expr=expr))
             return None
 
     def page(self, group: _Group, index: int) -> dict[str, Any]:
@@ -715,9 +844,11 @@ class _SurveySheet:
         self.texts(page, cells, title="title", hint="intro")
         appearance = self.cell(cells, "appearance")
         if appearance not in ("", "field-list"):
-            self.refuse(group.row, "appearance", f"appearance {appearance!r} is not supported on a page group "
-                                                 "(field-list or empty)")
-        self.no_columns(group.row, cells, ("required", "constraint"), "a group")
+            self.refuse(group.row, "appearance", Message(
+                f"appearance {appearance!r} is not supported on a page group (field-list or empty)",
+                _("appearance „%(appearance)s“ wird bei einer Seitengruppe nicht unterstützt (field-list oder leer)."),
+                appearance=appearance))
+        self.no_columns(group.row, cells, ("required", "constraint"), Message("a group", _("einer Gruppe")))
         condition = self.relevant(group.row, cells)
         if condition:
             page["show_if"] = condition
@@ -744,10 +875,12 @@ class _SurveySheet:
             if english:
                 target[f"{key}_en"] = english
 
-    def no_columns(self, number: int, cells: dict[str, str], columns: Iterable[str], what: str) -> None:
+    def no_columns(self, number: int, cells: dict[str, str], columns: Iterable[str], what: Message) -> None:
         for column in columns:
             if self.cell(cells, column):
-                self.refuse(number, column, f"{column} is not supported on {what}")
+                self.refuse(number, column, Message(f"{column} is not supported on {what}",
+                                                    _("%(column)s wird bei %(what)s nicht unterstützt."),
+                                                    column=column, what=what))
 
     def select(self, number: int, kind: str) -> tuple[str, list[dict[str, Any]] | None, bool]:
         """(question type, options, or_other) of a select row; options None when the list is missing."""
@@ -755,12 +888,17 @@ class _SurveySheet:
         qtype = "single" if parts[0] == "select_one" else "multi"
         or_other = len(parts) == 3 and parts[2] == "or_other"
         if len(parts) < 2 or len(parts) > 3 or (len(parts) == 3 and not or_other):
-            self.refuse(number, "type", f"{kind!r}: write {parts[0]} followed by the name of a choice list")
+            self.refuse(number, "type", Message(
+                f"{kind!r}: write {parts[0]} followed by the name of a choice list",
+                _("„%(kind)s“: Bitte %(type)s und danach den Namen einer Auswahlliste schreiben."), kind=kind,
+                type=parts[0]))
             return qtype, None, False
         list_name = parts[1]
         self.choices.used.add(list_name)
         if list_name not in self.choices.lists:
-            self.refuse(number, "type", f"choice list {list_name!r} is not on the choices sheet")
+            self.refuse(number, "type", Message(
+                f"choice list {list_name!r} is not on the choices sheet",
+                _("Die Auswahlliste „%(list)s“ steht nicht im Tabellenblatt „choices“."), list=list_name))
             return qtype, None, or_other
         options = [dict(o) for o in self.choices.lists[list_name]]
         if or_other:
@@ -775,7 +913,8 @@ class _SurveySheet:
         name = self.cell(cells, "name")
         unsupported = UNSUPPORTED_TYPES.get(kind) or UNSUPPORTED_TYPES.get(kind.split(" ")[0])
         if unsupported:
-            self.refuse(number, "type", f"type {kind!r}: {unsupported}")
+            self.refuse(number, "type", Message(f"type {kind!r}: {unsupported}", _("Typ „%(kind)s“: %(why)s."),
+                                                kind=kind, why=unsupported))
             return None
         if not self.check_name(number, name):
             return None
@@ -792,50 +931,63 @@ class _SurveySheet:
                 try:
                     exclusive = _exclusive_codes(constraint)
                 except ValueError as exc:
-                    self.refuse(number, "constraint", str(exc))
+                    self.refuse(number, "constraint", exc.args[0])
                 else:
                     for code in exclusive:
                         option = next((o for o in options if o["code"] == code), None)
                         if option is None:
-                            self.refuse(number, "constraint", f"{code!r} is not a choice of this question")
+                            self.refuse(number, "constraint", Message(
+                                f"{code!r} is not a choice of this question",
+                                _("„%(code)s“ ist keine Antwortoption dieser Frage."), code=code))
                         else:
                             option["exclusive"] = True
             elif constraint:
-                self.refuse(number, "constraint", "constraints are not supported on select_one")
+                self.refuse(number, "constraint", Message("constraints are not supported on select_one",
+                                                          _("Bei select_one werden keine constraints unterstützt.")))
             if appearance:
-                self.refuse(number, "appearance", f"appearance {appearance!r} is not supported on a select")
+                self.refuse(number, "appearance", Message(
+                    f"appearance {appearance!r} is not supported on a select",
+                    _("appearance „%(appearance)s“ wird bei einer Auswahlfrage nicht unterstützt."),
+                    appearance=appearance))
         elif kind == "integer":
             question["type"] = "number"
             if constraint:
                 try:
                     question.update(_number_limits(constraint))
                 except ValueError as exc:
-                    self.refuse(number, "constraint", str(exc))
+                    self.refuse(number, "constraint", exc.args[0])
             if appearance:
-                self.refuse(number, "appearance", f"appearance {appearance!r} is not supported on integer")
+                self.refuse(number, "appearance", Message(
+                    f"appearance {appearance!r} is not supported on integer",
+                    _("appearance „%(appearance)s“ wird bei integer nicht unterstützt."), appearance=appearance))
         elif kind in ("text", "email"):
             question["type"] = "email" if kind == "email" else "text"
             if appearance == "multiline" and kind == "text":
                 question["type"] = "textarea"
             elif appearance:
-                self.refuse(number, "appearance", f"appearance {appearance!r} is not supported on {kind} "
-                                                  "(only multiline)")
+                self.refuse(number, "appearance", Message(
+                    f"appearance {appearance!r} is not supported on {kind} (only multiline)",
+                    _("appearance „%(appearance)s“ wird bei %(kind)s nicht unterstützt (nur multiline)."),
+                    appearance=appearance, kind=kind))
             if constraint:
                 self.text_constraint(number, constraint, question)
         elif kind == "date":
             question["type"] = "date"
-            self.no_columns(number, cells, ("constraint", "appearance"), "date")
+            self.no_columns(number, cells, ("constraint", "appearance"), Message("date", _("date")))
         elif not kind:
-            self.refuse(number, "type", "type is empty")
+            self.refuse(number, "type", Message("type is empty", _("Der Typ ist leer.")))
             return None
         else:
-            self.refuse(number, "type", f"unknown type {kind!r}")
+            self.refuse(number, "type", Message(f"unknown type {kind!r}", _("Unbekannter Typ „%(kind)s“."), kind=kind))
             return None
         question["text"] = self.cell(cells, "label")
         self.texts(question, cells, title="text", hint="help")
         required = _yes(self.cell(cells, "required"))
         if required is None:
-            self.refuse(number, "required", f"{self.cell(cells, 'required')!r}: write yes or leave it empty")
+            value = self.cell(cells, "required")
+            self.refuse(number, "required", Message(f"{value!r}: write yes or leave it empty",
+                                                    _("„%(value)s“: Bitte yes schreiben oder leer lassen."),
+                                                    value=value))
         elif required:
             question["required"] = True
         condition = self.relevant(number, cells)
@@ -847,13 +999,16 @@ class _SurveySheet:
         regex = _REGEX.match(constraint)
         if regex:
             if "@" not in regex.group(1):
-                self.refuse(number, "constraint", "regex() is only supported for e-mail addresses")
+                self.refuse(number, "constraint", Message("regex() is only supported for e-mail addresses",
+                                                          _("regex() wird nur für E-Mail-Adressen unterstützt.")))
             question["type"] = "email"
             return
         match = _LENGTH.match(constraint)
         if match is None:
-            self.refuse(number, "constraint", f"{constraint!r} is not supported on text; only "
-                                              "string-length(.) <= N or an e-mail regex()")
+            self.refuse(number, "constraint", Message(
+                f"{constraint!r} is not supported on text; only string-length(.) <= N or an e-mail regex()",
+                _("„%(constraint)s“ wird bei text nicht unterstützt; nur string-length(.) <= N oder ein regex() "
+                  "für E-Mail-Adressen."), constraint=constraint))
             return
         question["max_length"] = int(match.group(2)) - (1 if match.group(1) == "<" else 0)
 
@@ -881,8 +1036,10 @@ class _SurveySheet:
         code = self.cell(cells, "name")
         appearance = self.cell(cells, "appearance")
         if appearance not in ("table-list", "field-list"):
-            self.refuse(group.row, "appearance", "a group inside a page is a matrix question and needs appearance "
-                                                 "table-list or field-list")
+            self.refuse(group.row, "appearance", Message(
+                "a group inside a page is a matrix question and needs appearance table-list or field-list",
+                _("Eine Gruppe innerhalb einer Seite ist eine Matrixfrage und braucht appearance table-list oder "
+                  "field-list.")))
             return None
         if not self.check_name(group.row, code):
             return None
@@ -895,13 +1052,18 @@ class _SurveySheet:
             kind = self.type_of(item)
             parts = kind.split()
             if item.get("type") == "__group__" or len(parts) != 2 or parts[0] not in ("select_one",):
-                self.refuse(number, "type", "a matrix group (a group inside a page) may only hold select_one "
-                                            "questions of one choice list")
+                self.refuse(number, "type", Message(
+                    "a matrix group (a group inside a page) may only hold select_one questions of one choice list",
+                    _("Eine Matrixgruppe (eine Gruppe innerhalb einer Seite) darf nur select_one-Fragen einer "
+                      "Auswahlliste enthalten.")))
                 return None
             list_names.add(parts[1])
-            self.no_columns(number, item, ("relevant", "constraint", "hint"), "a row of a matrix")
+            self.no_columns(number, item, ("relevant", "constraint", "hint"),
+                            Message("a row of a matrix", _("einer Matrixzeile")))
             if self.cell(item, "appearance") not in ("", "list-nolabel"):
-                self.refuse(number, "appearance", "appearance of a matrix row must be empty or list-nolabel")
+                self.refuse(number, "appearance", Message(
+                    "appearance of a matrix row must be empty or list-nolabel",
+                    _("appearance einer Matrixzeile muss leer oder list-nolabel sein.")))
             required.add(bool(_yes(self.cell(item, "required"))))
             name = self.cell(item, "name")
             if self.check_name(number, name):
@@ -911,11 +1073,15 @@ class _SurveySheet:
                     row["label_en"] = english
                 rows.append(row)
         if len(list_names) != 1:
-            self.refuse(group.row, "type", "the questions of a matrix group must all use the same choice list"
-                        if list_names else "the matrix group has no questions")
+            self.refuse(group.row, "type", Message(
+                "the questions of a matrix group must all use the same choice list",
+                _("Die Fragen einer Matrixgruppe müssen alle dieselbe Auswahlliste verwenden.")) if list_names else
+                Message("the matrix group has no questions", _("Die Matrixgruppe hat keine Fragen.")))
             return None
         if len(required) > 1:
-            self.refuse(group.row, "required", "either all rows of a matrix are required or none")
+            self.refuse(group.row, "required", Message(
+                "either all rows of a matrix are required or none",
+                _("Entweder sind alle Zeilen einer Matrix Pflicht oder keine.")))
         _qtype, options, _other = self.select(group.row, f"select_one {list_names.pop()}")
         if options is None:
             return None

@@ -88,7 +88,8 @@ def test_upload_report_then_confirm_and_download(app_url, staff_page, tmp_path):
         ["begin_group", "P1", "Seite"], ["geopoint", "ort", "Wo?"], ["end_group"]], choices=[]))
     page.set_input_files("#id_file", str(bad))
     page.get_by_role("button", name="Datei prüfen").click()
-    expect(page.locator("#error-summary")).to_contain_text("row 3, column type (A): type 'geopoint'")
+    expect(page.locator("#error-summary")).to_contain_text(
+        "Zeile 3, Spalte type (A): Typ „geopoint“: Ortsangaben werden nicht unterstützt.")
     check_accessibility(page, "upload report with errors")
     screenshot(page, f"definition-report-errors-{width}")
 

@@ -150,9 +150,10 @@ def test_upload_with_problems_lists_each_with_its_place_and_stores_nothing(staff
     response = _upload(staff_client, "bad.xlsx", bad)
     body = response.content.decode()
     assert "Die Datei enthält 3 Fehler." in body
-    assert "sheet &#x27;survey&#x27;, row 3, column type (A): type &#x27;calculate&#x27;" in body
-    assert "row 4, column relevant (F): function count-selected() is not supported" in body
-    assert "sheet &#x27;choices&#x27;, row 3, column list_name (A): choice list &#x27;farben&#x27; is not used" in body
+    assert "Tabellenblatt „survey“, Zeile 3, Spalte type (A): Typ „calculate“: Berechnungen werden nicht" in body
+    assert "Zeile 4, Spalte relevant (F): die Funktion count-selected() wird nicht unterstützt" in body
+    assert ("Tabellenblatt „choices“, Zeile 3, Spalte list_name (A): Die Auswahlliste „farben“ wird von keiner "
+            "Frage verwendet.") in body
     refused = staff_client.post(response.redirect_chain[-1][0])
     assert refused.status_code == 400 and "Es wurde nichts gespeichert." in refused.content.decode()
     assert not Survey.objects.exists()
@@ -171,7 +172,7 @@ def test_upload_of_a_broken_yaml_and_of_a_fake_workbook(staff_client):
     body = _upload(staff_client, "kaputt.yaml", b"slug: x\ntitle: [unclosed\n").content.decode()
     assert "YAML-Syntaxfehler in Zeile 3" in body  # the report speaks German
     body = _upload(staff_client, "fake.xlsx", b"not a zip at all").content.decode()
-    assert "not an Excel workbook (.xlsx)" in body
+    assert "Die Datei ist keine Excel-Arbeitsmappe (.xlsx)." in body
 
 
 def test_upload_updating_a_survey_with_answers_is_refused_with_the_reason(staff_client, kgst_survey,
