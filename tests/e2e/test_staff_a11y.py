@@ -124,6 +124,40 @@ def test_staff_pages(app_url, new_context, staff_world, tmp_path, lang, js):
         assert page.locator("script").count() == 0, f"{label}: staff pages work without JavaScript"
         audit_page(page, f"staff {label} {lang}", **options)
 
+    # the other two lifecycle steps ask for confirmation too; each is offered only in its source state
+    from surveys.models import Survey
+    for status, action in [(Survey.Status.DRAFT, "oeffnen"), (Survey.Status.CLOSED, "wieder-oeffnen")]:
+        Survey.objects.filter(pk=staff_world["survey"].pk).update(status=status)
+        response = page.goto(f"{base}/status/{action}/")
+        assert response.status == 200, (action, response.status)
+        expect(page.locator("main form button[type=submit]")).to_be_visible()
+        audit_page(page, f"staff survey {action} {lang}", **options)
+    Survey.objects.filter(pk=staff_world["survey"].pk).update(status=Survey.Status.OPEN)
+
+    good = tmp_path / "register-ok.csv"
+    good.write_text(BAD_REGISTER.splitlines()[0] + "\r\n" + BAD_REGISTER.splitlines()[1] + "\r\n", encoding="utf-8")
+    page.goto(f"{app_url}/staff/register/")
+    page.locator("input[type=file]").set_input_files(str(good))
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    expect(page.locator("#problems")).to_have_count(0)
+    expect(page.locator("main form button[type=submit]")).to_be_visible()  # the import of the valid rows
+    audit_page(page, f"staff register check of a valid file {lang}", **options)
+
+    # a bad export request (an unknown filter variable, no format): the list comes back with the errors
+    page.goto(f"{base}/exporte/")
+    form = page.locator("main form[action$='/exporte/neu/']")
+    form.evaluate("""f => { f.noValidate = true;
+                            f.insertAdjacentHTML('beforeend', '<input type=hidden name=filter value=gibt-es-nicht>');
+                            f.querySelectorAll('[name=format]').forEach(r => { r.checked = false; }); }""")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    expect(page.locator("#error-summary")).to_contain_text("gibt-es-nicht")
+    target = page.locator("#error-summary a").get_attribute("href")  # the format: to its first choice
+    expect(page.locator(f"main form {target}[type=radio]")).to_have_count(1)
+    expect(page.locator("#format-error")).to_be_visible()
+    audit_page(page, f"staff exports with errors {lang}", **options)
+
     bad = tmp_path / "register.csv"
     bad.write_text(BAD_REGISTER, encoding="utf-8")
     page.goto(f"{app_url}/staff/register/")
@@ -152,6 +186,15 @@ def test_staff_pages(app_url, new_context, staff_world, tmp_path, lang, js):
     analyst_page.goto(f"{base}/antworten/{staff_world['response'].pk}/")
     expect(analyst_page.locator("form[action$='wieder-oeffnen/']")).to_have_count(0)  # analysts read only
     audit_page(analyst_page, f"staff response read-only {lang}", **options)
+    # the questionnaire editor read-only: no form to change anything (the question forms are staff only)
+    p2 = staff_world["survey"].pages.get(code="P2")
+    for label, url in [("editor overview", f"{base}/fragebogen/"),
+                       ("editor page", f"{base}/fragebogen/seiten/{p2.pk}/")]:
+        response = analyst_page.goto(url)
+        assert response.status == 200, (label, response.status)
+        expect(analyst_page.locator("main form[method=post]")).to_have_count(0)
+        expect(analyst_page.locator("main")).not_to_contain_text("zu bearbeiten" if lang == "de" else "to edit")
+        audit_page(analyst_page, f"staff {label} read-only {lang}", **options)
 
 
 FOCUS_VISIBLE_JS = """() => {
@@ -406,7 +449,35 @@ def test_editor_texts_preview_and_analysis_pages(app_url, new_context, analysis_
     message = OutboxMessage.objects.filter(invitation__survey=survey).first()
     visit("outbox message", f"{base}/postausgang/{message.pk}/")
     visit("reminder plan", f"{base}/erinnerungsplan/")
-    visit("local mailbox", f"{app_url}/staff/postfach/")
+    visit("local mailbox empty", f"{app_url}/staff/postfach/")
+    # a real invitation mail (both parts) in the outbox and in the local mailbox, and its HTML body as framed
+    from invitations import mail
+    from invitations.mailbox import DatabaseBackend
+    from invitations.models import LocalMail
+    rendered = mail.render_mail(message.invitation, "invitation")
+    message = OutboxMessage.objects.create(
+        invitation=message.invitation, step="reminder-1", to_email="rathaus@beispiel.example",
+        subject=rendered.subject, body_text=rendered.body_text, body_html=rendered.body_html,
+        message_id=mail.new_message_id())
+    DatabaseBackend().send_messages([mail.build_email(message)])
+    local = LocalMail.objects.get()
+    for label, url in [("outbox message with HTML", f"{base}/postausgang/{message.pk}/"),
+                       ("outbox message HTML body", f"{base}/postausgang/{message.pk}/html/"),
+                       ("local mailbox", f"{app_url}/staff/postfach/"),
+                       ("local mail", f"{app_url}/staff/postfach/{local.pk}/"),
+                       ("local mail HTML body", f"{app_url}/staff/postfach/{local.pk}/html/")]:
+        if label.endswith("HTML body"):
+            # served into the page's iframe under a CSP sandbox that runs no script, so axe (which needs timers)
+            # checks a copy of its DOM, as on the pages without JavaScript
+            response = page.goto(url)
+            assert response.status == 200, (label, response.status)
+            expect(page.get_by_role("link", name="Zum Fragebogen")).to_be_visible()
+            audit_page(page, f"staff {label} {tag}", js=False, screenshots=full, quick=not full)
+        else:
+            visit(label, url)
+            expect(page.locator("main")).to_contain_text(rendered.subject)
+            if label != "local mailbox":  # the message pages frame the HTML body audited next
+                expect(page.locator("iframe.mail-frame")).to_have_attribute("src", url.removeprefix(app_url) + "html/")
 
     # work in progress: a status and a link instead of a timed refresh; with JavaScript the status is polled
     ResultSet.objects.create(survey=survey, status=ResultSet.Status.RUNNING, include_partial=True)
