@@ -14,7 +14,6 @@ for a minute, keyed by the data version, like the cross-tabs).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_freetexts")
@@ -71,26 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100000")
     args = parser.parse_args()
-    eb._recreate_database()
-    eb._setup_django()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("load_survey", str(eb.ROOT / "surveys/definitions/kgst-social-media-2013.yaml"), verbosity=0)
-    results = []
-    for n in (int(s) for s in args.sizes.split(",")):
-        print(f"measuring {n:,} responses …", flush=True)
-        results.append(measure(n))
-        print(json.dumps(results[-1]), flush=True)
-    report(results)
-    from django.db import connections
-
-    connections.close_all()
-    import psycopg
-
-    name = eb.DB_URL.rsplit("/", 1)[1]
-    with psycopg.connect(eb.DB_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    eb.run(args.sizes, measure, report)
 
 
 if __name__ == "__main__":

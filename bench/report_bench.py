@@ -125,27 +125,7 @@ def main() -> None:
     if args.child:
         _child(args.out)
         return
-    eb._recreate_database()
-    eb._setup_django()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("load_survey", str(eb.ROOT / "surveys/definitions/kgst-social-media-2013.yaml"), verbosity=0)
-    results = []
-    for n in (int(s) for s in args.sizes.split(",")):
-        print(f"measuring {n:,} responses …", flush=True)
-        results.append(measure(n))
-        print(json.dumps(results[-1]), flush=True)
-    report(results)
-    if not args.keep:
-        from django.db import connections
-
-        connections.close_all()
-        import psycopg
-
-        name = eb.DB_URL.rsplit("/", 1)[1]
-        with psycopg.connect(eb.DB_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    eb.run(args.sizes, measure, report, keep=args.keep)
 
 
 if __name__ == "__main__":
