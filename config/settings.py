@@ -212,6 +212,9 @@ VERP_SECRET = os.getenv("VERP_SECRET", "")
 BOUNCE_IMAP_HOST = os.getenv("BOUNCE_IMAP_HOST", "")
 BOUNCE_IMAP_TLS = os.getenv("BOUNCE_IMAP_TLS", "implicit")  # "implicit" (IMAPS), "starttls" or "off"
 BOUNCE_IMAP_PORT = envint("BOUNCE_IMAP_PORT", "993" if BOUNCE_IMAP_TLS == "implicit" else "143")
+# PEM file of the CA certificate(s) to trust for the IMAP server instead of the system store (a
+# private CA); empty = the system store.
+BOUNCE_IMAP_CA_FILE = os.getenv("BOUNCE_IMAP_CA_FILE", "")
 BOUNCE_IMAP_USER = os.getenv("BOUNCE_IMAP_USER", "")
 BOUNCE_IMAP_PASSWORD = os.getenv("BOUNCE_IMAP_PASSWORD", "")
 BOUNCE_IMAP_FOLDER = os.getenv("BOUNCE_IMAP_FOLDER", "INBOX")

@@ -19,6 +19,7 @@ malformed mail is logged and moved aside, the run goes on.
 
 from __future__ import annotations
 
+import contextlib
 import email
 import functools
 import imaplib
@@ -374,18 +375,84 @@ def handle_batch(raws: list[bytes]) -> tuple[list[str], Counter]:
 
 # --- IMAP ------------------------------------------------------------------------------
 
+class ConnectError(OSError):
+    """The bounce mailbox refused a safe connection (TLS); str() says why in one sentence, for the log."""
+
+
+# OpenSSL's verify codes for "no trusted CA signed this" (X509_V_ERR_*): self-signed leaf, self-signed
+# CA in the chain, issuer unknown, leaf signature not verifiable. A private CA is the usual cause.
+_UNTRUSTED = {18, 19, 20, 21}
+_NAME_MISMATCH = {62, 64}  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+_OPENSSL_NOISE = re.compile(r"^\[[A-Z0-9_]+: [A-Z0-9_]+\]\s*|\s*\(_ssl\.c:\d+\)$")
+
+
+def _openssl_text(exc: OSError) -> str:
+    """OpenSSL's words without "[SSL: CODE]" and "(_ssl.c:1006)": "wrong version number"."""
+    return _OPENSSL_NOISE.sub("", str(exc.strerror or exc)).strip() or type(exc).__name__
+
+
+def _tls_context() -> ssl.SSLContext:
+    """Verifies the chain and the host name; BOUNCE_IMAP_CA_FILE replaces the system store (a private CA)."""
+    ca_file = settings.BOUNCE_IMAP_CA_FILE or None
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except OSError as exc:  # missing file, or no certificate in it (ssl.SSLError)
+        raise ConnectError(f"BOUNCE_IMAP_CA_FILE {ca_file} is no readable PEM file of CA certificates "
+                           f"({_openssl_text(exc)})") from exc
+
+
+def _tls_error(exc: ssl.SSLError, host: str, port: int) -> ConnectError:
+    """One sentence for a failed TLS handshake instead of OpenSSL's "[SSL: …] … (_ssl.c:1006)"."""
+    where = f"{host}:{port}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        why = str(exc.verify_message).rstrip(".")
+        if exc.verify_code in _UNTRUSTED:
+            hint = "set BOUNCE_IMAP_CA_FILE to the CA certificate if a private CA issued it"
+        elif exc.verify_code in _NAME_MISMATCH:
+            hint = "BOUNCE_IMAP_HOST must be a name the certificate is issued for"
+        else:
+            hint = "the server needs a valid certificate"
+        return ConnectError(f"the TLS certificate of {where} was refused ({why}), so no password was sent; {hint}")
+    return ConnectError(f"the TLS handshake with {where} failed ({_openssl_text(exc)}); check that "
+                        f"BOUNCE_IMAP_TLS and BOUNCE_IMAP_PORT fit this server")
+
+
 def connect() -> imaplib.IMAP4:
+    """A logged-in connection to the bounce mailbox; with TLS only to a server whose certificate checks out.
+
+    Raises ConnectError (an OSError, as the task expects) when TLS cannot be had: an untrusted or
+    wrong certificate, a failed handshake, a server that does not offer STARTTLS. Then the password
+    has not been sent.
+    """
     host, port, timeout = settings.BOUNCE_IMAP_HOST, settings.BOUNCE_IMAP_PORT, settings.BOUNCE_IMAP_TIMEOUT
     tls = settings.BOUNCE_IMAP_TLS.lower()
-    if tls == "implicit":
-        conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(host, port, ssl_context=ssl.create_default_context(),
-                                                timeout=timeout)
-    else:
-        conn = imaplib.IMAP4(host, port, timeout=timeout)
-        if tls == "starttls":
-            conn.starttls(ssl_context=ssl.create_default_context())
-    conn.login(settings.BOUNCE_IMAP_USER, settings.BOUNCE_IMAP_PASSWORD)
+    context = _tls_context() if tls in ("implicit", "starttls") else None
+    conn: imaplib.IMAP4 | None = None
+    try:
+        try:
+            if tls == "implicit":
+                conn = imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=timeout)
+            else:
+                conn = imaplib.IMAP4(host, port, timeout=timeout)
+                if tls == "starttls":
+                    if "STARTTLS" not in conn.capabilities:  # imaplib would say "TLS not supported by server"
+                        raise ConnectError(f"the IMAP server {host}:{port} does not offer STARTTLS, so no password "
+                                           f"was sent; use its IMAPS port with BOUNCE_IMAP_TLS=implicit")
+                    conn.starttls(ssl_context=context)
+        except ssl.SSLError as exc:  # the handshake (a later SSLError is an ordinary connection error)
+            raise _tls_error(exc, host, port) from exc
+        conn.login(settings.BOUNCE_IMAP_USER, settings.BOUNCE_IMAP_PASSWORD)
+    except BaseException:
+        _close(conn)
+        raise
     return conn
+
+
+def _close(conn: imaplib.IMAP4 | None) -> None:
+    """Drop a connection that failed before or at login (no LOGOUT: there may be no session)."""
+    if conn is not None:
+        with contextlib.suppress(OSError):
+            conn.shutdown()
 
 
 def _quote(folder: str) -> str:

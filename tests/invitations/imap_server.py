@@ -5,6 +5,11 @@ everything (config, runtime sockets, maildir, log) lives in a fresh temporary fo
 login against a passwd-file, no TLS (loopback only). Run as root, the login and internal
 processes use Debian's `dovenull`/`dovecot` users and the mail process `nobody` (Dovecot
 refuses root for them); run as a normal user, everything runs as that user.
+
+`Dovecot(tls=True)` adds TLS the way a real mail host has it: STARTTLS on the plain port and
+implicit TLS (IMAPS) on a second free port, with a server certificate for 127.0.0.1 signed by a
+CA made for this one server (`ca_file`, a PEM file a client can be told to trust). Nothing
+trusts that CA otherwise, so a client with the system's store must refuse the server.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
+from ipaddress import IPv4Address
 from pathlib import Path
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
@@ -36,10 +43,56 @@ def available() -> bool:
     return Path(DOVECOT).exists()
 
 
+def make_certificates(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path, Path]:
+    """(CA certificate, server certificate, server key) as PEM files in `folder`.
+
+    A CA and a leaf signed by it, not one self-signed leaf: that is what a private mail host has,
+    and the client is then told to trust the CA (BOUNCE_IMAP_CA_FILE), not the server's own
+    certificate. The leaf names `host` as an IP address SAN (what Python checks for an IP).
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.now(UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Ruecklauf test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number())
+          .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                                       data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                       crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])).issuer_name(ca_name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(IPv4Address(host))]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    ca_file, cert_file, key_file = folder / "ca.pem", folder / "server.pem", folder / "server.key"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key_file.chmod(0o600)
+    return ca_file, cert_file, key_file
+
+
 class Dovecot:
-    def __init__(self) -> None:
+    def __init__(self, tls: bool = False) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="ruecklauf-dovecot-"))
         self.port = free_port()
+        self.tls = tls
+        self.tls_port = free_port() if tls else 0  # implicit TLS (IMAPS); 0 = no such listener
+        self.ca_file: Path | None = None
         self.proc: subprocess.Popen | None = None
 
     def _users(self) -> tuple[str, str, str, str, str]:
@@ -59,6 +112,12 @@ class Dovecot:
             for sub in ("mail", "home"):
                 shutil.chown(self.root / sub, uid, gid)
         (self.root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
+        if self.tls:
+            self.ca_file, cert, key = make_certificates(self.root)
+            # The "<" makes Dovecot read the files at start (as the starting user), not in the login process.
+            ssl = f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}\nssl_min_protocol = TLSv1.2"
+        else:
+            ssl = "ssl = no"
         config = self.root / "dovecot.conf"
         config.write_text(f"""\
 base_dir = {self.root}/run
@@ -66,7 +125,7 @@ state_dir = {self.root}/state
 log_path = {self.root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {internal}
@@ -89,7 +148,9 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.tls_port}
+    ssl = {"yes" if self.tls else "no"}
   }}
 }}
 service anvil {{
@@ -110,9 +171,9 @@ service anvil {{
             if self.proc.poll() is not None:
                 break
             time.sleep(0.1)
-        log = (self.root / "dovecot.log").read_text() if (self.root / "dovecot.log").exists() else ""
+        log = self.log() + (self.root / "stderr.log").read_text(errors="replace")  # before __exit__ removes it
         self.__exit__()
-        raise RuntimeError(f"dovecot did not start: {log}{(self.root / 'stderr.log').read_text()}")
+        raise RuntimeError(f"dovecot did not start: {log}")
 
     def __exit__(self, *exc: object) -> None:
         if self.proc and self.proc.poll() is None:
@@ -124,9 +185,24 @@ service anvil {{
                 self.proc.wait()
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def settings(self) -> dict[str, object]:
-        return {"BOUNCE_IMAP_HOST": "127.0.0.1", "BOUNCE_IMAP_PORT": self.port, "BOUNCE_IMAP_TLS": "off",
-                "BOUNCE_IMAP_USER": USER, "BOUNCE_IMAP_PASSWORD": PASSWORD}
+    def settings(self, tls: str = "off") -> dict[str, object]:
+        """The BOUNCE_IMAP_* settings for this server; `tls` as BOUNCE_IMAP_TLS, trusting its CA."""
+        if tls != "off" and not self.tls:
+            raise ValueError("this Dovecot was started without TLS")
+        found = {"BOUNCE_IMAP_HOST": "127.0.0.1", "BOUNCE_IMAP_PORT": self.tls_port if tls == "implicit" else self.port,
+                 "BOUNCE_IMAP_TLS": tls, "BOUNCE_IMAP_USER": USER, "BOUNCE_IMAP_PASSWORD": PASSWORD}
+        if tls != "off":
+            found["BOUNCE_IMAP_CA_FILE"] = str(self.ca_file)
+        return found
+
+    def log(self) -> str:
+        """Dovecot's log so far (logins, disconnects with their reason, failed TLS handshakes)."""
+        path = self.root / "dovecot.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def logins(self) -> list[str]:
+        """The log line of every login so far; one made over TLS says ", TLS," (else ", secured,")."""
+        return [line for line in self.log().splitlines() if "imap-login: Info: Login: " in line]
 
     def client(self) -> imaplib.IMAP4:
         conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)

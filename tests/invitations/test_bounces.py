@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from invitations import bounces, mail, services, tasks
 from invitations.models import Invitation, Member, OutboxMessage
+from tests.worker import wait_for
 
 from .conftest import make_members
 from .imap_server import Dovecot, available
@@ -47,24 +48,36 @@ def dovecot():
         yield server
 
 
-@pytest.fixture
-def mailbox(dovecot, settings):
-    """The bounce settings pointing at Dovecot, with every folder empty."""
-    for key, value in dovecot.settings().items():
+@pytest.fixture(scope="module")
+def tls_dovecot():
+    """Dovecot with its own CA: STARTTLS on `port`, implicit TLS on `tls_port`."""
+    with Dovecot(tls=True) as server:
+        yield server
+
+
+def point_at(server: Dovecot, settings, tls: str = "off") -> Dovecot:
+    """The bounce settings pointing at `server` (TLS as BOUNCE_IMAP_TLS, trusting its CA), every folder empty."""
+    for key, value in server.settings(tls).items():
         setattr(settings, key, value)
     settings.BOUNCE_DOMAIN = "bounces.kgst.example"
     settings.VERP_SECRET = "verp-test-secret"
     settings.EMAIL_HOST = ""
     settings.MAIL_RATE = 0
     settings.MAIL_RATE_PER_DOMAIN = 0
-    conn = dovecot.client()
+    conn = server.client()
     for folder in ("INBOX", settings.BOUNCE_IMAP_PROCESSED_FOLDER, settings.BOUNCE_IMAP_UNMATCHED_FOLDER):
         status, data = conn.select(f'"{folder}"')
         if status == "OK" and int(data[0]):
             conn.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
             conn.expunge()
     conn.logout()
-    return dovecot
+    return server
+
+
+@pytest.fixture
+def mailbox(dovecot, settings):
+    """The bounce settings pointing at Dovecot, with every folder empty."""
+    return point_at(dovecot, settings)
 
 
 def fill(template: str, message: OutboxMessage) -> bytes:
@@ -271,3 +284,113 @@ def test_a_database_error_leaves_that_batch_in_the_inbox(survey, mailbox, settin
     monkeypatch.setattr(services, "record_bounces", record)
     assert bounces.process_mailbox(batch_size=3) == {"processed": 6}
     assert OutboxMessage.objects.filter(status=Status.BOUNCED).count() == 9
+
+
+# --- TLS ---------------------------------------------------------------------------------
+# A second Dovecot with a certificate from a CA of its own (imap_server.make_certificates): the
+# task trusts it through BOUNCE_IMAP_CA_FILE, and nothing else does.
+
+def task_warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "invitations.tasks" and r.levelname == "WARNING"]
+
+
+def new_lines(server: Dovecot, before: str) -> str:
+    return server.log()[len(before):]
+
+
+@pytest.mark.parametrize("tls", ["implicit", "starttls"])
+def test_the_task_reads_the_mailbox_over_tls(survey, tls_dovecot, settings, tls, django_capture_on_commit_callbacks):
+    server = point_at(tls_dovecot, settings, tls)
+    assert settings.BOUNCE_IMAP_PORT == (server.tls_port if tls == "implicit" else server.port)
+    first, second = sent_invitations(survey, 2, django_capture_on_commit_callbacks)
+    server.append([fill("postfix_user_unknown.eml", first), fill("out_of_office_sieve.eml", second)])
+    logins = len(server.logins())
+
+    assert tasks.process_bounces() == {"processed": 2}
+
+    # Dovecot's side: the task's one login came over TLS (the test helper's plain logins say "secured").
+    assert wait_for(lambda: server.logins()[logins:], timeout=5)
+    assert [", TLS," in line for line in server.logins()[logins:]] == [True], server.logins()[logins:]
+    assert OutboxMessage.objects.get(pk=first.pk).status == Status.BOUNCED
+    assert OutboxMessage.objects.get(pk=second.pk).status == Status.SENT
+    assert server.folder("INBOX") == [] and len(server.folder(settings.BOUNCE_IMAP_PROCESSED_FOLDER)) == 2
+
+
+def refused_run(caplog, settings, server: Dovecot, message: OutboxMessage, dovecot_says: str) -> str:
+    """Run the task against a server it must refuse: returns its one warning, after checking that the
+    handshake failed on Dovecot's side too (`dovecot_says`), nobody logged in and nothing was read or moved."""
+    server.append([fill("postfix_user_unknown.eml", message)])
+    before = server.log()
+    caplog.clear()
+    assert tasks.process_bounces() == {"error": 1}
+    assert wait_for(lambda: dovecot_says in new_lines(server, before), timeout=5), new_lines(server, before)
+    assert "Login: " not in new_lines(server, before)  # the password never went out
+    assert OutboxMessage.objects.get(pk=message.pk).status == Status.SENT
+    assert len(server.folder("INBOX")) == 1 and server.folder(settings.BOUNCE_IMAP_PROCESSED_FOLDER) == []
+    [warning] = task_warnings(caplog)
+    return warning
+
+
+@pytest.mark.parametrize("tls", ["implicit", "starttls"])
+def test_a_certificate_the_client_does_not_trust_stops_the_run(survey, tls_dovecot, settings, caplog, tls,
+                                                               django_capture_on_commit_callbacks):
+    server = point_at(tls_dovecot, settings, tls)
+    [message] = sent_invitations(survey, 1, django_capture_on_commit_callbacks)
+    settings.BOUNCE_IMAP_CA_FILE = ""  # the system's store: it does not know the test CA
+
+    warning = refused_run(caplog, settings, server, message, "alert unknown ca")
+
+    assert warning == (f"bounce mailbox 127.0.0.1: the TLS certificate of 127.0.0.1:{settings.BOUNCE_IMAP_PORT} "
+                       "was refused (unable to get local issuer certificate), so no password was sent; set "
+                       "BOUNCE_IMAP_CA_FILE to the CA certificate if a private CA issued it")
+    # With the CA trusted the same mailbox is read: the refusal was the certificate, nothing else.
+    settings.BOUNCE_IMAP_CA_FILE = str(server.ca_file)
+    assert tasks.process_bounces() == {"processed": 1}
+    assert OutboxMessage.objects.get(pk=message.pk).status == Status.BOUNCED
+
+
+def test_a_certificate_for_another_name_is_refused(survey, tls_dovecot, settings, caplog,
+                                                   django_capture_on_commit_callbacks):
+    server = point_at(tls_dovecot, settings, "implicit")
+    [message] = sent_invitations(survey, 1, django_capture_on_commit_callbacks)
+    settings.BOUNCE_IMAP_HOST = "localhost"  # the same server, but the certificate names only 127.0.0.1
+
+    warning = refused_run(caplog, settings, server, message, "alert bad certificate")
+
+    assert warning == (f"bounce mailbox localhost: the TLS certificate of localhost:{server.tls_port} was refused "
+                       "(Hostname mismatch, certificate is not valid for 'localhost'), so no password was sent; "
+                       "BOUNCE_IMAP_HOST must be a name the certificate is issued for")
+
+
+def test_starttls_is_required_when_asked_for(survey, mailbox, settings, caplog, django_capture_on_commit_callbacks):
+    """A server without STARTTLS (the plain Dovecot) is not used in plain text instead."""
+    [message] = sent_invitations(survey, 1, django_capture_on_commit_callbacks)
+    settings.BOUNCE_IMAP_TLS = "starttls"
+    mailbox.append([fill("postfix_user_unknown.eml", message)])
+    before = mailbox.log()
+    assert tasks.process_bounces() == {"error": 1}
+    assert task_warnings(caplog) == [
+        f"bounce mailbox 127.0.0.1: the IMAP server 127.0.0.1:{mailbox.port} does not offer STARTTLS, so no password "
+        "was sent; use its IMAPS port with BOUNCE_IMAP_TLS=implicit"]
+    assert wait_for(lambda: "(no auth attempts" in new_lines(mailbox, before), timeout=5), new_lines(mailbox, before)
+    assert "Login: " not in new_lines(mailbox, before)
+    assert OutboxMessage.objects.get(pk=message.pk).status == Status.SENT
+
+
+def test_implicit_tls_on_the_plain_port_and_a_bad_ca_file_say_what_to_check(tls_dovecot, settings, caplog, tmp_path):
+    point_at(tls_dovecot, settings, "implicit")
+    settings.BOUNCE_IMAP_PORT = tls_dovecot.port  # the STARTTLS port answers in plain text
+    assert tasks.process_bounces() == {"error": 1}
+    settings.BOUNCE_IMAP_CA_FILE = str(tmp_path / "missing.pem")
+    assert tasks.process_bounces() == {"error": 1}
+    (tmp_path / "empty.pem").write_text("no certificate here\n")
+    settings.BOUNCE_IMAP_CA_FILE = str(tmp_path / "empty.pem")
+    assert tasks.process_bounces() == {"error": 1}
+    assert task_warnings(caplog) == [
+        f"bounce mailbox 127.0.0.1: the TLS handshake with 127.0.0.1:{tls_dovecot.port} failed (wrong version "
+        "number); check that BOUNCE_IMAP_TLS and BOUNCE_IMAP_PORT fit this server",
+        f"bounce mailbox 127.0.0.1: BOUNCE_IMAP_CA_FILE {tmp_path / 'missing.pem'} is no readable PEM file of CA "
+        "certificates (No such file or directory)",
+        f"bounce mailbox 127.0.0.1: BOUNCE_IMAP_CA_FILE {tmp_path / 'empty.pem'} is no readable PEM file of CA "
+        "certificates (no certificate or crl found)",
+    ]
