@@ -136,7 +136,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "invitations.tasks.sweep_outbox", "schedule": 60.0},
     "sweep-exports": {"task": "exports.tasks.sweep_exports", "schedule": 300.0},
     # Queues each planned reminder round once, on its day (staff: Postausgang → Erinnerungsplan).
-    "run-reminder-plan": {"task": "invitations.tasks.run_reminder_plan", "schedule": 900.0},
+    "run-reminder-plan": {"task": "invitations.tasks.run_reminder_plan",
+                          "schedule": float(envint("REMINDER_PLAN_SECONDS", "900"))},
     # Does nothing while BOUNCE_IMAP_HOST is empty.
     "process-bounces": {"task": "invitations.tasks.process_bounces",
                         "schedule": float(envint("BOUNCE_CHECK_SECONDS", "300"))},

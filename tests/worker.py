@@ -69,6 +69,27 @@ def start_worker(concurrency: int = 2, extra_env: dict[str, str] | None = None, 
     return proc
 
 
+@contextlib.contextmanager
+def celery_beat(schedule_dir: Path, extra_env: dict[str, str] | None = None,
+                log: Path | None = None) -> Iterator[subprocess.Popen]:
+    """`celery beat` with the test's settings, stopped (like a worker) when the block ends.
+
+    Its schedule file (when each entry last ran) goes to `schedule_dir`: beat's default is
+    ./celerybeat-schedule in the working tree, which would carry "last run" times into the next test.
+    Intervals come from the environment (e.g. REMINDER_PLAN_SECONDS, BOUNCE_CHECK_SECONDS in extra_env).
+    """
+    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
+         "--schedule", str(schedule_dir / "celerybeat-schedule")],
+        cwd=ROOT, env=worker_env(extra_env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        yield proc
+    finally:
+        stop_worker(proc)
+
+
 def stop_worker(proc: subprocess.Popen, kill: bool = False) -> None:
     """Stop the worker and its pool children; kill=True is a SIGKILL of the whole group."""
     if proc.poll() is not None:
