@@ -22,6 +22,7 @@ drifted between the sides. Exit status 0 when every non-floor figure is within t
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import re
@@ -88,6 +89,71 @@ def parse_run_load(text: str) -> Figures:
                 figures[f"run_load {key}"] = float(value)
         elif match := LOAD_JOB.match(line):
             figures["run_load export job s"] = float(match[1])
+    return figures
+
+
+PERCENTILES = ("50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%")
+# request name -> (count, [(share, ms) at each of locust's percentiles])
+RequestStats = dict[str, tuple[int, list[tuple[float, float]]]]
+
+
+def read_locust_stats(run_dir: Path) -> RequestStats:
+    """Per request name, the count and percentiles locust wrote to locust_stats.csv (old checkouts too)."""
+    path = run_dir / "locust_stats.csv"
+    if not path.exists():
+        return {}
+    stats: RequestStats = {}
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["Name"] == "Aggregated" or not int(row["Request Count"] or 0):
+                continue
+            points = [(float(p.rstrip("%")) / 100, float(row[p])) for p in PERCENTILES if row.get(p, "N/A") != "N/A"]
+            stats[row["Name"]] = (int(row["Request Count"]), points)
+    return stats
+
+
+def _share(points: list[tuple[float, float]], ms: float) -> float:
+    """Share of one name's requests at or below `ms`, linear between locust's percentiles (0 at 0 ms)."""
+    low_p, low_v = 0.0, 0.0
+    for p, v in points:
+        if ms < v:
+            return low_p + (p - low_p) * (ms - low_v) / (v - low_v) if v > low_v else low_p
+        low_p, low_v = p, v
+    return 1.0
+
+
+def mixture_quantile(stats: RequestStats, names: set[str], q: float) -> float:
+    """The q-quantile of the latencies of the requests named `names`, from each name's percentiles.
+
+    The checkouts' request mixes differ when a later issue adds a step to the respondent's walk
+    (the welcome page); latency over the requests both sides make compares like with like. Each
+    name's distribution is known at locust's percentiles only (linear in between), so this is
+    the smallest latency, in steps of 1 ms, at which the count-weighted share of requests at or
+    below it reaches q.
+    """
+    rows = [stats[name] for name in names]
+    total = sum(count for count, _points in rows)
+
+    def share_at(ms: float) -> float:
+        return sum(count * _share(points, ms) for count, points in rows) / total
+
+    top = max(v for _count, points in rows for _p, v in points)
+    return float(next((ms for ms in range(int(top) + 2) if share_at(ms) >= q - 1e-9), int(top) + 1))
+
+
+def common_request_figures(before: list[RequestStats], after: list[RequestStats]) -> dict[str, tuple[list, list]]:
+    """run_load latency over the request names every run of both sides made: figure -> (before, after)."""
+    runs = before + after
+    if not runs or not all(runs):
+        return {}
+    names = set.intersection(*(set(stats) for stats in runs))
+    left_out = sorted(set.union(*(set(stats) for stats in runs)) - names)
+    label = "run_load common requests"
+    figures = {f"{label} {key}": ([mixture_quantile(s, names, q) for s in before],
+                                  [mixture_quantile(s, names, q) for s in after])
+               for key, q in (("median ms", 0.5), ("p95 ms", 0.95), ("p99 ms", 0.99))}
+    if left_out:
+        print(f"run_load common requests: left out (made by one side only): {', '.join(left_out)}")
     return figures
 
 
@@ -204,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"before = {old} ({_commit(old)})\nafter  = {new} ({_commit(new)})\n"
           f"{args.rounds} round(s) per benchmark{' (quick)' if args.quick else ''}; logs in {args.out}", flush=True)
     figures: dict[str, dict[str, list[float]]] = {"before": {}, "after": {}}
+    load_stats: dict[str, list[RequestStats]] = {"before": [], "after": []}
     started = time.monotonic()
     for name in args.only.split(","):
         bench = BENCHES[name]
@@ -213,7 +280,11 @@ def main(argv: list[str] | None = None) -> int:
                 got, seconds = run_once(bench, sides[side], args, f"{name}-{round_number + 1}-{side}")
                 for figure, value in got.items():
                     figures[side].setdefault(figure, []).append(value)
+                if name == "run_load":
+                    load_stats[side].append(read_locust_stats(args.run_dir))
                 print(f"  {name} round {round_number + 1} {side}: {seconds:.0f} s", flush=True)
+    for figure, (b, a) in common_request_figures(load_stats["before"], load_stats["after"]).items():
+        figures["before"][figure], figures["after"][figure] = b, a
     lines, ok = table(figures["before"], figures["after"], args.limit)
     print(f"\nmedian of {args.rounds} round(s); cost = after/before (rates: before/after), above 1 is worse; "
           f"{time.monotonic() - started:.0f} s in all")

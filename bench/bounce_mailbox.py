@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument("--bounces", type=int, default=1600)
     parser.add_argument("--auto-replies", type=int, default=250)
     parser.add_argument("--garbage", type=int, default=150)
-    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=500)  # the task's default
     args = parser.parse_args()
 
     recreate_db()

@@ -123,7 +123,18 @@ def check_broker() -> list[Error]:
                   "single-process installation.", id="ruecklauf.E005")]
 
 
-CHECKS = (check_secret_key, check_site_url, check_email, check_broker, check_static_files)
+BOUNCE_TLS_MODES = ("implicit", "starttls", "off")
+
+
+def check_bounce_tls() -> list[Error]:
+    if not settings.BOUNCE_IMAP_HOST or settings.BOUNCE_IMAP_TLS in BOUNCE_TLS_MODES:
+        return []
+    return [Error("BOUNCE_IMAP_TLS must be implicit (IMAPS, port 993), starttls (port 143) or off; any other "
+                  "value would read the bounce mailbox without the encryption it seems to ask for.",
+                  id="ruecklauf.E006")]
+
+
+CHECKS = (check_secret_key, check_site_url, check_email, check_broker, check_static_files, check_bounce_tls)
 
 
 def problems() -> list[Error]:

@@ -132,6 +132,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILI
 # Redis broker: kombu's transport with one fix, so a broker outage while a task runs does not
 # leave the worker hung after "Unrecoverable error: AttributeError ... 'hostname'" (config/celery.py).
 CELERY_BROKER_TRANSPORT = "config.celery:RedisTransport" if CELERY_BROKER_URL.startswith("redis") else None
+BOUNCE_CHECK_SECONDS = envint("BOUNCE_CHECK_SECONDS", "300")
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "invitations.tasks.sweep_outbox", "schedule": 60.0},
     "sweep-exports": {"task": "exports.tasks.sweep_exports", "schedule": 300.0},
@@ -140,7 +141,7 @@ CELERY_BEAT_SCHEDULE = {
                           "schedule": float(envint("REMINDER_PLAN_SECONDS", "900"))},
     # Does nothing while BOUNCE_IMAP_HOST is empty.
     "process-bounces": {"task": "invitations.tasks.process_bounces",
-                        "schedule": float(envint("BOUNCE_CHECK_SECONDS", "300"))},
+                        "schedule": float(BOUNCE_CHECK_SECONDS)},
 }
 
 _REDIS_FOR_CACHE = REDIS_URL or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
@@ -211,7 +212,8 @@ BOUNCE_LOCAL_PART = os.getenv("BOUNCE_LOCAL_PART", "bounce")
 VERP_SECRET = os.getenv("VERP_SECRET", "")
 # The mailbox that receives those bounces, read by the beat task invitations.tasks.process_bounces.
 BOUNCE_IMAP_HOST = os.getenv("BOUNCE_IMAP_HOST", "")
-BOUNCE_IMAP_TLS = os.getenv("BOUNCE_IMAP_TLS", "implicit")  # "implicit" (IMAPS), "starttls" or "off"
+# "implicit" (IMAPS), "starttls" or "off"; anything else is refused (config/checks.py), never plain text.
+BOUNCE_IMAP_TLS = os.getenv("BOUNCE_IMAP_TLS", "implicit").strip().lower()
 BOUNCE_IMAP_PORT = envint("BOUNCE_IMAP_PORT", "993" if BOUNCE_IMAP_TLS == "implicit" else "143")
 # PEM file of the CA certificate(s) to trust for the IMAP server instead of the system store (a
 # private CA); empty = the system store.
@@ -223,7 +225,6 @@ BOUNCE_IMAP_FOLDER = os.getenv("BOUNCE_IMAP_FOLDER", "INBOX")
 BOUNCE_IMAP_PROCESSED_FOLDER = os.getenv("BOUNCE_IMAP_PROCESSED_FOLDER", "Processed")
 BOUNCE_IMAP_UNMATCHED_FOLDER = os.getenv("BOUNCE_IMAP_UNMATCHED_FOLDER", "Unmatched")
 BOUNCE_IMAP_TIMEOUT = envint("BOUNCE_IMAP_TIMEOUT", "60")
-BOUNCE_CHECK_SECONDS = envint("BOUNCE_CHECK_SECONDS", "300")
 # A soft bounce (mailbox full, greylisting given up) sends the message again after this many
 # hours, at most BOUNCE_SOFT_MAX times; then the message counts as bounced (the address is kept).
 BOUNCE_SOFT_RETRY_HOURS = envfloat("BOUNCE_SOFT_RETRY_HOURS", "6")

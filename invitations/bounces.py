@@ -426,6 +426,8 @@ def connect() -> imaplib.IMAP4:
     """
     host, port, timeout = settings.BOUNCE_IMAP_HOST, settings.BOUNCE_IMAP_PORT, settings.BOUNCE_IMAP_TIMEOUT
     tls = settings.BOUNCE_IMAP_TLS.lower()
+    if tls not in ("implicit", "starttls", "off"):  # never fall back to plain text on a typo
+        raise ConnectError(f"BOUNCE_IMAP_TLS={tls!r} is not one of implicit, starttls, off; nothing was sent")
     context = _tls_context() if tls in ("implicit", "starttls") else None
     conn: imaplib.IMAP4 | None = None
     try:
@@ -545,7 +547,7 @@ class _Prefetch:
         self._thread.join(timeout=30)
 
 
-def process_mailbox(batch_size: int = 100, conn: imaplib.IMAP4 | None = None) -> Counter:
+def process_mailbox(batch_size: int = 500, conn: imaplib.IMAP4 | None = None) -> Counter:
     """Read the bounce folder once; returns how many mails went to which folder.
 
     With its own connections (conn None) the IMAP work runs beside the reading and the database

@@ -394,3 +394,13 @@ def test_implicit_tls_on_the_plain_port_and_a_bad_ca_file_say_what_to_check(tls_
         f"bounce mailbox 127.0.0.1: BOUNCE_IMAP_CA_FILE {tmp_path / 'empty.pem'} is no readable PEM file of CA "
         "certificates (no certificate or crl found)",
     ]
+
+
+def test_an_unknown_tls_mode_never_falls_back_to_plain_text(dovecot, settings, caplog):
+    point_at(dovecot, settings, "off")
+    settings.BOUNCE_IMAP_TLS = "ssl"  # a typo for "implicit": must not log in without encryption
+    logins = len(dovecot.logins())
+    assert tasks.process_bounces() == {"error": 1}
+    assert task_warnings(caplog) == [
+        "bounce mailbox 127.0.0.1: BOUNCE_IMAP_TLS='ssl' is not one of implicit, starttls, off; nothing was sent"]
+    assert len(dovecot.logins()) == logins

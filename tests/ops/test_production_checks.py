@@ -113,6 +113,17 @@ def test_no_broker_while_workers_are_expected(production):
     assert ids() == []
 
 
+def test_an_unknown_imap_tls_mode_is_refused(production):
+    production.BOUNCE_IMAP_HOST = "imap.example.org"
+    production.BOUNCE_IMAP_TLS = "tls"  # a plausible typo that must not mean plain text
+    assert ids() == ["ruecklauf.E006"] and messages().startswith("BOUNCE_IMAP_TLS must be implicit")
+    for mode in checks.BOUNCE_TLS_MODES:
+        production.BOUNCE_IMAP_TLS = mode
+        assert ids() == []
+    production.BOUNCE_IMAP_TLS, production.BOUNCE_IMAP_HOST = "yes", ""  # no mailbox configured: nothing to say
+    assert ids() == []
+
+
 @pytest.mark.django_db
 def test_health_reports_the_misconfiguration(production, client):
     production.EMAIL_HOST = ""
