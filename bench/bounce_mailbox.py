@@ -12,6 +12,10 @@ the same run and on the same mailbox:
 2. the bounce task (invitations.bounces.process_mailbox): fetch, classify, update the database,
    move each mail to its folder.
 
+For the breakdown: moving every mail back alone, reading the mails alone (no IMAP, no writes),
+and the task on one connection without its prefetch and background-move threads (what those
+threads save).
+
 Time is measured without tracemalloc; the Python heap peak (tracemalloc) in a second pass of
 each after the mailbox is restored. Prints figures and the ratio (target ≤ 2× the bare fetch);
 drops the database and stops Dovecot.
@@ -211,6 +215,16 @@ def main() -> None:
         parse = time.perf_counter() - start
         print(f"  of which reading the mails (email package, flufl.bounce, one Message-ID query per batch; "
               f"no IMAP, no writes): {parse:.2f} s = {parse / floor:.1f}× the bare fetch")
+        restore(server, settings)
+        conn = bounces.connect()
+        start = time.perf_counter()
+        serial = bounces.process_mailbox(batch_size=args.batch, conn=conn)  # one connection, no threads
+        one_connection = time.perf_counter() - start
+        conn.logout()
+        assert serial == summary, (serial, summary)
+        print(f"  the task on one connection, one step after the other (no prefetch, no background moves): "
+              f"{one_connection:.2f} s = {one_connection / floor:.1f}× the bare fetch "
+              f"({one_connection / task:.2f}× the task)")
     finally:
         server.__exit__()
         from django.db import connections

@@ -26,6 +26,7 @@ import imaplib
 import logging
 import queue
 import re
+import socket
 import ssl
 import threading
 from collections import Counter
@@ -417,12 +418,35 @@ def _tls_error(exc: ssl.SSLError, host: str, port: int) -> ConnectError:
                         f"BOUNCE_IMAP_TLS and BOUNCE_IMAP_PORT fit this server")
 
 
+def _connection_error(exc: OSError, host: str, port: int, timeout: int) -> ConnectError:
+    """One sentence naming the settings to check instead of "[Errno 111] Connection refused"."""
+    if isinstance(exc, socket.gaierror):
+        return ConnectError(f"the name {host} cannot be resolved ({exc.strerror}); check BOUNCE_IMAP_HOST")
+    if isinstance(exc, ConnectionRefusedError):
+        return ConnectError(f"nothing accepts connections on {host}:{port}; check BOUNCE_IMAP_HOST and "
+                            "BOUNCE_IMAP_PORT")
+    if isinstance(exc, TimeoutError):
+        return ConnectError(f"{host}:{port} did not answer within BOUNCE_IMAP_TIMEOUT ({timeout} s); check "
+                            "BOUNCE_IMAP_PORT and BOUNCE_IMAP_TLS (an IMAPS port waits silently for a TLS handshake)")
+    return ConnectError(f"the connection to {host}:{port} failed ({exc.strerror or exc}); check BOUNCE_IMAP_HOST "
+                        "and BOUNCE_IMAP_PORT")
+
+
+def _imap_text(exc: imaplib.IMAP4.error) -> str:
+    """The server's words of an imaplib error: "Authentication failed." rather than "b'[AUTH…] …'"."""
+    text = str(exc.args[0] if exc.args else exc)
+    if text.startswith(("b'", 'b"')):
+        text = text[2:-1]
+    return re.sub(r"^\[[A-Z]+\]\s*", "", text).strip() or "no reason given"
+
+
 def connect() -> imaplib.IMAP4:
     """A logged-in connection to the bounce mailbox; with TLS only to a server whose certificate checks out.
 
-    Raises ConnectError (an OSError, as the task expects) when TLS cannot be had: an untrusted or
-    wrong certificate, a failed handshake, a server that does not offer STARTTLS. Then the password
-    has not been sent.
+    Raises ConnectError (an OSError, as the task expects) with one sentence that names the settings
+    to check: when TLS cannot be had (an untrusted or wrong certificate, a failed handshake, a
+    server that does not offer STARTTLS; then the password has not been sent), when nothing answers
+    at host and port, or when the server refuses the login.
     """
     host, port, timeout = settings.BOUNCE_IMAP_HOST, settings.BOUNCE_IMAP_PORT, settings.BOUNCE_IMAP_TIMEOUT
     tls = settings.BOUNCE_IMAP_TLS.lower()
@@ -443,7 +467,16 @@ def connect() -> imaplib.IMAP4:
                     conn.starttls(ssl_context=context)
         except ssl.SSLError as exc:  # the handshake (a later SSLError is an ordinary connection error)
             raise _tls_error(exc, host, port) from exc
-        conn.login(settings.BOUNCE_IMAP_USER, settings.BOUNCE_IMAP_PASSWORD)
+        except ConnectError:
+            raise
+        except OSError as exc:
+            raise _connection_error(exc, host, port, timeout) from exc
+        try:
+            conn.login(settings.BOUNCE_IMAP_USER, settings.BOUNCE_IMAP_PASSWORD)
+        except imaplib.IMAP4.error as exc:
+            raise ConnectError(f"the IMAP server {host} refused the login of BOUNCE_IMAP_USER "
+                               f"{settings.BOUNCE_IMAP_USER!r} ({_imap_text(exc)}); check BOUNCE_IMAP_USER and "
+                               "BOUNCE_IMAP_PASSWORD") from exc
     except BaseException:
         _close(conn)
         raise

@@ -315,3 +315,14 @@ def test_percent_and_points_are_rounded_not_cut():
     assert percent(4 / 24) == "16,7 %"
     assert points(4.0 - 6.0000001) == "−2,0"
     assert points(0.00001) == "±0,0"
+
+
+@pytest.mark.parametrize("name", ["results", "crosstabs", "representativeness", "waves", "report", "free_texts",
+                                  "exports"])
+def test_every_results_page_marks_its_tab_in_the_survey_navigation(analyst_client, kgst_survey, name):
+    from django.urls import reverse
+
+    page = analyst_client.get(reverse(f"staff:{name}", args=[kgst_survey.slug])).content.decode()
+    nav = page.split('aria-label="Bereiche dieser Befragung"', 1)[1].split("</nav>", 1)[0]
+    current = [line for line in nav.splitlines() if 'aria-current="page"' in line]
+    assert len(current) == 1 and "Ergebnisse und Exporte" in current[0], current

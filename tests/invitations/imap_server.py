@@ -20,7 +20,6 @@ import imaplib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -28,15 +27,11 @@ from datetime import UTC, datetime, timedelta
 from ipaddress import IPv4Address
 from pathlib import Path
 
+from bench.serve import free_port
+
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USER = "bounces"
 PASSWORD = "bounce-test-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def available() -> bool:

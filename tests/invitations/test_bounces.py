@@ -4,6 +4,7 @@ returned Message-ID) to the outbox message it is about.
 """
 
 import re
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from django.core import mail as django_mail
 from django.utils import timezone
 
+from bench.serve import free_port
 from invitations import bounces, mail, services, tasks
 from invitations.models import Invitation, Member, OutboxMessage
 from tests.worker import wait_for
@@ -404,3 +406,27 @@ def test_an_unknown_tls_mode_never_falls_back_to_plain_text(dovecot, settings, c
     assert task_warnings(caplog) == [
         "bounce mailbox 127.0.0.1: BOUNCE_IMAP_TLS='ssl' is not one of implicit, starttls, off; nothing was sent"]
     assert len(dovecot.logins()) == logins
+
+
+def test_a_server_that_is_not_there_or_refuses_the_login_is_named_in_one_sentence(dovecot, settings, caplog):
+    point_at(dovecot, settings, "off")
+    settings.BOUNCE_IMAP_PASSWORD = "wrong"
+    assert tasks.process_bounces() == {"error": 1}
+    settings.BOUNCE_IMAP_PASSWORD = dovecot.settings()["BOUNCE_IMAP_PASSWORD"]
+    closed = free_port()  # nothing listens there
+    settings.BOUNCE_IMAP_PORT = closed
+    assert tasks.process_bounces() == {"error": 1}
+    with socket.socket() as silent:  # accepts the connection but never greets (e.g. an IMAPS port without TLS)
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        settings.BOUNCE_IMAP_PORT, settings.BOUNCE_IMAP_TIMEOUT = silent.getsockname()[1], 1
+        assert tasks.process_bounces() == {"error": 1}
+    assert task_warnings(caplog) == [
+        "bounce mailbox 127.0.0.1: the IMAP server 127.0.0.1 refused the login of BOUNCE_IMAP_USER 'bounces' "
+        "(Authentication failed.); check BOUNCE_IMAP_USER and BOUNCE_IMAP_PASSWORD",
+        f"bounce mailbox 127.0.0.1: nothing accepts connections on 127.0.0.1:{closed}; check BOUNCE_IMAP_HOST "
+        "and BOUNCE_IMAP_PORT",
+        f"bounce mailbox 127.0.0.1: 127.0.0.1:{settings.BOUNCE_IMAP_PORT} did not answer within BOUNCE_IMAP_TIMEOUT "
+        "(1 s); check BOUNCE_IMAP_PORT and BOUNCE_IMAP_TLS (an IMAPS port waits silently for a TLS handshake)",
+    ]
+    assert "wrong" not in caplog.text
