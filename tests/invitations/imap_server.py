@@ -156,8 +156,9 @@ service anvil {{
 
     def __enter__(self) -> Dovecot:
         config = self._config()
-        self.proc = subprocess.Popen([DOVECOT, "-F", "-c", str(config)], stdout=subprocess.DEVNULL,
-                                     stderr=open(self.root / "stderr.log", "wb"), start_new_session=True)
+        with open(self.root / "stderr.log", "wb") as stderr:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen([DOVECOT, "-F", "-c", str(config)], stdout=subprocess.DEVNULL,
+                                         stderr=stderr, start_new_session=True)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             with contextlib.suppress(OSError, imaplib.IMAP4.error):

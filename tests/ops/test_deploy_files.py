@@ -252,8 +252,9 @@ def test_dockerfile_builds_in_a_builder_stage_and_ships_only_the_results():
 
 def test_secrets_and_backups_stay_out_of_git_and_env_example_covers_every_required_variable():
     ignored = subprocess.run(["git", "check-ignore", "--no-index", ".env", ".env.production", "backups/db.dump",
-                              ".env.example"], cwd=ROOT, capture_output=True, text=True).stdout.split()
-    assert ignored == [".env", ".env.production", "backups/db.dump"]
+                              "secrets/imap-ca.pem", ".env.example"], cwd=ROOT, capture_output=True,
+                             text=True).stdout.split()
+    assert ignored == [".env", ".env.production", "backups/db.dump", "secrets/imap-ca.pem"]
     required = set(re.findall(r"\$\{([A-Z_]+):\?", (ROOT / "docker-compose.yml").read_text()))
     assert {"SECRET_KEY", "TOKEN_SECRET", "POSTGRES_PASSWORD", "POSTGRES_SUPERUSER_PASSWORD", "RUECKLAUF_VERSION"} \
         <= required
