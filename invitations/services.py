@@ -353,6 +353,11 @@ class BounceBatch:
     unsubscribe: set[int] = field(default_factory=set)
 
 
+BOUNCE_FIELDS = ("status", "error", "next_attempt_at", "soft_bounces", "handed_off_at", "sent_at", "to_email",
+                 *(f"invitation__member__{name}" for name in ("email", "fallback_email", "email_bounced",
+                                                              "bounced_at", "bounce_reason", "updated_at")))
+
+
 def record_bounces(batch: BounceBatch) -> Counter:
     """Apply one batch of bounce results in one transaction, with a few queries per batch.
 
@@ -371,9 +376,10 @@ def record_bounces(batch: BounceBatch) -> Counter:
     now = timezone.now()
     with transaction.atomic():
         pks = set(batch.hard) | set(batch.soft)
-        # The members are locked in the same statement: _mark_addresses_bounced changes them.
+        # The members are locked in the same statement: _mark_addresses_bounced changes them. Only
+        # the columns read or written here: the mail bodies stay in the database.
         messages = {m.pk: m for m in OutboxMessage.objects.select_for_update(of=("self", "invitation__member"))
-                    .select_related("invitation__member").filter(pk__in=pks).order_by("pk")}
+                    .select_related("invitation__member").only(*BOUNCE_FIELDS).filter(pk__in=pks).order_by("pk")}
         changed: list[OutboxMessage] = []
         bounced_members: dict[int, tuple[Member, str]] = {}
         for pk, reason in batch.hard.items():

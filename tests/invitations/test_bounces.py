@@ -430,3 +430,22 @@ def test_a_server_that_is_not_there_or_refuses_the_login_is_named_in_one_sentenc
         "(1 s); check BOUNCE_IMAP_PORT and BOUNCE_IMAP_TLS (an IMAPS port waits silently for a TLS handshake)",
     ]
     assert "wrong" not in caplog.text
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_a_batch_costs_the_same_few_queries_at_any_size_and_leaves_the_bodies_unread(
+        survey, count, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    messages = sent_invitations(survey, count, django_capture_on_commit_callbacks)
+    batch = services.BounceBatch(hard={m.pk: "5.1.1 user unknown" for m in messages[::2]},
+                                 soft={m.pk: "4.2.2 mailbox full" for m in messages[1::2]})
+    with CaptureQueriesContext(connection) as queries:
+        done = services.record_bounces(batch)
+    assert done == {"hard": len(messages[::2]), "soft: queued again": len(messages[1::2])}
+    # savepoint/transaction, lock-and-read, messages, members, their other messages, release
+    assert len(queries.captured_queries) <= 8, [q["sql"][:80] for q in queries.captured_queries]
+    select = next(q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"])
+    assert "body_text" not in select and "body_html" not in select
+    assert Member.objects.filter(email_bounced=True).count() == len(messages[::2])
