@@ -84,3 +84,13 @@ def test_the_backend_signs_what_it_stores(survey, settings, tmp_path):
                                            body_html=rendered.body_html, message_id=mail.new_message_id())
     assert DatabaseBackend().send_messages([mail.build_email(message)]) == 1
     assert bytes(LocalMail.objects.get().raw).startswith(b"DKIM-Signature:")
+
+
+def test_the_local_mailbox_is_paged_newest_first(staff_client):
+    LocalMail.objects.bulk_create(LocalMail(to=f"m{i}@beispiel.example", subject=f"Mail {i:02d}", raw=b"x")
+                                  for i in range(55))
+    first = staff_client.get(reverse("staff:local_mailbox")).content.decode()
+    assert first.count("@beispiel.example") == 50 and 'aria-label="Seiten des lokalen Postfachs"' in first
+    second = staff_client.get(reverse("staff:local_mailbox") + "?seite=2").content.decode()
+    assert second.count("@beispiel.example") == 5 and "m4@beispiel.example" in second  # the oldest five
+    assert staff_client.get(reverse("staff:local_mailbox") + "?seite=abc").status_code == 200
