@@ -19,10 +19,9 @@ from invitations.models import Invitation, OutboxMessage, ReminderPlanStep
 from responses.models import Response
 from tests.worker import ROOT, celery_beat, celery_worker, wait_for
 
-from .conftest import make_members
+from .conftest import fill, make_members
 from .imap_server import PASSWORD, USER, Dovecot, available
 from .smtp_sink import Sink, tokens_in
-from .test_bounces import fill
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 Status = OutboxMessage.Status

@@ -6,7 +6,6 @@ returned Message-ID) to the outbox message it is about.
 import re
 import socket
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core import mail as django_mail
@@ -17,12 +16,11 @@ from invitations import bounces, mail, services, tasks
 from invitations.models import Invitation, Member, OutboxMessage
 from tests.worker import wait_for
 
-from .conftest import make_members
+from .conftest import fill, make_members
 from .imap_server import Dovecot, available
 
 pytestmark = [pytest.mark.django_db,
               pytest.mark.skipif(not available(), reason="dovecot-imapd is not installed (.ci/run installs it)")]
-FIXTURES = Path(__file__).parent / "bounces"
 Status = OutboxMessage.Status
 
 # fixture → what it must lead to
@@ -80,14 +78,6 @@ def point_at(server: Dovecot, settings, tls: str = "off") -> Dovecot:
 def mailbox(dovecot, settings):
     """The bounce settings pointing at Dovecot, with every folder empty."""
     return point_at(dovecot, settings)
-
-
-def fill(template: str, message: OutboxMessage) -> bytes:
-    raw = (FIXTURES / template).read_bytes()
-    return (raw.replace(b"{{VERP}}", mail.verp_address(message.pk).encode())
-            .replace(b"{{UNSUB}}", mail.verp_address(message.pk, unsubscribe=True).encode())
-            .replace(b"{{RCPT}}", message.to_email.encode())
-            .replace(b"{{MSGID}}", message.message_id.encode()))
 
 
 def sent_invitations(survey, count, capture) -> list[OutboxMessage]:
