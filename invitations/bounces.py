@@ -377,7 +377,7 @@ def handle_batch(raws: list[bytes]) -> tuple[list[str], Counter]:
 # --- IMAP ------------------------------------------------------------------------------
 
 class ConnectError(OSError):
-    """The bounce mailbox refused a safe connection (TLS); str() says why in one sentence, for the log."""
+    """No usable connection to the bounce mailbox (TLS, address, login); str() says why in one sentence, for the log."""
 
 
 # OpenSSL's verify codes for "no trusted CA signed this" (X509_V_ERR_*): self-signed leaf, self-signed
