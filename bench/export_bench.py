@@ -215,6 +215,13 @@ def main() -> None:
     run(args.sizes, measure, report, args.keep)
 
 
+def cli(description: str, measure_one, report_all) -> None:
+    """`--sizes` from the command line, then run(): the whole main() of a benchmark built on this one."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100000")
+    run(parser.parse_args().sizes, measure_one, report_all)
+
+
 def run(sizes: str, measure_one, report_all, keep: bool = False) -> None:
     """A fresh database with the KGSt survey, `measure_one(n)` per size (one JSON line each), then
     `report_all(results)`; the database is dropped unless `keep` (shared with tables_bench)."""

@@ -13,7 +13,6 @@ for a minute, keyed by the data version, like the cross-tabs).
 
 from __future__ import annotations
 
-import argparse
 import os
 
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_freetexts")
@@ -67,10 +66,7 @@ def report(results: list[dict]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="100000")
-    args = parser.parse_args()
-    eb.run(args.sizes, measure, report)
+    eb.cli(__doc__, measure, report)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ and weights <= 1 s).
 
 from __future__ import annotations
 
-import argparse
 import os
 
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_tables")
@@ -82,10 +81,7 @@ def report(results: list[dict]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="100000")
-    args = parser.parse_args()
-    eb.run(args.sizes, measure, report)
+    eb.cli(__doc__, measure, report)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,8 @@ from django.conf import settings
 from flufl.bounce import all_failures
 from flufl.bounce._detectors.exim import Exim
 
+from config.checks import BOUNCE_TLS_MODES
+
 from . import mail, services
 from .models import OutboxMessage
 
@@ -450,7 +452,7 @@ def connect() -> imaplib.IMAP4:
     """
     host, port, timeout = settings.BOUNCE_IMAP_HOST, settings.BOUNCE_IMAP_PORT, settings.BOUNCE_IMAP_TIMEOUT
     tls = settings.BOUNCE_IMAP_TLS.lower()
-    if tls not in ("implicit", "starttls", "off"):  # never fall back to plain text on a typo
+    if tls not in BOUNCE_TLS_MODES:  # never fall back to plain text on a typo
         raise ConnectError(f"BOUNCE_IMAP_TLS={tls!r} is not one of implicit, starttls, off; nothing was sent")
     context = _tls_context() if tls in ("implicit", "starttls") else None
     conn: imaplib.IMAP4 | None = None

@@ -78,12 +78,12 @@ def celery_beat(schedule_dir: Path, extra_env: dict[str, str] | None = None,
     ./celerybeat-schedule in the working tree, which would carry "last run" times into the next test.
     Intervals come from the environment (e.g. REMINDER_PLAN_SECONDS, BOUNCE_CHECK_SECONDS in extra_env).
     """
-    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
-         "--schedule", str(schedule_dir / "celerybeat-schedule")],
-        cwd=ROOT, env=worker_env(extra_env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    with open(log, "ab") if log else contextlib.nullcontext(subprocess.DEVNULL) as out:  # beat keeps its own copy
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
+             "--schedule", str(schedule_dir / "celerybeat-schedule")],
+            cwd=ROOT, env=worker_env(extra_env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
     try:
         yield proc
     finally:
