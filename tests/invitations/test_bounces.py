@@ -422,6 +422,16 @@ def test_a_server_that_is_not_there_or_refuses_the_login_is_named_in_one_sentenc
     assert "wrong" not in caplog.text
 
 
+def test_a_host_name_that_does_not_resolve_is_named_in_one_sentence(dovecot, settings, caplog):
+    point_at(dovecot, settings, "off")
+    settings.BOUNCE_IMAP_HOST = "imap.kgst.invalid"  # RFC 6761: a name under .invalid never resolves
+    assert tasks.process_bounces() == {"error": 1}
+    [warning] = task_warnings(caplog)
+    # the resolver's own words vary ("Name or service not known", "Temporary failure in name resolution")
+    assert re.fullmatch(r"bounce mailbox imap\.kgst\.invalid: the name imap\.kgst\.invalid cannot be resolved "
+                        r"\([^()]+\); check BOUNCE_IMAP_HOST", warning), warning
+
+
 @pytest.mark.parametrize("count", [3, 30])
 def test_a_batch_costs_the_same_few_queries_at_any_size_and_leaves_the_bodies_unread(
         survey, count, django_capture_on_commit_callbacks):
