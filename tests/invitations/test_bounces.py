@@ -255,6 +255,44 @@ def test_the_fast_reading_says_what_the_whole_parse_says(survey, settings, djang
                 assert fast.reason, name
 
 
+def compat32_fields(msg) -> dict[str, list[str]]:
+    """What the email package's compat32 parse has for each header, folded lines joined as Headers joins them."""
+    fields: dict[str, list[str]] = {}
+    for name, value in msg.raw_items():  # as stored: 8-bit bytes surrogate-escaped, read back as UTF-8
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        fields.setdefault(name.lower(), []).append(re.sub(r"\r?\n(?=[ \t])", "", value).strip())
+    return fields
+
+
+ODD_HEADERS = [
+    b" continues nothing\r\n\tstill nothing\r\nSubject: kept\r\n\r\nbody",  # dropped first line, as compat32
+    b"Subject: a\n folded\n\tline\nX-A: 1\nX-A: 2\n\nbody\nX-Not: a header",
+    b"Subject: stops here\nthis is no header line\nX-After: not read\n\nbody",
+    b"Subject: no body at all",
+    b"\r\nbody only",
+]
+
+
+def test_headers_read_what_the_email_package_reads(survey, settings, django_capture_on_commit_callbacks):
+    """Headers (the fast reading's top block and DSN blocks) against compat32, for every fixture, LF and CRLF."""
+    import email
+
+    settings.BOUNCE_DOMAIN = "bounces.kgst.example"
+    messages = sent_invitations(survey, len(EXPECTED), django_capture_on_commit_callbacks)
+    raws = [fill(name, message) for name, message in zip(EXPECTED, messages, strict=True)] + ODD_HEADERS
+    blocks = 0
+    for raw in raws:
+        for variant in (raw.replace(b"\r\n", b"\n"), raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")):
+            msg = email.message_from_bytes(variant)
+            head = bounces.Headers(variant)
+            assert head.fields == compat32_fields(msg), variant[:60]
+            fast = bounces._dsn_blocks(variant, head)
+            full = bounces._delivery_status_blocks(msg)
+            assert [b.fields for b in fast] == [compat32_fields(b) for b in full], variant[:60]
+            blocks += len(fast)
+    assert blocks >= 12  # six DSN fixtures, LF and CRLF: per-recipient blocks were compared, not only empty lists
+
+
 def test_a_database_error_leaves_that_batch_in_the_inbox(survey, mailbox, settings, monkeypatch,
                                                         django_capture_on_commit_callbacks):
     messages = sent_invitations(survey, 9, django_capture_on_commit_callbacks)
