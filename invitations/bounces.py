@@ -6,10 +6,12 @@ arrived with (To, Delivered-To, …), else in the returned copy of our message (
 when a server rewrote the envelope, its Message-ID). No address is ever guessed from free text.
 
 What the mail says is read by the standard first: an RFC 3464 delivery status notification
-(multipart/report) is parsed with Python's email package, per recipient (Action, Status,
-Diagnostic-Code). Other formats (Exim's default text, old Exchange, qmail, …) go to flufl.bounce's
-detectors. Auto-replies (RFC 3834 Auto-Submitted, Exchange's X-Auto-Response-Suppress, the usual
-subjects) are recognised and ignored; a mail to the List-Unsubscribe mailto address opts out.
+(multipart/report) is read per recipient (Action, Status, Diagnostic-Code) from its
+message/delivery-status part, with header patterns the tests hold to the email package's own
+reading (Headers); anything unusual is parsed by the email package itself. Other formats (Exim's
+default text, old Exchange, qmail, …) go to flufl.bounce's detectors. Auto-replies (RFC 3834
+Auto-Submitted, Exchange's X-Auto-Response-Suppress, the usual subjects) are recognised and
+ignored; a mail to the List-Unsubscribe mailto address opts out.
 
 The IMAP loop fetches with BODY.PEEK (nothing is marked read before it is handled), in batches,
 and moves every mail it has looked at: recognised ones to BOUNCE_IMAP_PROCESSED_FOLDER, anything it
@@ -201,7 +203,7 @@ class Headers:
     fields (RFC 3464: header syntax, blocks separated by blank lines). The email package's parser
     costs ~0.2–0.4 ms per mail even for the headers alone (it walks every line of the body too),
     several times an IMAP fetch of the mail (bench/bounce_mailbox.py); these regular expressions
-    a few microseconds. Values are as compat32 gives them (encoded words not decoded), folded lines
+    about 20 µs for a bounce's top header. Values are as compat32 gives them (encoded words not decoded), folded lines
     joined; a line that is no header line ends the block, as in the email package. Line ends are
     made LF first: patterns that start with a literal "\n" are scanned for in C, an optional "\r"
     in front made the engine try every position (the blank-line search alone 10 µs → 1 µs).
