@@ -203,9 +203,9 @@ class Headers:
     fields (RFC 3464: header syntax, blocks separated by blank lines). The email package's parser
     costs ~0.2–0.4 ms per mail even for the headers alone (it walks every line of the body too),
     several times an IMAP fetch of the mail (bench/bounce_mailbox.py); these regular expressions
-    about 20 µs for a bounce's top header. Values are as compat32 gives them (encoded words not decoded), folded lines
-    joined; a line that is no header line ends the block, as in the email package. Line ends are
-    made LF first: patterns that start with a literal "\n" are scanned for in C, an optional "\r"
+    about 20 µs for a bounce's top header. Values are as compat32 gives them (encoded words not
+    decoded), folded lines joined; a line that is no header line ends the block, as in the email
+    package. Line ends are made LF first: patterns that start with a literal "\n" are scanned for in C, an optional "\r"
     in front made the engine try every position (the blank-line search alone 10 µs → 1 µs).
     """
 
@@ -292,6 +292,7 @@ class Opened:
 
 
 def open_mail(raw: bytes, *, fast: bool = True) -> Opened:
+    """Read a mail's headers and find our VERP address in it (fast=False: with the email package)."""
     msg = None if fast else email.message_from_bytes(raw)
     head = Headers(raw) if fast else msg
     text = raw.decode("utf-8", "replace")
