@@ -38,7 +38,6 @@ sys.path.insert(0, str(ROOT))
 
 PG = os.getenv("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "bench_bounce"
-FIXTURES = ROOT / "tests" / "invitations" / "bounces"
 BOUNCES = ["postfix_user_unknown.eml", "exim_user_unknown.eml", "exchange_online_not_found.eml",
            "exchange_2003_gateway.eml", "gmail_no_such_user.eml", "postfix_mailbox_full.eml",
            "gmail_over_quota.eml", "postfix_delayed_greylisted.eml"]
@@ -130,6 +129,7 @@ def main() -> None:
     from invitations import bounces, mail
     from invitations.models import Invitation, Member, OutboxMessage, groessenklasse
     from surveys.models import Survey
+    from tests.invitations.conftest import fill
     from tests.invitations.imap_server import Dovecot
 
     call_command("migrate", verbosity=0)
@@ -151,13 +151,6 @@ def main() -> None:
                           body_text="…", status=OutboxMessage.Status.SENT, sent_at=now,
                           message_id=mail.new_message_id())
             for inv in invitations], batch_size=1000)
-        templates = {name: (FIXTURES / name).read_bytes() for name in BOUNCES + AUTO_REPLIES + GARBAGE}
-
-        def fill(name: str, message: OutboxMessage) -> bytes:
-            return (templates[name].replace(b"{{VERP}}", mail.verp_address(message.pk).encode())
-                    .replace(b"{{RCPT}}", message.to_email.encode())
-                    .replace(b"{{MSGID}}", message.message_id.encode()))
-
         rng = random.Random(2013)
         kinds = Counter()
         raws = []
