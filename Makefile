@@ -6,8 +6,8 @@ PY := $(VENV)/bin/python
 # runtime pins of requirements.lock; `make test` and `make lint` add requirements-dev.lock.
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements.lock requirements-dev.lock | cksum | cut -d' ' -f1)
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ruecklauf
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: install install-dev run test worker beat lint messages
 
@@ -25,15 +25,19 @@ $(DEV_STAMP): $(STAMP) requirements-dev.lock
 	$(PY) -m pip install --quiet -r requirements-dev.lock
 	rm -f $(VENV)/.installed-dev-* && touch $@
 
+# Without DATABASE_URL: embedded PostgreSQL and Redis (data in var/), a Celery worker and beat beside
+# the development server (devstack/); Ctrl-C stops them all. `make run PORT=8001` serves another port.
 run: install
-	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py load_survey surveys/definitions/kgst-social-media-2013.yaml
-	DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) -m devstack run --host $(HOST) --port $(PORT)
 
+# With DATABASE_URL (and REDIS_URL) set, the tests use those servers; otherwise devstack starts an
+# embedded PostgreSQL and Redis in var/test for the run.
 test: install-dev
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	  RUECKLAUF_TESTING=1 $(PY) -m pytest $(PYTEST_ARGS)
+	@if [ -n "$$DATABASE_URL" ]; then \
+	  RUECKLAUF_TESTING=1 $(PY) -m pytest $(PYTEST_ARGS); \
+	else \
+	  RUECKLAUF_TESTING=1 $(PY) -m devstack exec --profile test -- $(PY) -m pytest $(PYTEST_ARGS); \
+	fi
 
 worker: install
 	$(VENV)/bin/celery -A config worker --loglevel=INFO

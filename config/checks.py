@@ -134,7 +134,16 @@ def check_bounce_tls() -> list[Error]:
                   id="ruecklauf.E006")]
 
 
-CHECKS = (check_secret_key, check_site_url, check_email, check_broker, check_static_files, check_bounce_tls)
+def check_embedded_stack() -> list[Error]:
+    if not getattr(settings, "EMBEDDED_STACK", ""):
+        return []
+    return [Error("DATABASE_URL is not set: the embedded development PostgreSQL and Redis in var/ are for "
+                  "`make run` only; set DATABASE_URL and REDIS_URL to the production servers.",
+                  id="ruecklauf.E007")]
+
+
+CHECKS = (check_embedded_stack, check_secret_key, check_site_url, check_email, check_broker, check_static_files,
+          check_bounce_tls)
 
 
 def problems() -> list[Error]:

@@ -108,6 +108,8 @@ def health(request: HttpRequest) -> JsonResponse:
     else:
         status = "degraded"
     body = {"status": status, "database": database, "redis": redis_status, "worker": worker}
+    if settings.EMBEDDED_STACK and settings.DEBUG:  # development only: production refuses it (E007)
+        body["setup"] = settings.EMBEDDED_STACK
     if configuration:  # only present when something is wrong
         body["configuration"] = configuration
     return JsonResponse(body, status=200 if healthy else 503)

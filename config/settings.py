@@ -1,7 +1,8 @@
 """Rücklauf settings. Everything comes from environment variables with safe defaults.
 
-Without DATABASE_URL the app runs on SQLite; without a broker URL Celery tasks run
-in-process, so `make run` works on any machine with Python.
+Without DATABASE_URL the app talks to the embedded development PostgreSQL and Redis that
+`make run` starts (devstack/, data in var/): one SQL dialect everywhere, and the production
+checks refuse that setup with DEBUG=0.
 """
 
 import os
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
+
+from devstack.paths import layout
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -101,9 +104,14 @@ TEMPLATES = [
     },
 ]
 
+# Set by devstack for the processes it starts; without DATABASE_URL a command typed by hand (e.g.
+# `manage.py shell` beside `make run`) reaches the same embedded servers.
+_EMBEDDED = None if os.getenv("DATABASE_URL") else layout("run")
+# "development: embedded PostgreSQL in …" (shown by /health/, refused in production), or "".
+EMBEDDED_STACK = os.getenv("RUECKLAUF_EMBEDDED", "") or (_EMBEDDED.describe() if _EMBEDDED else "")
 DATABASES = {
     "default": dj_database_url.parse(
-        os.getenv("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        os.getenv("DATABASE_URL") or layout("run").database_url(),
         conn_max_age=envint("DB_CONN_MAX_AGE", "60"),
         conn_health_checks=True,
     )
@@ -112,6 +120,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.getenv("REDIS_URL", "")
 CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", REDIS_URL)
+if _EMBEDDED and not CELERY_BROKER_URL:
+    REDIS_URL, CELERY_BROKER_URL = _EMBEDDED.redis_url(), _EMBEDDED.broker_url()
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 # Production expects Celery workers: without a broker the start is refused (config/checks.py)
 # unless EXPECT_WORKERS=0 says that tasks may run inside the web process.
@@ -144,7 +154,7 @@ CELERY_BEAT_SCHEDULE = {
                         "schedule": float(BOUNCE_CHECK_SECONDS)},
 }
 
-_REDIS_FOR_CACHE = REDIS_URL or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+_REDIS_FOR_CACHE = REDIS_URL or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "")
 CACHE_URL = os.getenv("CACHE_URL", _REDIS_FOR_CACHE)
 if CACHE_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import redis
 from django.conf import settings
@@ -20,12 +21,20 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def worker_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+def run_database_url() -> str:
+    """postgres:// URL of the database this test run uses (the test database, not DATABASE_URL's);
+    a socket folder as host (the embedded server) goes percent-encoded into the host part."""
     db = connection.settings_dict
-    url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    host = quote(db["HOST"] or "127.0.0.1", safe="")
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{db['USER'] or 'postgres'}{password}@{host}{port}/{db['NAME']}"
+
+
+def worker_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=url,
+        DATABASE_URL=run_database_url(),
         CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
         RUECKLAUF_TESTING="1",
         MEDIA_ROOT=str(settings.MEDIA_ROOT),

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench.serve import free_port
+from tests.worker import run_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,8 +46,9 @@ PRODUCTION_ENV = {"SECRET_KEY": "ops-test-secret-key-" + "x" * 40, "DEBUG": "0",
 
 
 # Test-process switches a production server must not inherit (the e2e tests set the second one
-# for Playwright; the start-up deployment checks refuse it, async.E001).
-NOT_FOR_SERVERS = ("RUECKLAUF_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE")
+# for Playwright; the start-up deployment checks refuse it, async.E001; the third marks a run of
+# `make test` on the embedded servers, which the production checks refuse, ruecklauf.E007).
+NOT_FOR_SERVERS = ("RUECKLAUF_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE", "RUECKLAUF_EMBEDDED")
 
 
 def production_env(env: dict[str, str]) -> dict[str, str]:
@@ -88,9 +90,4 @@ def gunicorn(env: dict[str, str]) -> Iterator[str]:
 
 def db_url_of_test_run() -> str:
     """postgres:// URL of the database this test run uses (the test database, not DATABASE_URL's)."""
-    from django.db import connection
-
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return (f"postgres://{db['USER'] or 'postgres'}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-            f"/{db['NAME']}")
+    return run_database_url()

@@ -21,6 +21,7 @@ def production(settings):
     """In-process settings as a complete production configuration; each test breaks one thing."""
     settings.DEBUG = False
     settings.TESTING = False
+    settings.EMBEDDED_STACK = ""  # `make test` on the embedded servers says so; production names its own
     settings.SECRET_KEY = "a-long-random-production-secret-0123456789-abcdefghij"
     settings.TOKEN_SECRET = settings.SECRET_KEY
     settings.SITE_URL = "https://umfrage.example.org"
@@ -113,6 +114,12 @@ def test_no_broker_while_workers_are_expected(production):
     assert ids() == []
 
 
+def test_the_embedded_development_servers_are_refused(production):
+    production.EMBEDDED_STACK = "development: embedded PostgreSQL in /srv/ruecklauf/var/pg, …"
+    assert ids() == ["ruecklauf.E007"] and messages().startswith("DATABASE_URL is not set")
+    assert "/srv/ruecklauf" not in messages()  # /health/ shows the sentence without a login
+
+
 def test_an_unknown_imap_tls_mode_is_refused(production):
     production.BOUNCE_IMAP_HOST = "imap.example.org"
     production.BOUNCE_IMAP_TLS = "tls"  # a plausible typo that must not mean plain text
@@ -149,6 +156,7 @@ def run(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess
     ({"SITE_URL": "http://umfrage.example.org"}, "SITE_URL"),
     ({"EMAIL_HOST": ""}, "EMAIL_HOST"),
     ({"CELERY_BROKER_URL": "", "REDIS_URL": ""}, "CELERY_BROKER_URL"),
+    ({"DATABASE_URL": "", "CELERY_BROKER_URL": "", "REDIS_URL": ""}, "DATABASE_URL"),
 ])
 def test_check_deploy_names_the_setting(change, setting):
     result = run([sys.executable, "manage.py", "check", "--deploy"], production_env(change))

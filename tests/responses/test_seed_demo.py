@@ -33,6 +33,18 @@ def test_seed_demo_is_idempotent_and_prints_logins_and_links(settings):
     assert len(links) == 3
 
 
+def test_the_demo_can_invite_whatever_the_date(settings):
+    """The 2013 deadline lies in the past; the demo's field period runs from today, so invitations go out."""
+    from django.utils import timezone
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+    survey = Survey.objects.get(slug="kgst-social-media-2013")
+    assert survey.closes_on > timezone.localdate()
+    call_command("send_invitations", survey.slug, stdout=StringIO())
+    assert Invitation.objects.filter(survey=survey, messages__step="invitation").count() == 12
+
+
 def test_seed_demo_refuses_without_debug(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError):

@@ -7,6 +7,7 @@ fixed, printed password.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from invitations.models import Invitation, Member
 from surveys.models import Survey
@@ -22,6 +24,7 @@ from surveys.permissions import role_group
 SLUG = "kgst-social-media-2013"
 DEFINITION = "surveys/definitions/kgst-social-media-2013.yaml"
 DEMO_PASSWORD = "Demo-Ruecklauf-2013"
+DEMO_FIELD_DAYS = 42
 USERS = [("kgst", "staff", "KGSt", "Befragungsteam"), ("analyse", "analyst", "Analyse", "Team")]
 
 # (ags, name, land, typ, einwohner) — fictitious municipalities, one per size class and across Länder.
@@ -62,6 +65,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             created_members, invitations = self._register(survey)
             users = [self._user(*spec) for spec in USERS]
+        if survey.closes_on and survey.closes_on < timezone.localdate():
+            # The 2013 questionnaire's deadline lies in the past; the demo must be able to invite.
+            survey.closes_on = timezone.localdate() + datetime.timedelta(days=DEMO_FIELD_DAYS)
+            survey.save(update_fields=["closes_on", "updated_at"])
+            self.stdout.write(f"Demo field period of {SLUG} now ends on {survey.closes_on:%Y-%m-%d}.")
         if survey.status == Survey.Status.DRAFT:
             survey.open()
             self.stdout.write(f"Opened the survey {SLUG}.")
