@@ -170,7 +170,7 @@ def run(host: str, port: int) -> int:
     with servers(where) as _running:
         env = stack_env(where)
         # The links in the demo's mails point at this server; 0.0.0.0 is no address to click on.
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - compared, not bound
         site = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
         env.setdefault("SITE_URL", site)
         env.setdefault("DEBUG", "1")

@@ -161,12 +161,13 @@ class Postgres:
         return done.returncode == 0
 
     def create_database(self, name: str) -> None:
-        psql = [str(pg_bin("psql")), "-h", str(self.layout.sockets), "-U", "postgres", "-d", "postgres",
-                "-tA", "-v", "ON_ERROR_STOP=1"]
-        found = subprocess.run([*psql, "-c", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
-                               capture_output=True, text=True, check=True)
-        if found.stdout.strip() != "1":
-            subprocess.run([*psql, "-c", f'CREATE DATABASE "{name}"'], capture_output=True, check=True)
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(host=str(self.layout.sockets), user="postgres", dbname="postgres",
+                             autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
     def stop(self, timeout: float = 20) -> None:
         if self.proc is None or self.proc.poll() is not None:
