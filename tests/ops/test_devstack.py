@@ -34,13 +34,17 @@ VERSION_RE = re.compile(r'name="_version" value="([^"]*)"')
 KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
 
 
-def fresh_clone(target: Path) -> Path:
-    # As root, PostgreSQL runs as another user, who must reach the clone (pytest's folders are 0700).
-    for folder in [*reversed(target.parents), target]:
-        if folder.exists() and folder.stat().st_uid == os.geteuid():
-            folder.chmod(folder.stat().st_mode | 0o011)
+def reachable(target: Path) -> Path:
+    """As root, PostgreSQL runs as another user, who must reach its folders (pytest's are 0700)."""
     target.mkdir(parents=True, exist_ok=True)
-    target.chmod(0o755)
+    for folder in [*reversed(target.parents), target]:
+        if folder.stat().st_uid == os.geteuid():
+            folder.chmod(folder.stat().st_mode | 0o011)
+    return target
+
+
+def fresh_clone(target: Path) -> Path:
+    reachable(target)
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
                            capture_output=True).stdout.decode().split("\0")
     for name in filter(None, files):
@@ -175,3 +179,25 @@ def test_a_second_start_after_a_kill_cleans_up(tmp_path):
     assert "second run" in second.stdout
     assert wait_for(lambda: not stack_processes(clone), timeout=30), \
         stack_processes(clone)
+
+
+# The respondent's path (responses/queries.py) and the result tables (exports: `= ANY(%s)`, `~`) are
+# PostgreSQL SQL; these modules run again on the embedded server `make test` starts without DATABASE_URL.
+ON_THE_EMBEDDED_SERVER = ["tests/responses/test_flow.py", "tests/responses/test_queries.py",
+                          "tests/exports/test_aggregation.py", "tests/exports/test_crosstab.py",
+                          "tests/exports/test_reference.py", "tests/exports/test_free_texts.py"]
+
+
+def test_respondent_and_export_tests_pass_on_the_embedded_server(tmp_path):
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "RUECKLAUF_EMBEDDED",
+                          "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_ADDOPTS")}
+    env.update(RUECKLAUF_TESTING="1", RUECKLAUF_VAR=str(reachable(tmp_path / "var")))
+    python = str(ROOT / ".venv/bin/python")
+    done = subprocess.run([python, "-m", "devstack", "exec", "--profile", "test", "--", python, "-m", "pytest",
+                           "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *ON_THE_EMBEDDED_SERVER],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
+    assert "embedded PostgreSQL" in done.stderr or "PostgreSQL and Redis ready" in done.stderr, done.stderr
