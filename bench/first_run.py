@@ -111,13 +111,15 @@ def main() -> None:
                 measure("embedded-stack", "HEAD", where, args.skip_install_timing)]
     finally:
         shutil.rmtree(where, ignore_errors=True)
-    print(f"{'checkout':<16} {'revision':<12} {'first run s':>12} {'second run s':>13} {'data MiB':>9} {'.venv MiB':>10}")
+    print(f"{'checkout':<16} {'revision':<12} {'first run s':>12} {'second run s':>13} {'data MiB':>9} "
+          f"{'.venv MiB':>10}")
     for row in rows:
         print(f"{row['name']:<16} {str(row['revision'])[:12]:<12} {row['first_s']:>12.1f} {row['second_s']:>13.1f} "
               f"{row['data_mib']:>9.1f} {row['venv_mib']:>10.1f}")
     floor, new = rows
     print(f"ratio embedded ÷ floor: first run {new['first_s'] / floor['first_s']:.2f}, "
-          f"second run {new['second_s'] / floor['second_s']:.2f}, .venv {new['venv_mib'] / max(floor['venv_mib'], 0.1):.2f}")
+          f"second run {new['second_s'] / floor['second_s']:.2f}, "
+          f".venv {new['venv_mib'] / max(floor['venv_mib'], 0.1):.2f}")
 
 
 if __name__ == "__main__":
