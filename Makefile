@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements.lock requirements-dev.lock | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes (pytest-xdist): most tests wait on servers, workers and browsers, so more than the cores.
+PYTEST_WORKERS ?= 4
 
 .PHONY: install install-dev run test worker beat lint messages
 
@@ -34,9 +36,9 @@ run: install
 # embedded PostgreSQL and Redis in var/test for the run.
 test: install-dev
 	@if [ -n "$$DATABASE_URL" ]; then \
-	  RUECKLAUF_TESTING=1 $(PY) -m pytest $(PYTEST_ARGS); \
+	  RUECKLAUF_TESTING=1 $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); \
 	else \
-	  RUECKLAUF_TESTING=1 $(PY) -m devstack exec --profile test -- $(PY) -m pytest $(PYTEST_ARGS); \
+	  RUECKLAUF_TESTING=1 $(PY) -m devstack exec --profile test -- $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); \
 	fi
 
 worker: install

@@ -8,6 +8,7 @@ checks refuse that setup with DEBUG=0.
 import os
 import sys
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -118,6 +119,30 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+
+def _redis_database(url: str, offset: int) -> str:
+    """The URL with its Redis database number raised by `offset` (redis://…/N, unix://…?db=N,
+    redis+socket://…?virtual_host=N)."""
+    parts = urlsplit(url)
+    if parts.scheme in ("redis", "rediss"):
+        number = int(parts.path.strip("/") or 0) + offset
+        return urlunsplit(parts._replace(path=f"/{number}"))
+    key = "virtual_host" if parts.scheme == "redis+socket" else "db"
+    query = dict(parse_qsl(parts.query))
+    query[key] = str(int(query.get(key, 0)) + offset)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}?{urlencode(query)}"  # urlunsplit drops an empty //
+
+
+# pytest-xdist: each test worker has its own PostgreSQL database (pytest-django names it) and its own
+# Redis database (tests flush theirs); the servers and Celery workers a test starts inherit the moved
+# URLs and, not being pytest, do not move them again.
+_XDIST_WORKER = os.getenv("PYTEST_XDIST_WORKER", "") if "pytest" in sys.modules else ""
+if _XDIST_WORKER:
+    for _name in ("REDIS_URL", "CELERY_BROKER_URL", "CACHE_URL"):
+        if os.getenv(_name):
+            os.environ[_name] = _redis_database(os.environ[_name], int(_XDIST_WORKER.removeprefix("gw")) + 1)
+
 REDIS_URL = os.getenv("REDIS_URL", "")
 CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", REDIS_URL)
 if _EMBEDDED and not CELERY_BROKER_URL:
@@ -160,6 +185,10 @@ if CACHE_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Tests create and log in hundreds of users: Django's 1M PBKDF2 iterations would cost minutes there.
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

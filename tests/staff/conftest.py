@@ -25,12 +25,6 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Users are created in almost every test here; the production hasher is slow on purpose."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _clear_cache(empty_cache):
     """Every test here starts with an empty cache (rate limits, uploads)."""
 
