@@ -47,8 +47,11 @@ worker: install
 beat: install
 	$(VENV)/bin/celery -A config beat --loglevel=INFO
 
+# ruff; the import contracts of .importlinter (apps one way, config and devstack knowing no app);
+# mypy with django-stubs over the modules listed in pyproject.toml.
 lint: install-dev
 	$(VENV)/bin/ruff check .
+	DEBUG=1 $(VENV)/bin/lint-imports
 
 messages: install
 	cd $(CURDIR) && DEBUG=1 $(PY) manage.py makemessages -l en --no-location --ignore=.venv && DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv

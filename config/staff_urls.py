@@ -1,19 +1,15 @@
-"""The staff area under /staff/: login plus the staff views each app contributes."""
+"""The staff area under /staff/: login plus the staff views each app contributes (by dotted path, so
+config imports no app module; the included modules have no app_name and share the "staff" namespace)."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
-
-from exports import staff_urls as exports_urls
-from invitations import staff_urls as invitations_urls
-from responses import staff_urls as responses_urls
-from surveys import staff_urls as surveys_urls
+from django.urls import include, path
 
 app_name = "staff"
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="staff/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    *surveys_urls.urlpatterns,
-    *invitations_urls.urlpatterns,
-    *responses_urls.urlpatterns,
-    *exports_urls.urlpatterns,
+    path("", include("surveys.staff_urls")),
+    path("", include("invitations.staff_urls")),
+    path("", include("responses.staff_urls")),
+    path("", include("exports.staff_urls")),
 ]

@@ -7,7 +7,7 @@ that is not classified in ACCESS fails the test until someone decides who may us
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
-from django.urls import URLPattern, reverse
+from django.urls import URLPattern, URLResolver, reverse
 
 from config import staff_urls
 
@@ -104,8 +104,16 @@ ANALYST_PAGES = {"home", "survey_detail", "dashboard", "results", "exports", "ex
 LOGIN = "/staff/login/"
 
 
+def _flat(patterns) -> list[URLPattern]:
+    """The staff URL conf includes each app's staff_urls under "": their patterns as they are."""
+    found: list[URLPattern] = []
+    for pattern in patterns:
+        found.extend(_flat(pattern.url_patterns) if isinstance(pattern, URLResolver) else [pattern])
+    return found
+
+
 def staff_patterns() -> list[URLPattern]:
-    return [p for p in staff_urls.urlpatterns if isinstance(p, URLPattern) and p.name not in PUBLIC]
+    return [p for p in _flat(staff_urls.urlpatterns) if p.name not in PUBLIC]
 
 
 def sample_kwargs(pattern: URLPattern, sample) -> dict[str, object]:
