@@ -48,7 +48,9 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
-SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Without DATABASE_URL a command typed beside `make run` builds links to the port that run serves.
+SITE_URL = (os.getenv("SITE_URL") or (not os.getenv("DATABASE_URL") and layout("run").served_url())
+            or "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", SITE_URL)
 # A friendly German page instead of Django's technical 403 when the CSRF cookie is missing.
 CSRF_FAILURE_VIEW = "config.errors.csrf_failure"

@@ -7,6 +7,7 @@ imports nothing but the standard library.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -58,6 +59,13 @@ class Layout:
 
     def broker_url(self) -> str:
         return f"redis+socket://{self.redis_socket}?virtual_host=0"
+
+    def served_url(self) -> str:
+        """The address a running `make run` serves (its state file), or "" when none runs."""
+        try:
+            return str(json.loads(self.state.read_text()).get("url", ""))
+        except (OSError, ValueError):
+            return ""
 
     def describe(self) -> str:
         return f"development: embedded PostgreSQL in {self.pgdata}, embedded Redis at {self.redis_socket}"

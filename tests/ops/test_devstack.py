@@ -101,6 +101,17 @@ def manage(clone: Path, code: str) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
+# The links in the plain-text part of every mail in the local mailbox, up to "/s/".
+MAIL_LINKS = """
+import email, email.policy, re
+from invitations.models import LocalMail
+parts = [part for mail in LocalMail.objects.all()
+         for part in email.message_from_bytes(bytes(mail.raw), policy=email.policy.default).walk()
+         if part.get_content_type() == "text/plain"]
+print(sorted({m.group(0) for part in parts for m in re.finditer(r"http://[0-9.:]+/s/", part.get_content())}))
+"""
+
+
 def test_make_run_on_a_fresh_clone_takes_answers_and_stops_cleanly(tmp_path):
     clone = fresh_clone(tmp_path / "clone")
     port = free_port()
@@ -153,6 +164,9 @@ def test_make_run_on_a_fresh_clone_takes_answers_and_stops_cleanly(tmp_path):
         count = "from invitations.models import LocalMail; print(LocalMail.objects.count())"
         assert wait_for(lambda: manage(clone, count) == "12", timeout=90), (clone / "var/log/worker.log").read_text()
         assert "invitations.tasks.send_message" in (clone / "var/log/worker.log").read_text()
+        # the worker builds the mails' links on the port the server really serves
+        links = manage(clone, MAIL_LINKS)
+        assert links == f"['http://127.0.0.1:{port}/s/']", links
     finally:
         if make.poll() is None:
             os.killpg(make.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends to the foreground group
