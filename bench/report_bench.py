@@ -40,8 +40,8 @@ TARGET_MB = 300
 def _child(out: str) -> None:
     """Runs in a fresh process: one PDF report, its wall time and peak memory."""
     eb._setup_django()
-    from exports import report
-    from exports.services import build_export
+    from exports.analysis import report
+    from exports.jobs.services import build_export
     from surveys.models import Survey
 
     survey = Survey.objects.get(slug=eb.SLUG)

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from exports import staff_urls as exports_urls
+from exports.staff import urls as exports_urls
 from invitations import staff_urls as invitations_urls
 from responses import staff_urls as responses_urls
 from surveys import staff_urls as surveys_urls

@@ -52,11 +52,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from exports.analysis import aggregation
 from invitations.models import Invitation, Member, OutboxMessage
 from responses.models import Answer, Response
 from surveys.models import Survey
 
-from . import aggregation
 from .models import ExportJob, ResultSet
 
 FREE_TEXT_TYPES = ("text", "textarea", "email")

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import services
+from exports.jobs import services
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -23,6 +23,6 @@ def sweep_exports() -> dict[str, int]:
 @shared_task(acks_late=True, ignore_result=True)
 def refresh_results(survey_id: int) -> None:
     """The debounced recomputation after answers changed (exports/refresh.py)."""
-    from .refresh import refresh
+    from exports.jobs.refresh import refresh
 
     refresh(survey_id)

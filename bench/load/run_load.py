@@ -103,7 +103,7 @@ def celery_worker(env: dict[str, str], concurrency: int, log: Path) -> Iterator[
 
 
 QUEUE_EXPORT = f"""
-from exports import services
+from exports.jobs import services
 from surveys.models import Survey
 job = services.create_job(Survey.objects.get(slug={SLUG!r}), "xlsx", True, None)
 print(job.pk)

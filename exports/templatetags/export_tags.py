@@ -43,6 +43,6 @@ def points(value: float | None) -> str:
 @register.simple_tag
 def bar_chart(options: list | None) -> dict:
     """The geometry of a frequency table's bar chart (exports/charts.py) for exports/_chart.html."""
-    from exports.charts import bar_chart as geometry
+    from exports.staff.charts import bar_chart as geometry
 
     return geometry(options or [])

@@ -6,7 +6,7 @@ import time
 import pytest
 from django.db import transaction
 
-from exports import refresh
+from exports.jobs import refresh
 from exports.models import ResultSet
 from invitations.models import Invitation
 from responses import services as respondent

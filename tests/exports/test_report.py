@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from bench.export_data import Plan, insert_plans
-from exports import services
+from exports.jobs import services
 from exports.models import DownloadLog, ExportJob
 from invitations.models import LAENDER
 from tests.exports.reference import reference_plan

@@ -149,7 +149,7 @@ def test_export_list_is_paged_and_sortable(analyst_client, kgst_survey):
 
     from django.utils import timezone
 
-    from exports.staff_views import EXPORTS_PER_PAGE
+    from exports.staff.views import EXPORTS_PER_PAGE
 
     now = timezone.now()
     formats = ["xlsx", "csv", "sav", "dta", "rds"]
@@ -238,7 +238,7 @@ def test_sweep_expires_files_and_fails_stuck_jobs(kgst_survey, settings, django_
 
     from django.utils import timezone
 
-    from exports import services
+    from exports.jobs import services
 
     with django_capture_on_commit_callbacks(execute=True):
         job = services.create_job(kgst_survey, "csv", False, None)

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from exports import services
+from exports.jobs import services
 from exports.models import DownloadLog, ExportJob
 from tests.worker import celery_worker, start_worker, stop_worker, wait_for
 

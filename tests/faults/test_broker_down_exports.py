@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 from kombu.exceptions import OperationalError
 
-from exports import services, tasks
+from exports import tasks
+from exports.jobs import services
 from exports.models import ExportJob, ResultSet
 
 

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from bench.export_data import generate
-from exports import services
+from exports.jobs import services
 from exports.models import ExportJob
 from surveys.structure import get_structure
 from tests.worker import start_worker, stop_worker, wait_for

@@ -19,7 +19,7 @@ import pytest
 from django.db import connection
 
 from bench.drills.common import PrivateRedis
-from exports import services
+from exports.jobs import services
 from exports.models import ExportJob
 from exports.tasks import run_export_job
 from tests.worker import start_worker, stop_worker, wait_for

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from exports.staff_views import FREE_TEXTS_PER_PAGE, _data_version
+from exports.staff.views import FREE_TEXTS_PER_PAGE, _data_version
 from responses.models import Answer, Response, ResponseEvent
 from responses.signals import answers_changed
 from tests.responses.helpers import Flow, location
@@ -114,7 +114,7 @@ def test_paging_and_case_insensitive_search(analyst_client, kgst_survey, make_in
 
 
 def test_a_hidden_questions_stale_answer_is_not_listed(analyst_client, kgst_survey, make_invitation):
-    from exports import aggregation
+    from exports.analysis import aggregation
 
     # Non-user (B1_nutzung = 2): P4 is hidden, so a left-over D1 "other" text must not appear.
     stale = stored_response(kgst_survey, make_invitation(kgst_survey, name="Gemeinde Veraltet"),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from exports.services import build_export
+from exports.jobs.services import build_export
 from surveys.models import Survey
 
 FORMATS = {".xlsx": "xlsx", ".csv": "csv", ".sav": "sav", ".dta": "dta", ".rds": "rds", ".pdf": "pdf"}

@@ -11,8 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .datarows import Column
-from .safe import csv_text
+from exports.analysis.datarows import Column
+
+from ..safe import csv_text
 
 
 def _value(value: Any) -> Any:

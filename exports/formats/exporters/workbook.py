@@ -20,8 +20,9 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from .datarows import Column
-from .safe import SafeWorkbook, clean_text
+from exports.analysis.datarows import Column
+
+from ..safe import SafeWorkbook, clean_text
 
 PERCENT = "0.0%"
 DECIMAL = "#,##0.0"

@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from .datarows import Column
+from exports.analysis.datarows import Column
+
 from .safe import clean_text
 
 

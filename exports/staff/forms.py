@@ -8,10 +8,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from exports.analysis import crosstab
+from exports.models import ExportJob
 from surveys.models import Survey
-
-from . import crosstab
-from .models import ExportJob
 
 
 def _variable_choices(survey: Survey) -> list[tuple[str, str]]:

@@ -25,10 +25,9 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from exports.analysis.aggregation import data_stamp
+from exports.models import ResultSet
 from surveys.models import Survey
-
-from .aggregation import data_stamp
-from .models import ResultSet
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ def schedule(survey_id: int) -> bool:
     due = time.time() + seconds
     if not cache.add(_key(survey_id), due, timeout=seconds):
         return False  # planned already: that computation will include this change
-    from .tasks import refresh_results
+    from exports.tasks import refresh_results
 
     try:
         refresh_results.apply_async((survey_id,), countdown=seconds)
@@ -78,7 +77,7 @@ def refresh(survey_id: int) -> list[int]:
 
     Tables of submitted answers always; tables with started answers only if somebody asked for
     them once (a result set of that variant exists)."""
-    from . import services
+    from exports.jobs import services
 
     survey = Survey.objects.filter(pk=survey_id).first()
     if survey is None:  # deleted meanwhile

@@ -20,13 +20,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from exports.analysis import crosstab, freetexts, protection, waves
+from exports.jobs import services
+from exports.models import DownloadLog, ExportJob, ResultSet
 from surveys.listing import sort_headers
 from surveys.models import Survey
 from surveys.permissions import analyst_required, can_manage, staff_required
 
-from . import crosstab, freetexts, protection, services, waves
-from .models import DownloadLog, ExportJob, ResultSet
-from .staff_forms import CrosstabForm, ExportForm, FreeTextSearchForm, MinBaseForm, WaveForm
+from .forms import CrosstabForm, ExportForm, FreeTextSearchForm, MinBaseForm, WaveForm
 
 
 def _partial(request: HttpRequest) -> bool:
@@ -90,8 +91,8 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     when asked, cached like the cross-tabs). The "Stand" names when the tables were counted and the
     newest change they include; when answers changed since, the page says so and when the worker
     will count again (exports/refresh.py)."""
-    from . import refresh
-    from .aggregation import data_stamp
+    from exports.analysis.aggregation import data_stamp
+    from exports.jobs import refresh
 
     survey = get_object_or_404(Survey, slug=slug)
     include_partial = _partial(request)
@@ -102,7 +103,7 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
         tables = done.tables
         stamp = {"computed_at": done.computed_at, **(done.tables.get("data_stamp") or {})}
         if weighted and "purged_at" not in done.tables:
-            from .weighted import weight_questions
+            from exports.analysis.weighted import weight_questions
 
             key = f"weighted:{survey.pk}:{include_partial}:{_data_version(survey)}"
             data = _cached(key, lambda: weight_questions(survey, include_partial=include_partial))
@@ -337,7 +338,7 @@ def crosstabs(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 @analyst_required
 def representativeness(request: HttpRequest, slug: str) -> HttpResponse:
-    from .representativeness import representativeness_and_weights
+    from exports.analysis.representativeness import representativeness_and_weights
 
     survey = get_object_or_404(Survey, slug=slug)
     include_partial = _partial(request)
@@ -391,7 +392,7 @@ def min_base(request: HttpRequest, slug: str) -> HttpResponse:
 @analyst_required
 def report(request: HttpRequest, slug: str) -> HttpResponse:
     """The results report as a page with print styles; the PDF is an export job of format "pdf"."""
-    from . import report as results_report
+    from exports.analysis import report as results_report
 
     survey = get_object_or_404(Survey, slug=slug)
     include_partial = _partial(request)

@@ -29,8 +29,9 @@ from typing import IO, Any
 from django.conf import settings
 from django.utils import timezone
 
-from .datarows import Column
-from .safe import clean_text
+from exports.analysis.datarows import Column
+
+from ..safe import clean_text
 
 # SEXP types and flags (R Internals, section 1.8)
 NILVALUE_SXP, SYMSXP, LISTSXP, CHARSXP, INTSXP, REALSXP, STRSXP, VECSXP = 254, 1, 2, 9, 13, 14, 16, 19

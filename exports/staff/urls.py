@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import staff_views as views
+from . import views
 
 urlpatterns = [
     path("befragungen/<slug:slug>/ergebnisse/", views.results, name="results"),

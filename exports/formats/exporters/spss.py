@@ -11,8 +11,9 @@ from typing import Any
 
 import pyreadstat
 
-from .datarows import Column
-from .frames import build_frame, value_labels, variable_labels
+from exports.analysis.datarows import Column
+
+from ..frames import build_frame, value_labels, variable_labels
 
 MAX_LABEL = 250
 

@@ -22,12 +22,11 @@ from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from exports.analysis import aggregation, datarows
+from exports.analysis.sql import sql
+from exports.models import ExportJob, ResultSet
 from responses.models import Response
 from surveys.models import Survey
-
-from . import aggregation, datarows
-from .models import ExportJob, ResultSet
-from .sql import sql
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +45,11 @@ def build_export(survey: Survey, fmt: str, path: Path | str, include_partial: bo
 
     `options` is a cross-tab choice (crosstab.Spec.as_dict): it fills the Kreuztabellen sheet and,
     when weighted, adds a weight column; `publication` leaves out identifying columns."""
-    from . import crosstab, variants
+    from exports.analysis import crosstab, variants
 
     report = progress or (lambda pct: None)
     if fmt == ExportJob.Format.PDF:  # the results report: aggregates only, never the raw data rows
-        from .report import write_pdf
+        from exports.analysis.report import write_pdf
 
         count = write_pdf(path, survey, include_partial, report)
         report(100)
@@ -70,25 +69,25 @@ def build_export(survey: Survey, fmt: str, path: Path | str, include_partial: bo
         if publication:
             cols, rows = variants.publication(cols, rows)
         if fmt == ExportJob.Format.XLSX:
-            from .workbook import write_workbook
+            from exports.formats.exporters.workbook import write_workbook
 
             with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=_export_dir()) as temp_dir:
                 count = write_workbook(path, survey, tables, cols, rows, on_saving=lambda: report(92),
                                        temp_dir=temp_dir)
         elif fmt == ExportJob.Format.CSV:
-            from .csvexport import write_csv
+            from exports.formats.exporters.csvexport import write_csv
 
             count = write_csv(path, cols, rows)
         elif fmt == ExportJob.Format.SAV:
-            from .spss import write_sav  # pandas: imported only when needed
+            from exports.formats.exporters.spss import write_sav  # pandas: imported only when needed
 
             count = write_sav(path, cols, rows)
         elif fmt == ExportJob.Format.DTA:
-            from .stata import write_dta
+            from exports.formats.exporters.stata import write_dta
 
             count = write_dta(path, cols, rows)
         elif fmt == ExportJob.Format.RDS:
-            from .rds import write_rds
+            from exports.formats.exporters.rds import write_rds
 
             count = write_rds(path, cols, rows)
         else:
@@ -204,7 +203,7 @@ def _send(task: Any, pk: int) -> bool:
 
 
 def enqueue_job(job: ExportJob) -> None:
-    from .tasks import run_export_job
+    from exports.tasks import run_export_job
 
     transaction.on_commit(lambda: _send(run_export_job, job.pk))
 
@@ -277,7 +276,7 @@ def _last_write(directory: Path) -> float:
 def requeue_waiting(now: Any) -> int:
     """Queue again what has waited too long: its message was lost (broker restarted, or down when
     the job was created). A duplicate message is harmless: jobs are claimed from "queued" once."""
-    from .tasks import compute_result_set, run_export_job
+    from exports.tasks import compute_result_set, run_export_job
 
     before = now - timedelta(seconds=_requeue_seconds())
     jobs = ExportJob.objects.filter(status=ExportJob.Status.QUEUED, created_at__lt=before).values_list("pk", flat=True)
@@ -316,7 +315,7 @@ def kept_after_purge(survey: Survey, include_partial: bool) -> ResultSet | None:
 
 def request_results(survey: Survey, include_partial: bool) -> ResultSet:
     """A new result set, queued for a worker; after a purge the stored one (see kept_after_purge)."""
-    from .tasks import compute_result_set
+    from exports.tasks import compute_result_set
 
     kept = kept_after_purge(survey, include_partial)
     if kept is not None:

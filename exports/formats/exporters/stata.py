@@ -13,8 +13,9 @@ from typing import Any
 
 import pyreadstat
 
-from .datarows import Column
-from .frames import build_frame, cut_bytes, value_labels, variable_labels
+from exports.analysis.datarows import Column
+
+from ..frames import build_frame, cut_bytes, value_labels, variable_labels
 
 STATA_LABEL = 80
 STATA_STRING_BYTES = 2045
