@@ -120,7 +120,7 @@ def _populate(survey, n: int) -> None:
     from django.db import connection
 
     from bench.export_data import generate
-    from exports.analysis.sql import sql
+    from exports.analysis.rawsql import sql
     from invitations.models import Invitation, Member
     from responses.models import Answer, Response
     from surveys.structure import get_structure
@@ -144,7 +144,7 @@ def bare_count(survey) -> None:
     """The floor for counting: one GROUP BY over the survey's submitted answers."""
     from django.db import connection
 
-    from exports.analysis.sql import sql
+    from exports.analysis.rawsql import sql
     from responses.models import Answer, Response
 
     with connection.cursor() as cursor:

@@ -29,7 +29,7 @@ from surveys.models import Survey
 from surveys.structure import get_structure
 
 from .aggregation import statuses
-from .sql import sql
+from .rawsql import sql
 
 CHUNK_SIZE = 2000
 

@@ -23,7 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from exports.analysis import aggregation, datarows
-from exports.analysis.sql import sql
+from exports.analysis.rawsql import sql
 from exports.models import ExportJob, ResultSet
 from responses.models import Response
 from surveys.models import Survey
