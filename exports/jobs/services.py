@@ -1,6 +1,5 @@
-"""Export services: build a file (workbook, CSV, SPSS, Stata, R, the PDF report) from one snapshot, run ExportJobs and
-ResultSets, sweep stuck jobs and expired files. Celery tasks and the management command are
-thin wrappers around these functions.
+"""Export services: run ExportJobs (the file comes from exports.formats.registry.build_export) and
+ResultSets, sweep stuck jobs and expired files. Celery tasks are thin wrappers around these functions.
 """
 
 from __future__ import annotations
@@ -9,9 +8,7 @@ import logging
 import os
 import secrets
 import shutil
-import tempfile
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,86 +19,24 @@ from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from exports.analysis import aggregation, datarows
+from exports import storage
+from exports.analysis import aggregation
 from exports.analysis.rawsql import sql
+from exports.formats import registry
 from exports.models import ExportJob, ResultSet
 from responses.models import Response
 from surveys.models import Survey
 
 logger = logging.getLogger(__name__)
 
-EXPORT_DIR = "exports"
-Progress = Callable[[int], None]
-
-
-def _chunk_size() -> int:
-    return int(os.getenv("EXPORT_CHUNK_SIZE", str(datarows.CHUNK_SIZE)))
-
-
-def build_export(survey: Survey, fmt: str, path: Path | str, include_partial: bool = False,
-                 progress: Progress | None = None, *, publication: bool = False,
-                 options: dict[str, Any] | None = None) -> int:
-    """Write one export file from one consistent snapshot; returns the number of data rows.
-
-    `options` is a cross-tab choice (crosstab.Spec.as_dict): it fills the Kreuztabellen sheet and,
-    when weighted, adds a weight column; `publication` leaves out identifying columns."""
-    from exports.analysis import crosstab, variants
-
-    report = progress or (lambda pct: None)
-    if fmt == ExportJob.Format.PDF:  # the results report: aggregates only, never the raw data rows
-        from exports.analysis.report import write_pdf
-
-        count = write_pdf(path, survey, include_partial, report)
-        report(100)
-        return count
-    spec = crosstab.Spec.from_dict({**options, "include_partial": include_partial} if options else None)
-    with aggregation.snapshot():
-        tables = None
-        if fmt == ExportJob.Format.XLSX:
-            tables = variants.result_tables(survey, aggregation.compute_tables(survey, include_partial), spec)
-        report(5)
-        cols = datarows.columns(survey)
-        total = max(1, datarows.count_rows(survey, include_partial))
-        rows = datarows.iter_rows(survey, cols, include_partial, _chunk_size(),
-                                  on_chunk=lambda done: report(5 + int(85 * done / total)))
-        if spec is not None and spec.weighted:
-            cols, rows = variants.with_weights(survey, cols, rows, include_partial)
-        if publication:
-            cols, rows = variants.publication(cols, rows)
-        if fmt == ExportJob.Format.XLSX:
-            from exports.formats.exporters.workbook import write_workbook
-
-            with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=_export_dir()) as temp_dir:
-                count = write_workbook(path, survey, tables, cols, rows, on_saving=lambda: report(92),
-                                       temp_dir=temp_dir)
-        elif fmt == ExportJob.Format.CSV:
-            from exports.formats.exporters.csvexport import write_csv
-
-            count = write_csv(path, cols, rows)
-        elif fmt == ExportJob.Format.SAV:
-            from exports.formats.exporters.spss import write_sav  # pandas: imported only when needed
-
-            count = write_sav(path, cols, rows)
-        elif fmt == ExportJob.Format.DTA:
-            from exports.formats.exporters.stata import write_dta
-
-            count = write_dta(path, cols, rows)
-        elif fmt == ExportJob.Format.RDS:
-            from exports.formats.exporters.rds import write_rds
-
-            count = write_rds(path, cols, rows)
-        else:
-            raise ValueError(f"unknown export format {fmt!r}")
-    report(100)
-    return count
 
 
 def download_name(job: ExportJob) -> str:
     stamp = timezone.localtime(job.finished_at or timezone.now()).strftime("%Y-%m-%d_%H%M")
     partial = "_mit-teilantworten" if job.include_partial else ""
     variant = "_veroeffentlichung" if job.publication else ""
-    kind = "_ergebnisbericht" if job.format == ExportJob.Format.PDF else ""
-    return f"{job.survey.slug}{kind}_{stamp}{partial}{variant}.{job.format}"
+    exporter = registry.get(job.format)
+    return f"{job.survey.slug}{exporter.download_label}_{stamp}{partial}{variant}{exporter.extensions[0]}"
 
 
 _PROGRESS_SQL = sql("UPDATE {Job} SET {Job.progress} = %s, {Job.heartbeat_at} = %s WHERE {Job.id} = %s "
@@ -146,26 +81,17 @@ def claim_job(job_id: int) -> ExportJob | None:
     return ExportJob.objects.select_related("survey").get(pk=job_id)
 
 
-TEMP_PREFIX = "tmp-xlsx-"  # a workbook's sheet files while it is written (see exports.safe)
-
-
-def _export_dir() -> Path:
-    directory = Path(settings.MEDIA_ROOT) / EXPORT_DIR
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
-
-
 def run_job(job_id: int) -> None:
     job = claim_job(job_id)
     if job is None:
         logger.info("export job %s not queued any more, nothing to do", job_id)
         return
-    directory = _export_dir()
-    name = f"{secrets.token_urlsafe(24)}.{job.format}"
+    directory = storage.ensure_directory()
+    name = f"{secrets.token_urlsafe(24)}{registry.get(job.format).extensions[0]}"
     partial_file = directory / f"{name}.part"
     progress = JobProgress(job.pk, job.attempts)
     try:
-        build_export(job.survey, job.format, partial_file, job.include_partial, progress,
+        registry.build_export(job.survey, job.format, partial_file, job.include_partial, progress,
                      publication=job.publication, options=job.options or None)
         os.replace(partial_file, directory / name)
     except Exception as exc:
@@ -180,7 +106,7 @@ def run_job(job_id: int) -> None:
         progress.close()
     now = timezone.now()
     updated = ExportJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
-        status=ExportJob.Status.DONE, progress=100, file=f"{EXPORT_DIR}/{name}",
+        status=ExportJob.Status.DONE, progress=100, file=f"{storage.EXPORT_DIR}/{name}",
         size=(directory / name).stat().st_size, finished_at=now, heartbeat_at=now, error="",
         expires_at=now + timedelta(hours=settings.EXPORT_EXPIRY_HOURS),
     )
@@ -253,13 +179,13 @@ def sweep(now: Any = None) -> dict[str, int]:
         )
         expired += 1
     removed = 0
-    directory = Path(settings.MEDIA_ROOT) / EXPORT_DIR
+    directory = storage.directory()
     if directory.is_dir():
         for part in directory.glob("*.part"):
             if part.stat().st_mtime < stale.timestamp():
                 part.unlink(missing_ok=True)
                 removed += 1
-        for temp in directory.glob(f"{TEMP_PREFIX}*"):  # left by a killed export
+        for temp in directory.glob(f"{storage.TEMP_PREFIX}*"):  # left by a killed export
             if _last_write(temp) < stale.timestamp():
                 shutil.rmtree(temp, ignore_errors=True)
                 removed += 1
@@ -295,7 +221,7 @@ def job_path(job: ExportJob) -> Path | None:
         path = Path(job.file.path)
     except SuspiciousFileOperation:
         return None
-    root = (Path(settings.MEDIA_ROOT) / EXPORT_DIR).resolve()
+    root = storage.directory().resolve()
     if path.resolve().parent != root or not path.is_file():
         return None
     return path

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from exports.analysis import crosstab
-from exports.models import ExportJob
+from exports.formats import registry
 from surveys.models import Survey
 
 
@@ -84,8 +84,8 @@ _CHECK = {"class": "form-check-input"}
 
 
 class ExportForm(forms.Form):
-    format = forms.ChoiceField(label=_("Format"), choices=ExportJob.Format.choices,
-                               initial=ExportJob.Format.XLSX, widget=forms.RadioSelect(attrs=_CHECK))
+    format = forms.ChoiceField(label=_("Format"), choices=registry.choices, initial=registry.DEFAULT,
+                               widget=forms.RadioSelect(attrs=_CHECK))
     include_partial = forms.BooleanField(label=_("Begonnene, nicht abgeschickte Antworten einbeziehen"),
                                          required=False, widget=forms.CheckboxInput(attrs=_CHECK))
     publication = forms.BooleanField(

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from exports.analysis import crosstab, freetexts, protection, waves
+from exports.formats import registry
 from exports.jobs import services
 from exports.models import DownloadLog, ExportJob, ResultSet
 from surveys.listing import sort_headers
@@ -278,7 +279,8 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     if path is None:
         raise Http404(_("Diese Datei ist nicht (mehr) verfügbar."))
     DownloadLog.objects.create(job=job, user=request.user)
-    response = FileResponse(path.open("rb"), as_attachment=True, filename=services.download_name(job))
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=services.download_name(job),
+                            content_type=registry.get(job.format).content_type)
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -14,8 +14,8 @@ import rdata
 from django.conf import settings
 
 from exports.analysis import datarows
+from exports.formats.registry import build_export
 from exports.formats.safe import clean_text
-from exports.jobs.services import build_export
 from tests.exports.test_tables_features import three_respondents
 
 pytestmark = pytest.mark.django_db

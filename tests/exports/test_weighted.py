@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from bench.export_data import Plan, insert_plans
 from exports.analysis import aggregation, protection
 from exports.analysis.weighted import weight_questions
-from exports.jobs.services import build_export
+from exports.formats.registry import build_export
 from exports.models import ResultSet
 from invitations.models import Member
 

@@ -8,6 +8,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from exports import storage
+from exports.formats import registry
 from exports.jobs import services
 from exports.models import DownloadLog, ExportJob
 from tests.worker import celery_worker, start_worker, stop_worker, wait_for
@@ -67,7 +69,7 @@ def test_worker_killed_mid_export_then_sweep_and_retry(real_celery, kgst_survey,
     job.refresh_from_db()
     assert job.status == "running" and job.progress < 100
     # openpyxl's sheet files of the killed export are in its own directory, not in /tmp
-    left = list((settings.MEDIA_ROOT / "exports").glob(f"{services.TEMP_PREFIX}*"))
+    left = list((settings.MEDIA_ROOT / "exports").glob(f"{storage.TEMP_PREFIX}*"))
     assert len(left) == 1 and list(left[0].glob("sheet-*.xml"))
     # the sweep finds the job stuck (threshold 0 minutes here) and removes any half-written file
     settings.EXPORT_STUCK_MINUTES = 0
@@ -113,7 +115,7 @@ def test_one_snapshot_while_responses_arrive(kgst_survey, kgst_structure, genera
             thread.join()
 
     path = tmp_path / "snap.xlsx"
-    rows = services.build_export(kgst_survey, "xlsx", path, progress=progress)
+    rows = registry.build_export(kgst_survey, "xlsx", path, progress=progress)
     assert inserted == [50]
     assert rows == 200
     wb = load_workbook(path, read_only=True)

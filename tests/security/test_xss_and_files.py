@@ -9,7 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from exports.jobs.services import build_export, compute_results
+from exports.formats.registry import build_export
+from exports.jobs.services import compute_results
 from exports.models import ExportJob, ResultSet
 from tests.responses.helpers import Flow
 

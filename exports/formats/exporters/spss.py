@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pyreadstat
+from django.utils.translation import gettext_lazy
 
 from exports.analysis.datarows import Column
 
 from ..frames import build_frame, value_labels, variable_labels
+from ..rawdata import DataExporter, RawData
 
 MAX_LABEL = 250
 
@@ -31,3 +33,14 @@ def write_sav(path: Path | str, cols: list[Column], rows: Iterable[list[Any]]) -
         variable_measure={c.code: "nominal" for c in cols if c.value_labels},
     )
     return count
+
+
+class SpssExporter(DataExporter):
+    identifier = "sav"
+    extensions = (".sav",)
+    verbose_name = gettext_lazy("SPSS (.sav)")
+    content_type = "application/octet-stream"  # no registered media type
+    position = 30
+
+    def write(self, path: Path | str, data: RawData) -> int:
+        return write_sav(path, data.cols, data.rows)
