@@ -10,7 +10,7 @@ each chunk with one query, so memory stays flat however many responses there are
 `aggregation.snapshot()` every chunk reads the same snapshot.
 
 Values are plain Python values (int for codes and numbers, str for texts, naive local
-datetimes); the writers make text safe for their format (see `safe.py`).
+datetimes); the writers make text safe for their format (see exports/formats/safe.py).
 """
 
 from __future__ import annotations

@@ -2,25 +2,25 @@
 
 The window is `settings.RESULTS_REFRESH_SECONDS` (default 60; 0 turns the automatic recomputation
 off). What a respondent's page save pays: the responses app sends `answers_changed` after its
-transaction commits, and `schedule` does ONE `cache.add` of a per-survey key that lives for the
-window. Only the save that creates the key (the first change after a quiet window) also queues the
-Celery task `refresh_results`, with a countdown of the window; every further change inside the
-window finds the key and does nothing more — the queued task runs after them and counts them,
-because it reads the database when it starts. Keys are created at least a window apart, each
-computation runs a window after its key was created, so a stream of submits gives at most one
-computation per window per survey, and the last change is at most one window old in the results.
+transaction commits, and `exports.tasks.plan_refresh` does ONE `cache.add` (`open_window`) of a
+per-survey key that lives for the window. Only the save that creates the key (the first change
+after a quiet window) also queues the Celery task `refresh_results`, with a countdown of the
+window; every further change inside the window finds the key and does nothing more — the queued
+task runs after them and counts them, because it reads the database when it starts. Keys are
+created at least a window apart, each computation runs a window after its key was created, so a
+stream of submits gives at most one computation per window per survey, and the last change is at
+most one window old in the results.
 
 If the broker cannot take the task, the key is deleted again, so the next change tries anew (the
-button on the results page stays for "now" in any case). The task itself skips a variant whose
-data have not changed since its last result set (the same count and newest change of the responses
-it counts: a page saved in a started response changes the tables with started answers only).
+button on the results page stays for "now" in any case). The task itself (`refresh`) skips a
+variant whose data have not changed since its last result set (the same count and newest change of
+the responses it counts: a page saved in a started response changes the tables with started
+answers only).
 """
 
 from __future__ import annotations
 
-import logging
 import time
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -29,7 +29,7 @@ from exports.analysis.aggregation import data_stamp
 from exports.models import ResultSet
 from surveys.models import Survey
 
-logger = logging.getLogger(__name__)
+from . import results
 
 
 def _key(survey_id: int) -> str:
@@ -40,23 +40,15 @@ def window() -> int:
     return int(getattr(settings, "RESULTS_REFRESH_SECONDS", 60))
 
 
-def schedule(survey_id: int) -> bool:
-    """Queue a recomputation a window from now unless one is already planned; True when queued."""
-    seconds = window()
-    if seconds <= 0:
-        return False
-    due = time.time() + seconds
-    if not cache.add(_key(survey_id), due, timeout=seconds):
-        return False  # planned already: that computation will include this change
-    from exports.tasks import refresh_results
+def open_window(survey_id: int, seconds: int) -> bool:
+    """Mark a recomputation as planned `seconds` from now; False when one is planned already (that
+    computation will include this change)."""
+    return bool(cache.add(_key(survey_id), time.time() + seconds, timeout=seconds))
 
-    try:
-        refresh_results.apply_async((survey_id,), countdown=seconds)
-    except Exception:
-        cache.delete(_key(survey_id))
-        logger.warning("could not queue the recomputation of survey %s", survey_id, exc_info=True)
-        return False
-    return True
+
+def close_window(survey_id: int) -> None:
+    """Forget the plan (its task could not be queued), so that the next change tries anew."""
+    cache.delete(_key(survey_id))
 
 
 def planned_at(survey_id: int) -> float | None:
@@ -68,17 +60,11 @@ def planned_at(survey_id: int) -> float | None:
     return float(value) if value is not None else None
 
 
-def on_answers_changed(sender: Any, survey_id: int, **kwargs: Any) -> None:
-    schedule(survey_id)
-
-
 def refresh(survey_id: int) -> list[int]:
     """Recompute the result sets of a survey whose data changed; returns the new result sets' ids.
 
     Tables of submitted answers always; tables with started answers only if somebody asked for
     them once (a result set of that variant exists)."""
-    from exports.jobs import services
-
     survey = Survey.objects.filter(pk=survey_id).first()
     if survey is None:  # deleted meanwhile
         return []
@@ -87,12 +73,12 @@ def refresh(survey_id: int) -> list[int]:
         variants.append(True)
     made = []
     for include_partial in variants:
-        if services.kept_after_purge(survey, include_partial) is not None:
+        if results.kept_after_purge(survey, include_partial) is not None:
             continue
-        done, _ = services.latest_results(survey, include_partial)
+        done, _ = results.latest_results(survey, include_partial)
         if done is not None and done.tables.get("data_stamp") == data_stamp(survey, include_partial):
             continue
         result_set = ResultSet.objects.create(survey=survey, include_partial=include_partial)
-        services.compute_results(result_set.pk)
+        results.compute_results(result_set.pk)
         made.append(result_set.pk)
     return made

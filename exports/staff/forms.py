@@ -4,6 +4,7 @@ base, the wave to compare with."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -139,8 +140,6 @@ class FreeTextSearchForm(forms.Form):
         return bool(self.cleaned_data.get("teilantworten")) if self.is_valid() else False
 
     def querystring(self) -> str:
-        from urllib.parse import urlencode
-
         if not self.is_valid():
             return ""
         data = {"q": self.search().strip(), "teilantworten": "1" if self.include_partial() else ""}

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def results_world(survey, analyst_user):
-    from exports.jobs.services import compute_results
+    from exports.jobs.results import compute_results
     from exports.models import ResultSet
     from surveys.structure import get_structure
 

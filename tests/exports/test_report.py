@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from bench.export_data import Plan, insert_plans
 from exports.formats import registry
-from exports.jobs import services
+from exports.jobs import exportjob
 from exports.models import DownloadLog, ExportJob
 from invitations.models import LAENDER
 from tests.exports.reference import reference_plan
@@ -193,8 +193,8 @@ def test_report_export_job_downloads_and_logs(analyst_client, analyst_user, kgst
     assert response.status_code == 302
     job = ExportJob.objects.get()
     assert job.format == "pdf" and job.status == "done", job.error
-    assert services.download_name(job).startswith(f"{kgst_survey.slug}_ergebnisbericht_")
-    assert services.download_name(job).endswith(".pdf")
+    assert exportjob.download_name(job).startswith(f"{kgst_survey.slug}_ergebnisbericht_")
+    assert exportjob.download_name(job).endswith(".pdf")
     download = analyst_client.get(reverse("staff:export_download", args=[job.pk]))
     assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF-")
     assert DownloadLog.objects.get().user == analyst_user

@@ -17,7 +17,7 @@ from bench.export_data import Plan, insert_plans
 from exports.analysis import aggregation, waves
 from exports.analysis.representativeness import chi_square, comparison, rake, rake_weights, representativeness
 from exports.formats.registry import build_export
-from exports.jobs.services import run_job
+from exports.jobs.exportjob import run_job
 from exports.models import DownloadLog, ExportJob, ResultSet
 from invitations.models import Member
 from surveys.definition import read_definition, sync_survey, validate_definition

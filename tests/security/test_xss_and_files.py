@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from exports.formats.registry import build_export
-from exports.jobs.services import compute_results
+from exports.jobs.results import compute_results
 from exports.models import ExportJob, ResultSet
 from tests.responses.helpers import Flow
 

@@ -1,6 +1,6 @@
 """The raw data as SPSS .sav (pyreadstat) with variable labels and value labels.
 
-SPSS needs the whole table at once: the frame is built in memory (frames.py).
+SPSS needs the whole table at once: the frame is built in memory (exports/formats/frames.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""The raw data as Stata .dta (pyreadstat), with variable and value labels (R: exports/rds.py).
+"""The raw data as Stata .dta (pyreadstat), with variable and value labels (R: rds.py).
 
-Like SPSS (spss.py) this format needs the whole table at once (frames.py). Stata gets variable
+Like SPSS (spss.py) this format needs the whole table at once (exports/formats/frames.py). Stata gets variable
 labels (cut at Stata's 80 characters) and value labels for the coded variables; strings are cut
 at 2,045 bytes (Stata's `str#` limit, pyreadstat writes no strL).
 """

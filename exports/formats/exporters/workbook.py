@@ -5,7 +5,7 @@ Layout of a result table (DESIGN.md, binding): a cell with `<code> – <question
 then one row per option (label, code, count, percent), a row for the base of valid answers
 and a row for missing answers. Numbers are numbers; percentages are fractions with a
 percent number format. Respondents' text never becomes a formula: every sheet is a
-SafeWriteOnlyWorksheet (safe.py), whose append treats each value.
+SafeWriteOnlyWorksheet (exports/formats/safe.py), whose append treats each value.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ WEIGHTED_NOTE = ("Gewichtet (Raking auf Land × Größenklasse gegen das Mitglie
                  "Fehlend sind Summen der Gewichte; Prozent gewichtet.")
 UNWEIGHTED_BASE_LABEL = "Basis ungewichtet (Befragte)"
 MISSING_LABEL = "Fehlend (gezeigt, nicht beantwortet)"
-PROTECTED = "–"  # small-cell protection (exports/protection.py): no percentage below the minimum base
+PROTECTED = "–"  # small-cell protection (exports/analysis/protection.py): no percentage below the minimum base
 
 
 def _cell(ws: Any, value: Any, font: Font | None = None, fmt: str | None = None, wrap: bool = False) -> Any:
