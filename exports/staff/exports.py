@@ -134,7 +134,7 @@ def export_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @analyst_required
-def export_download(request: HttpRequest, pk: int) -> HttpResponse:
+def export_download(request: HttpRequest, pk: int) -> FileResponse:
     job = get_object_or_404(ExportJob.objects.select_related("survey"), pk=pk)
     path = exportjob.job_path(job)
     if path is None:

@@ -1,5 +1,5 @@
 """Result tables recomputed by a REAL Celery worker after answers change, debounced per survey
-(exports/refresh.py): a stream of submits gives one computation, a submit after the window another."""
+(exports/jobs/refresh.py): a stream of submits gives one computation, a submit after the window another."""
 
 import time
 
