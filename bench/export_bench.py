@@ -66,7 +66,7 @@ def _child(kind: str, out: str) -> None:
     survey = Survey.objects.get(slug=SLUG)
     baseline = _rss_mb()
     if kind == "workbook":
-        from exports.services import build_export
+        from exports.formats.registry import build_export
 
         start = time.perf_counter()
         rows = build_export(survey, "xlsx", out)
@@ -74,10 +74,10 @@ def _child(kind: str, out: str) -> None:
     else:
         from openpyxl import Workbook
 
-        from exports import datarows
+        from exports.analysis import datarows
 
         cols = datarows.columns(survey)
-        from exports.safe import clean_text
+        from exports.formats.safe import clean_text
 
         # the same data matrix, collected untimed; strings cleaned so the bare library accepts them
         matrix = [[clean_text(v) if v.__class__ is str else v for v in row]
@@ -120,7 +120,7 @@ def _populate(survey, n: int) -> None:
     from django.db import connection
 
     from bench.export_data import generate
-    from exports.sql import sql
+    from exports.analysis.rawsql import sql
     from invitations.models import Invitation, Member
     from responses.models import Answer, Response
     from surveys.structure import get_structure
@@ -144,7 +144,7 @@ def bare_count(survey) -> None:
     """The floor for counting: one GROUP BY over the survey's submitted answers."""
     from django.db import connection
 
-    from exports.sql import sql
+    from exports.analysis.rawsql import sql
     from responses.models import Answer, Response
 
     with connection.cursor() as cursor:
@@ -154,7 +154,7 @@ def bare_count(survey) -> None:
 
 def measure(n: int) -> dict:
 
-    from exports.aggregation import compute_tables
+    from exports.analysis.aggregation import compute_tables
     from responses.models import Answer
     from surveys.models import Survey
 

@@ -19,7 +19,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from exports.sql import Table
+from exports.analysis.rawsql import Table
 from invitations.models import LAENDER, TYPEN, Invitation, Member, groessenklasse
 from responses.models import Answer, Response
 from surveys import conditions

@@ -14,7 +14,7 @@ Then, in the same run:
   and the RSS of its process tree (it and any children) sampled every 20 ms; the larger counts.
   (RUSAGE_CHILDREN is not used: a child forked from a 150 MB process reports the parent's pages it
   shared at the fork as its own.) The same process then times the counting part (`report.build`)
-  and the rendering part (`report.render_pdf`) alone.
+  and the rendering part (`render_pdf` of exports/formats/exporters/pdf.py) alone.
 Prints the figures, the ratio to the floor and the targets (<= 60 s, <= 300 MB).
 """
 
@@ -40,8 +40,9 @@ TARGET_MB = 300
 def _child(out: str) -> None:
     """Runs in a fresh process: one PDF report, its wall time and peak memory."""
     eb._setup_django()
-    from exports import report
-    from exports.services import build_export
+    from exports.analysis import report
+    from exports.formats.exporters.pdf import render_pdf
+    from exports.formats.registry import build_export
     from surveys.models import Survey
 
     survey = Survey.objects.get(slug=eb.SLUG)
@@ -54,7 +55,7 @@ def _child(out: str) -> None:
     data = report.build(survey)
     counting = time.perf_counter() - start
     start = time.perf_counter()
-    report.render_pdf(data)
+    render_pdf(data)
     rendering = time.perf_counter() - start
     pages = subprocess.run(["pdfinfo", out], capture_output=True, text=True, check=False).stdout
     page_count = next((int(line.split()[-1]) for line in pages.splitlines() if line.startswith("Pages:")), None)

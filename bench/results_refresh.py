@@ -2,7 +2,7 @@
 
     DEBUG=1 REDIS_URL=redis://127.0.0.1:6379/<n> .venv/bin/python -m bench.results_refresh
 
-`exports.refresh.on_answers_changed` runs after every save that changed answers. While a
+`exports.tasks.on_answers_changed` runs after every save that changed answers. While a
 recomputation is planned (the normal case during a stream of submits) it is one `cache.add` that
 finds the key. Measured next to the floor, a bare `cache.get` of the same key (one Redis round
 trip) in the same run; prints both per call and their ratio (expected close to 1).
@@ -23,7 +23,7 @@ def main() -> None:
     django.setup()
     from django.core.cache import cache
 
-    from exports import refresh
+    from exports import tasks
 
     key = "results-refresh:999999999"
     cache.set(key, time.time() + 600, 600)
@@ -32,7 +32,7 @@ def main() -> None:
         for _ in range(3):
             start = time.perf_counter()
             for _ in range(N):
-                refresh.on_answers_changed(None, survey_id=999999999)
+                tasks.on_answers_changed(None, survey_id=999999999)
             best_planned = min(best_planned, (time.perf_counter() - start) / N)
             start = time.perf_counter()
             for _ in range(N):

@@ -36,14 +36,14 @@ CASES = [
 
 
 def measure(n: int) -> dict:
-    from exports import crosstab
-    from exports.representativeness import rake_weights, representativeness_and_weights
+    from exports.analysis import crosstab
+    from exports.analysis.representativeness import rake_weights, representativeness_and_weights
     from surveys.models import Survey
 
     survey = Survey.objects.get(slug=eb.SLUG)
     eb._populate(survey, n)
 
-    from exports.aggregation import compute_tables
+    from exports.analysis.aggregation import compute_tables
 
     out = {"n": n, "bare_count_s": eb._best(lambda: eb.bare_count(survey)), "crosstabs": [],
            "all_tables_s": eb._best(lambda: compute_tables(survey))}  # today's tables, for reference

@@ -291,7 +291,7 @@ EXPORT_EXPIRY_HOURS = envint("EXPORT_EXPIRY_HOURS", "72")
 RETENTION_DAYS = envint("RETENTION_DAYS", "365")
 EXPORT_STUCK_MINUTES = envint("EXPORT_STUCK_MINUTES", "30")
 # Result tables are recomputed by a worker at most once per this many seconds per survey after answers
-# change (exports/refresh.py); 0 turns the automatic recomputation off (the button stays).
+# change (exports/jobs/refresh.py); 0 turns the automatic recomputation off (the button stays).
 RESULTS_REFRESH_SECONDS = envint("RESULTS_REFRESH_SECONDS", "60")
 REGISTER_UPLOAD_MAX_BYTES = envint("REGISTER_UPLOAD_MAX_BYTES", str(5 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = REGISTER_UPLOAD_MAX_BYTES + 1024 * 1024

@@ -11,5 +11,5 @@ urlpatterns = [
     path("", include("surveys.staff_urls")),
     path("", include("invitations.staff_urls")),
     path("", include("responses.staff_urls")),
-    path("", include("exports.staff_urls")),
+    path("", include("exports.staff.urls")),
 ]

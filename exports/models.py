@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Survey
 
+from .formats import registry
+
 
 class ResultSet(models.Model):
     """Aggregate result tables computed by a Celery task and shown in the staff area."""
@@ -32,14 +34,6 @@ class ResultSet(models.Model):
 
 
 class ExportJob(models.Model):
-    class Format(models.TextChoices):
-        XLSX = "xlsx", _("Excel-Arbeitsmappe (.xlsx)")
-        CSV = "csv", _("CSV für Excel (.csv)")
-        SAV = "sav", _("SPSS (.sav)")
-        DTA = "dta", _("Stata (.dta)")
-        RDS = "rds", _("R (.rds)")
-        PDF = "pdf", _("Ergebnisbericht (.pdf)")
-
     class Status(models.TextChoices):
         QUEUED = "queued", _("In Warteschlange")
         RUNNING = "running", _("Läuft")
@@ -48,11 +42,12 @@ class ExportJob(models.Model):
         EXPIRED = "expired", _("Abgelaufen")
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="export_jobs")
-    format = models.CharField(max_length=5, choices=Format.choices, default=Format.XLSX)
+    # One of the formats in exports/formats/exporters/ (a callable: a new format needs no migration).
+    format = models.CharField(max_length=5, choices=registry.choices, default=registry.DEFAULT)
     include_partial = models.BooleanField(default=False)
     # Publication variant: no identifying columns (AGS, name, free texts, e-mail answers).
     publication = models.BooleanField(default=False)
-    # What the analyst chose for the Kreuztabellen sheet and weighting (exports.crosstab.Spec.as_dict).
+    # What the analyst chose for the Kreuztabellen sheet and weighting (exports.analysis.crosstab.Spec.as_dict).
     options = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.PositiveSmallIntegerField(default=0)

@@ -27,11 +27,11 @@ register import) nor the survey definition.
 
 Consequence: after a purge the dashboard shows no responses; the results page keeps showing the
 purge's ResultSets, and "Ergebnisse aktualisieren" leaves them in place (there is nothing left to
-count; see services.kept_after_purge). Their ids are in the command's output.
+count; see exports/jobs/results.py, kept_after_purge). Their ids are in the command's output.
 
 Why this module lives in `exports/`: deleting personal data touches every app (register
 links and mail in `invitations`, answers in `responses`) and must first store the anonymous
-aggregates (`exports.aggregation`, `ResultSet`). Only the rightmost app of
+aggregates (`exports.analysis.aggregation`, `ResultSet`). Only the rightmost app of
 surveys ← invitations ← responses ← exports may import from all of them, so this is the one
 place where the purge can run as a single transaction without an import pointing backwards.
 
@@ -52,11 +52,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from exports.analysis import aggregation
 from invitations.models import Invitation, Member, OutboxMessage
 from responses.models import Answer, Response
 from surveys.models import Survey
 
-from . import aggregation
 from .models import ExportJob, ResultSet
 
 FREE_TEXT_TYPES = ("text", "textarea", "email")

@@ -138,7 +138,7 @@ def _render_pdf(survey: Survey) -> bytes:
 def html_to_pdf(html: str, stylesheets: list[str]) -> bytes:
     """HTML rendered by WeasyPrint with the app's own static stylesheets (paths as for `{% static %}`),
     nothing fetched from anywhere. Shared by the printable questionnaire and the results report
-    (exports/report.py)."""
+    (exports/formats/exporters/pdf.py)."""
     from weasyprint import CSS, HTML  # imported here: only the PDF downloads need it
 
     def no_fetch(url: str, *args: object, **kwargs: object) -> dict:

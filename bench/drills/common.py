@@ -208,7 +208,7 @@ def stored_answers(database_url: str) -> dict[str, dict[str, list[str]]]:
     """{ags: {variable: sorted values}} straight from the PostgreSQL at `database_url` (a new connection
     each time: the drills restart the server in between; inside pytest that is not Django's database)."""
     django_here(database_url)  # for the table and column names only
-    from exports.sql import sql
+    from exports.analysis.rawsql import sql
     from invitations.models import Invitation, Member
     from responses.models import Answer, Response
 

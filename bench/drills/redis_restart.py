@@ -85,11 +85,11 @@ from invitations.models import OutboxMessage
 print(dict(Counter(OutboxMessage.objects.values_list("status", flat=True))))
 """
 SWEEP_OUTBOX = "from invitations.tasks import sweep_outbox\nsweep_outbox(stale_seconds=0)"
-SWEEP_EXPORTS = "from exports.services import sweep\nimport json\nprint(json.dumps(sweep()))"
+SWEEP_EXPORTS = "from exports.tasks import sweep\nimport json\nprint(json.dumps(sweep()))"
 CREATE_JOB = """
-from exports import services
+from exports import tasks
 from surveys.models import Survey
-print(services.create_job(Survey.objects.get(slug="kgst-social-media-2013"), "xlsx", True, None).pk)
+print(tasks.create_job(Survey.objects.get(slug="kgst-social-media-2013"), "xlsx", True, None).pk)
 """
 JOB = """
 import json

@@ -175,7 +175,7 @@ def duplicated_answer_rows(database_url: str) -> int:
     from bench.serve import django_here
 
     django_here(database_url)  # for the table and column names only
-    from exports.sql import sql
+    from exports.analysis.rawsql import sql
     from responses.models import Answer
 
     with psycopg.connect(database_url) as conn:

@@ -103,9 +103,9 @@ def celery_worker(env: dict[str, str], concurrency: int, log: Path) -> Iterator[
 
 
 QUEUE_EXPORT = f"""
-from exports import services
+from exports import tasks
 from surveys.models import Survey
-job = services.create_job(Survey.objects.get(slug={SLUG!r}), "xlsx", True, None)
+job = tasks.create_job(Survey.objects.get(slug={SLUG!r}), "xlsx", True, None)
 print(job.pk)
 """
 

@@ -3,6 +3,8 @@
 from django import template
 from django.utils.formats import number_format
 
+from exports.staff import charts
+
 register = template.Library()
 
 
@@ -42,7 +44,5 @@ def points(value: float | None) -> str:
 
 @register.simple_tag
 def bar_chart(options: list | None) -> dict:
-    """The geometry of a frequency table's bar chart (exports/charts.py) for exports/_chart.html."""
-    from exports.charts import bar_chart as geometry
-
-    return geometry(options or [])
+    """The geometry of a frequency table's bar chart (exports/staff/charts.py) for exports/_chart.html."""
+    return charts.bar_chart(options or [])

@@ -17,8 +17,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def results_world(survey, analyst_user):
+    from exports.jobs.results import compute_results
     from exports.models import ResultSet
-    from exports.services import compute_results
     from surveys.structure import get_structure
 
     structure = get_structure(survey)

@@ -222,8 +222,8 @@ def tab_to(page, selector: str, limit: int = 80) -> None:
 
 def test_keyboard_only_staff_workflow(app_url, new_context, staff_world, tmp_path):
     """Log in, upload a register, send invitations, open the dashboard, request an export, download it."""
+    from exports.jobs.exportjob import run_job
     from exports.models import ExportJob
-    from exports.services import run_job
     from invitations.models import Member, OutboxMessage
 
     page = new_context(accept_downloads=True).new_page()
@@ -318,8 +318,8 @@ FG_VARIANTS = [pytest.param("de", True, id="de-js"), pytest.param("en", False, i
 
 @pytest.mark.parametrize(("lang", "js"), FG_VARIANTS)
 def test_editor_texts_preview_and_analysis_pages(app_url, new_context, analysis_world, tmp_path, lang, js):
+    from exports.jobs.results import compute_results
     from exports.models import ExportJob, ResultSet
-    from exports.services import compute_results
     from invitations.models import OutboxMessage
     from surveys.models import Question
     from tests.surveys import kgst_xlsform
@@ -495,8 +495,9 @@ def test_editor_texts_preview_and_analysis_pages(app_url, new_context, analysis_
 def test_work_in_progress_updates_without_reload_or_focus_move(app_url, new_context, staff_world):
     """With JavaScript: the status is polled and announced; when the work is done the content is replaced
     in place (no navigation), the focus stays where it was and what was chosen in a form stays chosen."""
+    from exports.jobs.exportjob import run_job
+    from exports.jobs.results import compute_results
     from exports.models import ExportJob, ResultSet
-    from exports.services import compute_results, run_job
 
     survey = staff_world["survey"]
     page = new_context().new_page()
@@ -546,8 +547,8 @@ def test_work_in_progress_updates_without_reload_or_focus_move(app_url, new_cont
 
 def test_work_in_progress_without_javascript(app_url, new_context, staff_world):
     """Without JavaScript the page says it does not refresh itself and offers the link that does."""
+    from exports.jobs.results import compute_results
     from exports.models import ResultSet
-    from exports.services import compute_results
 
     survey = staff_world["survey"]
     page = new_context(java_script_enabled=False).new_page()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from exports import aggregation
+from exports.analysis import aggregation
 from tests.exports.independent import count_plans
 
 

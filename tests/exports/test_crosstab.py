@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.export_data import insert_plans
-from exports import crosstab
-from exports.crosstab import Filter, Spec
+from exports.analysis import crosstab
+from exports.analysis.crosstab import Filter, Spec
 from invitations.models import Member
 from responses.models import Response
 from tests.exports.conftest import make_plans

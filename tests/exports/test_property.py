@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.export_data import insert_plans
-from exports.services import build_export
+from exports.formats.registry import build_export
 from invitations.models import Member
 from responses.models import Response
 from tests.exports.conftest import make_plans

@@ -13,9 +13,9 @@ import pytest
 import rdata
 from django.conf import settings
 
-from exports import datarows
-from exports.safe import clean_text
-from exports.services import build_export
+from exports.analysis import datarows
+from exports.formats.registry import build_export
+from exports.formats.safe import clean_text
 from tests.exports.test_tables_features import three_respondents
 
 pytestmark = pytest.mark.django_db

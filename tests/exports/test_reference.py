@@ -4,7 +4,7 @@ collected through the respondent views."""
 import pytest
 from django.test import Client
 
-from exports.services import build_export
+from exports.formats.registry import build_export
 from responses.models import Response
 from tests.exports.readback import result_tables
 from tests.exports.reference import reference_plan, walk

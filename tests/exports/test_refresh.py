@@ -1,12 +1,12 @@
 """Result tables recomputed by a REAL Celery worker after answers change, debounced per survey
-(exports/refresh.py): a stream of submits gives one computation, a submit after the window another."""
+(exports/jobs/refresh.py): a stream of submits gives one computation, a submit after the window another."""
 
 import time
 
 import pytest
 from django.db import transaction
 
-from exports import refresh
+from exports.jobs import refresh
 from exports.models import ResultSet
 from invitations.models import Invitation
 from responses import services as respondent

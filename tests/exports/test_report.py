@@ -15,7 +15,8 @@ from django.test import Client
 from django.urls import reverse
 
 from bench.export_data import Plan, insert_plans
-from exports import services
+from exports.formats import registry
+from exports.jobs import exportjob
 from exports.models import DownloadLog, ExportJob
 from invitations.models import LAENDER
 from tests.exports.reference import reference_plan
@@ -90,7 +91,7 @@ PUBLISHED = [
 
 def test_report_pdf_holds_the_published_reference_figures(reference_set, kgst_structure, tmp_path):
     path = tmp_path / "bericht.pdf"
-    assert services.build_export(reference_set, "pdf", path) == 318
+    assert registry.build_export(reference_set, "pdf", path) == 318
     assert path.read_bytes().startswith(b"%PDF-")
     text = pdf_text(path)
     codes = [q.code for q in kgst_structure.questions]
@@ -135,7 +136,7 @@ def _small_set(survey, structure) -> None:
 def test_small_cells_are_protected_throughout_the_pdf(kgst_survey, kgst_structure, tmp_path):
     _small_set(kgst_survey, kgst_structure)
     path = tmp_path / "bericht.pdf"
-    services.build_export(kgst_survey, "pdf", path)
+    registry.build_export(kgst_survey, "pdf", path)
     text = pdf_text(path)
     parts = sections(text, [q.code for q in kgst_structure.questions])
     # a large base keeps its percentages
@@ -159,7 +160,7 @@ def test_small_register_cells_protect_response_rates(kgst_survey, kgst_structure
              for k in range(12)]
     insert_plans(kgst_survey, kgst_structure, plans)
     path = tmp_path / "bericht.pdf"
-    services.build_export(kgst_survey, "pdf", path)
+    registry.build_export(kgst_survey, "pdf", path)
     text = pdf_text(path)
     assert re.search(r"^\s*Bremen\s+2\s+2\s+–\*", text, re.M), text[:4000]
     assert re.search(r"^\s*Bayern\s+10\s+10\s+100,0 %", text, re.M)
@@ -192,8 +193,8 @@ def test_report_export_job_downloads_and_logs(analyst_client, analyst_user, kgst
     assert response.status_code == 302
     job = ExportJob.objects.get()
     assert job.format == "pdf" and job.status == "done", job.error
-    assert services.download_name(job).startswith(f"{kgst_survey.slug}_ergebnisbericht_")
-    assert services.download_name(job).endswith(".pdf")
+    assert exportjob.download_name(job).startswith(f"{kgst_survey.slug}_ergebnisbericht_")
+    assert exportjob.download_name(job).endswith(".pdf")
     download = analyst_client.get(reverse("staff:export_download", args=[job.pk]))
     assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF-")
     assert DownloadLog.objects.get().user == analyst_user

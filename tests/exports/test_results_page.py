@@ -8,7 +8,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from exports import aggregation, refresh
+from exports.analysis import aggregation
+from exports.jobs import refresh
 from exports.models import ResultSet
 from responses.models import Response
 from surveys.structure import get_structure

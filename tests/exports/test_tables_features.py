@@ -14,10 +14,11 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from bench.export_data import Plan, insert_plans
-from exports import aggregation, waves
+from exports.analysis import aggregation, waves
+from exports.analysis.representativeness import chi_square, comparison, rake, rake_weights, representativeness
+from exports.formats.registry import build_export
+from exports.jobs.exportjob import run_job
 from exports.models import DownloadLog, ExportJob, ResultSet
-from exports.representativeness import chi_square, comparison, rake, rake_weights, representativeness
-from exports.services import build_export, run_job
 from invitations.models import Member
 from surveys.definition import read_definition, sync_survey, validate_definition
 from surveys.structure import get_structure

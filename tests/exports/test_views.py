@@ -149,7 +149,7 @@ def test_export_list_is_paged_and_sortable(analyst_client, kgst_survey):
 
     from django.utils import timezone
 
-    from exports.staff_views import EXPORTS_PER_PAGE
+    from exports.staff.exports import EXPORTS_PER_PAGE
 
     now = timezone.now()
     formats = ["xlsx", "csv", "sav", "dta", "rds"]
@@ -238,12 +238,13 @@ def test_sweep_expires_files_and_fails_stuck_jobs(kgst_survey, settings, django_
 
     from django.utils import timezone
 
-    from exports import services
+    from exports import tasks
+    from exports.jobs import exportjob
 
     with django_capture_on_commit_callbacks(execute=True):
-        job = services.create_job(kgst_survey, "csv", False, None)
+        job = tasks.create_job(kgst_survey, "csv", False, None)
     job.refresh_from_db()
-    path = services.job_path(job)
+    path = exportjob.job_path(job)
     assert path.exists()
     ExportJob.objects.filter(pk=job.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     old = timezone.now() - timedelta(minutes=settings.EXPORT_STUCK_MINUTES + 1)
@@ -251,7 +252,7 @@ def test_sweep_expires_files_and_fails_stuck_jobs(kgst_survey, settings, django_
                                      heartbeat_at=old)
     fresh = ExportJob.objects.create(survey=kgst_survey, status=ExportJob.Status.RUNNING,
                                      started_at=timezone.now(), heartbeat_at=timezone.now())
-    result = services.sweep()
+    result = tasks.sweep()
     assert result["stuck"] == 1 and result["expired"] == 1
     assert not path.exists()
     job.refresh_from_db(), stuck.refresh_from_db(), fresh.refresh_from_db()
@@ -259,6 +260,6 @@ def test_sweep_expires_files_and_fails_stuck_jobs(kgst_survey, settings, django_
     assert stuck.status == ExportJob.Status.FAILED and "erneut" in stuck.error
     assert fresh.status == ExportJob.Status.RUNNING
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.retry_job(stuck)
+        assert tasks.retry_job(stuck)
     stuck.refresh_from_db()
     assert stuck.status == ExportJob.Status.DONE and stuck.attempts == 1

@@ -17,10 +17,10 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from bench.export_data import Plan, insert_plans
-from exports import aggregation, protection
+from exports.analysis import aggregation, protection
+from exports.analysis.weighted import weight_questions
+from exports.formats.registry import build_export
 from exports.models import ResultSet
-from exports.services import build_export
-from exports.weighted import weight_questions
 from invitations.models import Member
 
 pytestmark = pytest.mark.django_db

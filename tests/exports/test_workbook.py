@@ -6,7 +6,7 @@ import subprocess
 import pytest
 from openpyxl import load_workbook
 
-from exports.services import build_export
+from exports.formats.registry import build_export
 from tests.exports.independent import count_plans
 from tests.exports.readback import SHEETS, result_tables
 
@@ -121,7 +121,7 @@ def test_workbook_sheets_stream_through_the_exports_own_directory(kgst_survey, g
     """Nothing of a workbook export lands in the system's temporary directory, and nothing stays."""
     import tempfile
 
-    from exports.services import build_export
+    from exports.formats.registry import build_export
 
     generated(20, seed=5)
     settings.MEDIA_ROOT = tmp_path / "media"

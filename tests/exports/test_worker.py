@@ -8,7 +8,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from exports import services
+from exports import storage, tasks
+from exports.formats import registry
+from exports.jobs import exportjob
 from exports.models import DownloadLog, ExportJob
 from tests.worker import celery_worker, start_worker, stop_worker, wait_for
 
@@ -67,11 +69,11 @@ def test_worker_killed_mid_export_then_sweep_and_retry(real_celery, kgst_survey,
     job.refresh_from_db()
     assert job.status == "running" and job.progress < 100
     # openpyxl's sheet files of the killed export are in its own directory, not in /tmp
-    left = list((settings.MEDIA_ROOT / "exports").glob(f"{services.TEMP_PREFIX}*"))
+    left = list((settings.MEDIA_ROOT / "exports").glob(f"{storage.TEMP_PREFIX}*"))
     assert len(left) == 1 and list(left[0].glob("sheet-*.xml"))
     # the sweep finds the job stuck (threshold 0 minutes here) and removes any half-written file
     settings.EXPORT_STUCK_MINUTES = 0
-    result = services.sweep()
+    result = tasks.sweep()
     assert result["stuck"] == 1
     assert not left[0].exists()
     job.refresh_from_db()
@@ -84,7 +86,7 @@ def test_worker_killed_mid_export_then_sweep_and_retry(real_celery, kgst_survey,
         assert wait_for(lambda: _job(job.pk).status in ("done", "failed"), timeout=180), log.read_text()[-3000:]
     job.refresh_from_db()
     assert job.status == "done" and job.attempts == 2 and job.size > 0
-    assert services.job_path(job) is not None
+    assert exportjob.job_path(job) is not None
     assert not list((settings.MEDIA_ROOT / "exports").glob("*.part"))
 
 
@@ -113,7 +115,7 @@ def test_one_snapshot_while_responses_arrive(kgst_survey, kgst_structure, genera
             thread.join()
 
     path = tmp_path / "snap.xlsx"
-    rows = services.build_export(kgst_survey, "xlsx", path, progress=progress)
+    rows = registry.build_export(kgst_survey, "xlsx", path, progress=progress)
     assert inserted == [50]
     assert rows == 200
     wb = load_workbook(path, read_only=True)

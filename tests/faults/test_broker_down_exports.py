@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from kombu.exceptions import OperationalError
 
-from exports import services, tasks
+from exports import tasks
 from exports.models import ExportJob, ResultSet
 
 
@@ -32,11 +32,11 @@ def test_export_requested_while_broker_down_waits_then_the_sweep_runs_it(
 
     monkeypatch.undo()  # the broker is back (tasks run eagerly in tests)
     monkeypatch.setenv("EXPORT_REQUEUE_SECONDS", "3600")
-    assert services.sweep()["requeued"] == 0  # not waiting long enough yet
+    assert tasks.sweep()["requeued"] == 0  # not waiting long enough yet
     job.refresh_from_db()
     assert job.status == ExportJob.Status.QUEUED
     monkeypatch.setenv("EXPORT_REQUEUE_SECONDS", "0")
-    assert services.sweep()["requeued"] == 1
+    assert tasks.sweep()["requeued"] == 1
     job.refresh_from_db()
     assert job.status == ExportJob.Status.DONE and job.size > 0 and job.attempts == 1
 
@@ -50,14 +50,14 @@ def test_result_tables_requested_while_broker_down(analyst_client, kgst_survey, 
     assert result_set.status == ResultSet.Status.QUEUED
     monkeypatch.undo()
     monkeypatch.setenv("EXPORT_REQUEUE_SECONDS", "0")
-    assert services.sweep()["requeued"] == 1
+    assert tasks.sweep()["requeued"] == 1
     result_set.refresh_from_db()
     assert result_set.status == ResultSet.Status.DONE
 
 
 def test_a_duplicate_message_does_not_run_a_job_twice(kgst_survey, monkeypatch, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        job = services.create_job(kgst_survey, "csv", False, None)
+        job = tasks.create_job(kgst_survey, "csv", False, None)
     job.refresh_from_db()
     assert job.status == ExportJob.Status.DONE and job.attempts == 1
     tasks.run_export_job.delay(job.pk)  # the sweep's extra message arriving after the job ran

@@ -16,7 +16,8 @@ import time
 import pytest
 
 from bench.export_data import generate
-from exports import services
+from exports import tasks
+from exports.jobs import exportjob
 from exports.models import ExportJob
 from surveys.structure import get_structure
 from tests.worker import start_worker, stop_worker, wait_for
@@ -34,7 +35,7 @@ def test_pool_process_killed_mid_export(real_celery, kgst_survey, settings, tmp_
     log = tmp_path / "worker.log"
     proc = start_worker(concurrency=1, extra_env={"EXPORT_CHUNK_SIZE": "40"}, log=log)
     try:
-        job = services.create_job(kgst_survey, "xlsx", False, None)
+        job = tasks.create_job(kgst_survey, "xlsx", False, None)
         assert wait_for(lambda: ExportJob.objects.get(pk=job.pk).progress >= 10, timeout=120, interval=0.05), \
             log.read_text()[-3000:]
         children = pool_children(proc.pid)
@@ -52,15 +53,15 @@ def test_pool_process_killed_mid_export(real_celery, kgst_survey, settings, tmp_
         assert not list((settings.MEDIA_ROOT / "exports").glob("*.xlsx"))
 
         settings.EXPORT_STUCK_MINUTES = 0
-        assert services.sweep()["stuck"] == 1
+        assert tasks.sweep()["stuck"] == 1
         job.refresh_from_db()
         assert job.status == "failed" and "erneut" in job.error
         assert not list((settings.MEDIA_ROOT / "exports").glob("*.part"))
-        assert services.retry_job(job)
+        assert tasks.retry_job(job)
         assert wait_for(lambda: ExportJob.objects.get(pk=job.pk).status in ("done", "failed"), timeout=180), \
             log.read_text()[-3000:]
     finally:
         stop_worker(proc)
     job.refresh_from_db()
-    assert job.status == "done" and job.attempts == 2 and services.job_path(job) is not None
+    assert job.status == "done" and job.attempts == 2 and exportjob.job_path(job) is not None
     assert len(list((settings.MEDIA_ROOT / "exports").glob("*.xlsx"))) == 1

@@ -19,7 +19,7 @@ import pytest
 from django.db import connection
 
 from bench.drills.common import PrivateRedis
-from exports import services
+from exports import tasks
 from exports.models import ExportJob
 from exports.tasks import run_export_job
 from tests.worker import start_worker, stop_worker, wait_for
@@ -89,7 +89,7 @@ def test_redis_restarted_during_an_export(real_celery, kgst_survey, redis_server
         second = ExportJob.objects.create(survey=kgst_survey, format="csv")
         _send(real_celery, url, second.pk)
         assert wait_for(lambda: _status(second.pk) == "done", timeout=90), log.read_text()[-5000:]
-        assert services.sweep()["stuck"] == 0
+        assert tasks.sweep()["stuck"] == 0
         assert "Unrecoverable error" not in log.read_text(), log.read_text()[-5000:]
     finally:
         lock.close()

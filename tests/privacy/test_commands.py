@@ -102,7 +102,7 @@ def test_dry_run_changes_nothing(answered, kgst_survey):
 
 def test_purge_deletes_personal_data_and_keeps_aggregates(answered, kgst_survey, client, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    from exports.services import run_job
+    from exports.jobs.exportjob import run_job
 
     job = ExportJob.objects.create(survey=kgst_survey, format="csv", include_partial=True)
     run_job(job.pk)

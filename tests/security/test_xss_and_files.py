@@ -9,8 +9,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from exports.formats.registry import build_export
+from exports.jobs.results import compute_results
 from exports.models import ExportJob, ResultSet
-from exports.services import build_export, compute_results
 from tests.responses.helpers import Flow
 
 from .conftest import FORMULA, XSS

@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from exports.staff_views import FREE_TEXTS_PER_PAGE, _data_version
+from exports.staff.common import data_version
+from exports.staff.freetexts import FREE_TEXTS_PER_PAGE
 from responses.models import Answer, Response, ResponseEvent
 from responses.signals import answers_changed
 from tests.responses.helpers import Flow, location
@@ -114,7 +115,7 @@ def test_paging_and_case_insensitive_search(analyst_client, kgst_survey, make_in
 
 
 def test_a_hidden_questions_stale_answer_is_not_listed(analyst_client, kgst_survey, make_invitation):
-    from exports import aggregation
+    from exports.analysis import aggregation
 
     # Non-user (B1_nutzung = 2): P4 is hidden, so a left-over D1 "other" text must not appear.
     stale = stored_response(kgst_survey, make_invitation(kgst_survey, name="Gemeinde Veraltet"),
@@ -213,7 +214,7 @@ def test_reopen_with_a_reason_lets_the_link_work_again_and_is_logged(staff_clien
     flow = respond(make_invitation(kgst_survey), NON_USER)
     response = flow.response()
     submitted_at = response.submitted_at
-    version_before = _data_version(kgst_survey)
+    version_before = data_version(kgst_survey)
     detail = reverse("staff:response_detail", args=[kgst_survey.slug, response.pk])
     assert "Antwort wieder öffnen" in staff_client.get(detail).content.decode()
     heard = []
@@ -232,7 +233,7 @@ def test_reopen_with_a_reason_lets_the_link_work_again_and_is_logged(staff_clien
     assert location(done) == detail
     response.refresh_from_db()
     assert response.status == "started" and response.submitted_at is None
-    assert _data_version(kgst_survey) != version_before  # results see a change, as after a page save
+    assert data_version(kgst_survey) != version_before  # results see a change, as after a page save
     event = response.events.get(kind="reopened")
     assert event.by == staff_user and event.reason == "Anruf der Kommune: Seite 2 wird korrigiert."
     assert response.events.get(kind="submitted").at == submitted_at

@@ -1,8 +1,8 @@
-"""python manage.py export_results SLUG --out FILE.xlsx [--include-partial]
+"""python manage.py export_results SLUG --out FILE.xlsx [--include-partial] [--publication]
 
-Builds the same workbook as an ExportJob, synchronously, through the same code.
-The format follows the file name: .xlsx (default), .csv, .sav (SPSS), .dta (Stata), .rds (R) or
-.pdf (the results report).
+Builds the same file as an ExportJob, synchronously, through the same code. The format follows the
+file name's extension: every format in exports/formats/exporters/ names its own (.xlsx, .csv, .sav
+for SPSS, .dta for Stata, .rds for R, .pdf for the results report).
 --publication leaves out what identifies a member (AGS, name, population, free texts, e-mail answers).
 """
 
@@ -10,10 +10,13 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from exports.services import build_export
+from exports.formats import registry
 from surveys.models import Survey
 
-FORMATS = {".xlsx": "xlsx", ".csv": "csv", ".sav": "sav", ".dta": "dta", ".rds": "rds", ".pdf": "pdf"}
+
+def _either(extensions: list[str]) -> str:
+    """".xlsx, .csv or .pdf": the extensions as a sentence."""
+    return f"{', '.join(extensions[:-1])} or {extensions[-1]}" if len(extensions) > 1 else extensions[0]
 
 
 class Command(BaseCommand):
@@ -21,7 +24,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="survey slug, e.g. kgst-social-media-2013")
-        parser.add_argument("--out", required=True, help="output file (.xlsx, .csv, .sav, .dta, .rds or .pdf)")
+        parser.add_argument("--out", required=True, help=f"output file ({_either(registry.extensions())})")
         parser.add_argument("--publication", action="store_true",
                             help="publication variant: no AGS, name, population, free texts or e-mail answers")
         parser.add_argument("--include-partial", action="store_true",
@@ -36,10 +39,10 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown survey slug {slug!r}. Known surveys: {known}.")
         if out.is_dir():
             raise CommandError(f"{out} is a directory; give a file name, e.g. {out / (slug + '.xlsx')}.")
-        fmt = FORMATS.get(out.suffix.lower())
-        if fmt is None:
+        exporter = registry.for_filename(out)
+        if exporter is None:
             raise CommandError(f"Cannot tell the format from {out.name!r}: "
-                               "use a .xlsx, .csv, .sav, .dta, .rds or .pdf file name.")
+                               f"use a {_either(registry.extensions())} file name.")
         partial_file = out.with_name(out.name + ".part")
         try:
             partial_file.parent.mkdir(parents=True, exist_ok=True)
@@ -47,8 +50,8 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot write to {out}: {exc.strerror or exc}.") from exc
         try:
-            count = build_export(survey, fmt, partial_file, bool(options["include_partial"]),
-                                 publication=bool(options["publication"]))
+            count = registry.build_export(survey, exporter.identifier, partial_file, bool(options["include_partial"]),
+                                          publication=bool(options["publication"]))
             partial_file.replace(out)
         except OSError as exc:
             partial_file.unlink(missing_ok=True)

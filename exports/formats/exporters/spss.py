@@ -1,6 +1,6 @@
 """The raw data as SPSS .sav (pyreadstat) with variable labels and value labels.
 
-SPSS needs the whole table at once: the frame is built in memory (frames.py).
+SPSS needs the whole table at once: the frame is built in memory (exports/formats/frames.py).
 """
 
 from __future__ import annotations
@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pyreadstat
+from django.utils.translation import gettext_lazy
 
-from .datarows import Column
-from .frames import build_frame, value_labels, variable_labels
+from exports.analysis.datarows import Column
+
+from ..frames import build_frame, value_labels, variable_labels
+from ..rawdata import DataExporter, RawData
 
 MAX_LABEL = 250
 
@@ -30,3 +33,14 @@ def write_sav(path: Path | str, cols: list[Column], rows: Iterable[list[Any]]) -
         variable_measure={c.code: "nominal" for c in cols if c.value_labels},
     )
     return count
+
+
+class SpssExporter(DataExporter):
+    identifier = "sav"
+    extensions = (".sav",)
+    verbose_name = gettext_lazy("SPSS (.sav)")
+    content_type = "application/octet-stream"  # no registered media type
+    position = 30
+
+    def write(self, path: Path | str, data: RawData) -> int:
+        return write_sav(path, data.cols, data.rows)

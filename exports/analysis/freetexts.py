@@ -26,7 +26,7 @@ from surveys.models import Survey
 from surveys.structure import QuestionDef, SurveyStructure, get_structure
 
 from .aggregation import AnswerIndex, snapshot, statuses
-from .sql import sql
+from .rawsql import sql
 
 FREE_TEXT_TYPES = ("text", "textarea")
 

@@ -32,6 +32,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from invitations.models import GROESSENKLASSEN, Invitation, Member
@@ -39,7 +40,7 @@ from responses.models import Answer, Response
 from surveys.models import Survey
 from surveys.structure import get_structure
 
-from .sql import sql
+from .rawsql import COUNT_SETTINGS, fetch_hashed, local_settings, sql
 
 CHOICE_TYPES = ("single", "multi", "matrix")
 TEXT_TYPES = ("text", "textarea", "email", "date")
@@ -243,8 +244,8 @@ def sql_counts(survey: Survey, include_partial: bool = False) -> RawCounts:
     shown_pairs: set[tuple[int, int]] = set()
     cells: list[tuple[int, int, str, str]] = []
     cell_ids: list[str] = []
-    with connection.cursor() as cursor, _local_settings(cursor, _COUNT_SETTINGS):
-        for variables, values, land, gk, count, response_ids in _fetch_hashed(cursor, _SIGNATURES_SQL, params):
+    with connection.cursor() as cursor, local_settings(cursor, COUNT_SETTINGS):
+        for variables, values, land, gk, count, response_ids in fetch_hashed(cursor, _SIGNATURES_SQL, params):
             key = tuple(sorted(zip(variables, values, strict=True)))
             if key not in keys:
                 keys[key] = len(keys) + 1
@@ -273,46 +274,9 @@ def sql_counts(survey: Survey, include_partial: bool = False) -> RawCounts:
             "multi_qids": [q.id for q in multi] or [0], "multi_vars": [q.code for q in multi] or [""],
             "number_qids": [q.id for q in questions if q.type == "number"] or [0],
         }
-        rows = _fetch_hashed(cursor, _COUNTS_SQL, params)
+        rows = fetch_hashed(cursor, _COUNTS_SQL, params)
     _collect(raw, rows, {str(q.id): q.code for q in multi})
     return raw
-
-
-# Settings for the two counting queries, local to the export's transaction (measured at
-# 100,000 responses with EXPLAIN ANALYZE):
-# - jit off: the planner's row estimates for the unnested parameter arrays are far off, so it
-#   JIT-compiles both queries, which cost ~1.1 s of the ~3.3 s and saved nothing;
-# - work_mem: the per-response sorts and the hash aggregates otherwise spill to disk.
-_COUNT_SETTINGS = {"jit": "off", "work_mem": "64MB"}
-
-
-@contextlib.contextmanager
-def _local_settings(cursor: Any, settings: dict[str, str]) -> Iterator[None]:
-    """Settings for the block only: set with SET LOCAL semantics inside a (sub)transaction and
-    restored at its end; when the block fails, rolling back the savepoint undoes them."""
-    with transaction.atomic():
-        cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(settings)), list(settings))
-        previous = dict(zip(settings, cursor.fetchone(), strict=True))
-        _set_local(cursor, settings)
-        yield
-        _set_local(cursor, previous)
-
-
-def _set_local(cursor: Any, settings: dict[str, str]) -> None:
-    for name, value in settings.items():
-        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
-
-
-_HASH_SETTINGS = {"enable_sort": "off"}
-
-
-def _fetch_hashed(cursor: Any, sql: str, params: dict[str, Any]) -> list[tuple]:
-    """Run a counting query with hash aggregation. The planner cannot estimate how few groups the
-    answers form (it expects millions and would sort 1.4M answers, or 90,000 signature arrays);
-    groups are in fact a few 10,000s (answers) and about a thousand cells (signatures)."""
-    with _local_settings(cursor, _HASH_SETTINGS):
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def _collect(raw: RawCounts, rows: list[tuple], multi_codes: dict[str, str]) -> None:
@@ -524,8 +488,6 @@ def compute_tables(survey: Survey, include_partial: bool = False) -> dict[str, A
 
 def data_stamp(survey: Survey, include_partial: bool) -> dict[str, Any]:
     """How many responses a result set would count and when the newest of them last changed."""
-    from django.db.models import Count, Max
-
     agg = Response.objects.filter(survey=survey, status__in=statuses(include_partial)).aggregate(
         n=Count("id"), last=Max("updated_at"))
     return {"responses": agg["n"], "last_change_at": agg["last"].isoformat() if agg["last"] else None}
@@ -545,6 +507,4 @@ def overview(survey: Survey) -> dict[str, Any]:
 
 
 def _status_counts(survey: Survey) -> list[tuple[str, int]]:
-    from django.db.models import Count
-
     return list(Response.objects.filter(survey=survey).values_list("status").annotate(n=Count("id")))

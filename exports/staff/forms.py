@@ -4,14 +4,14 @@ base, the wave to compare with."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from exports.analysis import crosstab
+from exports.formats import registry
 from surveys.models import Survey
-
-from . import crosstab
-from .models import ExportJob
 
 
 def _variable_choices(survey: Survey) -> list[tuple[str, str]]:
@@ -85,8 +85,8 @@ _CHECK = {"class": "form-check-input"}
 
 
 class ExportForm(forms.Form):
-    format = forms.ChoiceField(label=_("Format"), choices=ExportJob.Format.choices,
-                               initial=ExportJob.Format.XLSX, widget=forms.RadioSelect(attrs=_CHECK))
+    format = forms.ChoiceField(label=_("Format"), choices=registry.choices, initial=registry.DEFAULT,
+                               widget=forms.RadioSelect(attrs=_CHECK))
     include_partial = forms.BooleanField(label=_("Begonnene, nicht abgeschickte Antworten einbeziehen"),
                                          required=False, widget=forms.CheckboxInput(attrs=_CHECK))
     publication = forms.BooleanField(
@@ -140,8 +140,6 @@ class FreeTextSearchForm(forms.Form):
         return bool(self.cleaned_data.get("teilantworten")) if self.is_valid() else False
 
     def querystring(self) -> str:
-        from urllib.parse import urlencode
-
         if not self.is_valid():
             return ""
         data = {"q": self.search().strip(), "teilantworten": "1" if self.include_partial() else ""}

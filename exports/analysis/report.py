@@ -7,18 +7,15 @@ one snapshot (aggregation.snapshot) and passes small-cell protection (protection
 rendered: the report never shows a percentage whose base is below the survey's minimum base, and it
 holds no free text and nothing that names a municipality, so every variant of it may be published.
 
-The same template body serves the staff page (with print styles) and the PDF; the PDF is rendered
-by WeasyPrint with the app's own stylesheet (surveys.printable.html_to_pdf: no browser, no request
-to anywhere) and built by a Celery worker as an ExportJob of format "pdf" (services.build_export).
+The same template body serves the staff page (with print styles) and the PDF, which an export job
+of format "pdf" renders (exports/formats/exporters/pdf.py).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django.db.models import Count, Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from invitations.models import GROESSENKLASSEN, LAENDER, Invitation
@@ -28,10 +25,6 @@ from surveys.texts import condition_in_words
 
 from . import aggregation, protection
 from .representativeness import representativeness
-
-REPORT_CSS = "css/report.css"
-BODY_TEMPLATE = "exports/_report_body.html"
-PDF_TEMPLATE = "exports/report_pdf.html"
 
 
 def _rate_rows(counts: dict[str, tuple[int, int]], order: list[tuple[str, str]], min_base: int) -> list[dict[str, Any]]:
@@ -114,22 +107,3 @@ def build(survey: Survey, include_partial: bool = False) -> dict[str, Any]:
         "representativeness": _protect_representativeness(repr_tables, survey.min_base),
         "pages": _pages(survey, questions),
     }
-
-
-def render_pdf(data: dict[str, Any]) -> bytes:
-    """The report as PDF bytes (WeasyPrint; A4; the app's report stylesheet only)."""
-    from surveys.printable import html_to_pdf
-
-    html = render_to_string(PDF_TEMPLATE, {**data, "pdf": True})
-    return html_to_pdf(html, [REPORT_CSS])
-
-
-def write_pdf(path: Path | str, survey: Survey, include_partial: bool = False,
-              progress: Any = None) -> int:
-    """Build the report and write it to `path`; returns the number of respondents it counts."""
-    report = progress or (lambda pct: None)
-    data = build(survey, include_partial)
-    report(20)
-    Path(path).write_bytes(render_pdf(data))
-    return data["respondents"]
-

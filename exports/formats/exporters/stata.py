@@ -1,6 +1,6 @@
-"""The raw data as Stata .dta (pyreadstat), with variable and value labels (R: exports/rds.py).
+"""The raw data as Stata .dta (pyreadstat), with variable and value labels (R: rds.py).
 
-Like SPSS (spss.py) this format needs the whole table at once (frames.py). Stata gets variable
+Like SPSS (spss.py) this format needs the whole table at once (exports/formats/frames.py). Stata gets variable
 labels (cut at Stata's 80 characters) and value labels for the coded variables; strings are cut
 at 2,045 bytes (Stata's `str#` limit, pyreadstat writes no strL).
 """
@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pyreadstat
+from django.utils.translation import gettext_lazy
 
-from .datarows import Column
-from .frames import build_frame, cut_bytes, value_labels, variable_labels
+from exports.analysis.datarows import Column
+
+from ..frames import build_frame, cut_bytes, value_labels, variable_labels
+from ..rawdata import DataExporter, RawData
 
 STATA_LABEL = 80
 STATA_STRING_BYTES = 2045
@@ -33,3 +36,14 @@ def write_dta(path: Path | str, cols: list[Column], rows: Iterable[list[Any]]) -
     pyreadstat.write_dta(df, str(path), column_labels=variable_labels(cols, _label),
                          variable_value_labels=value_labels(cols, int, _label))
     return count
+
+
+class StataExporter(DataExporter):
+    identifier = "dta"
+    extensions = (".dta",)
+    verbose_name = gettext_lazy("Stata (.dta)")
+    content_type = "application/octet-stream"  # no registered media type
+    position = 40
+
+    def write(self, path: Path | str, data: RawData) -> int:
+        return write_dta(path, data.cols, data.rows)

@@ -63,7 +63,7 @@ class SafeWriteOnlyWorksheet(WriteOnlyWorksheet):
 
     def _get_writer(self) -> None:
         # openpyxl streams each sheet through a temporary file; it goes into the workbook's own
-        # directory, so a killed export leaves nothing in /tmp (exports.services.sweep removes it).
+        # directory, so a killed export leaves nothing in /tmp (exports/jobs/sweep.py removes it).
         if self._writer is None:
             fd, path = tempfile.mkstemp(suffix=".xml", prefix="sheet-", dir=self.parent.temp_dir)
             os.close(fd)

@@ -10,7 +10,7 @@ each chunk with one query, so memory stays flat however many responses there are
 `aggregation.snapshot()` every chunk reads the same snapshot.
 
 Values are plain Python values (int for codes and numbers, str for texts, naive local
-datetimes); the writers make text safe for their format (see `safe.py`).
+datetimes); the writers make text safe for their format (see exports/formats/safe.py).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from surveys.models import Survey
 from surveys.structure import get_structure
 
 from .aggregation import statuses
-from .sql import sql
+from .rawsql import sql
 
 CHUNK_SIZE = 2000
 

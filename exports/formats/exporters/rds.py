@@ -28,9 +28,12 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from .datarows import Column
-from .safe import clean_text
+from exports.analysis.datarows import Column
+
+from ..rawdata import DataExporter, RawData
+from ..safe import clean_text
 
 # SEXP types and flags (R Internals, section 1.8)
 NILVALUE_SXP, SYMSXP, LISTSXP, CHARSXP, INTSXP, REALSXP, STRSXP, VECSXP = 254, 1, 2, 9, 13, 14, 16, 19
@@ -199,3 +202,14 @@ def write_rds(path: Path | str, cols: list[Column], rows: Iterable[list[Any]]) -
         w.attributes([("names", [c.code for c in cols]), ("class", "data.frame"),
                       ("row.names", [NA_INTEGER, -count])])
     return count
+
+
+class RdsExporter(DataExporter):
+    identifier = "rds"
+    extensions = (".rds",)
+    verbose_name = gettext_lazy("R (.rds)")
+    content_type = "application/octet-stream"  # no registered media type
+    position = 50
+
+    def write(self, path: Path | str, data: RawData) -> int:
+        return write_rds(path, data.cols, data.rows)

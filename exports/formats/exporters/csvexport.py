@@ -11,8 +11,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .datarows import Column
-from .safe import csv_text
+from django.utils.translation import gettext_lazy
+
+from exports.analysis.datarows import Column
+
+from ..rawdata import DataExporter, RawData
+from ..safe import csv_text
 
 
 def _value(value: Any) -> Any:
@@ -38,3 +42,14 @@ def write_csv(path: Path | str, cols: list[Column], rows: Iterable[list[Any]]) -
             writer.writerow([_value(v) for v in row])
             count += 1
     return count
+
+
+class CsvExporter(DataExporter):
+    identifier = "csv"
+    extensions = (".csv",)
+    verbose_name = gettext_lazy("CSV für Excel (.csv)")
+    content_type = "text/csv"
+    position = 20
+
+    def write(self, path: Path | str, data: RawData) -> int:
+        return write_csv(path, data.cols, data.rows)

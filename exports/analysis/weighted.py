@@ -19,7 +19,8 @@ from surveys.models import Survey
 from surveys.structure import get_structure
 
 from . import crosstab
-from .aggregation import CHOICE_TYPES, snapshot
+from .aggregation import CHOICE_TYPES, data_stamp, frequency_table, raw_counts, snapshot
+from .representativeness import rake_weights
 
 METHOD = "Raking auf Land × Größenklasse gegen das Mitgliederregister"
 
@@ -57,9 +58,6 @@ def weight_questions(survey: Survey, questions: list[dict[str, Any]] | None = No
     """The frequency tables with the choice questions weighted, read in one snapshot: `questions` are
     the unweighted tables read in the caller's snapshot (aggregation.build_tables), or None to count
     them here too. Returns the tables, the raking's report and the data stamp."""
-    from .aggregation import data_stamp, frequency_table, raw_counts
-    from .representativeness import rake_weights
-
     with snapshot():
         stamp = data_stamp(survey, include_partial)
         if questions is None:

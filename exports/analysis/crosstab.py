@@ -27,22 +27,16 @@ from typing import Any
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from invitations.models import GROESSENKLASSEN, LAENDER, TYPEN, Invitation, Member
+from invitations.models import Invitation, Member
 from responses.models import Answer, Response
 from surveys.models import Survey
 from surveys.structure import get_structure
 
-from .aggregation import (
-    _COUNT_SETTINGS,
-    CHOICE_TYPES,
-    AnswerIndex,
-    _fetch_hashed,
-    _local_settings,
-    snapshot,
-    statuses,
-)
+from .aggregation import CHOICE_TYPES, AnswerIndex, snapshot, statuses
+from .rawsql import COUNT_SETTINGS, fetch_hashed, local_settings
+from .register import REGISTER_LABELS, REGISTER_VARIABLES, register_values
+from .representativeness import rake_weights
 
-REGISTER_VARIABLES = ("land", "groessenklasse", "typ")
 TOTAL = None  # the column key of "Gesamt"
 
 
@@ -55,17 +49,6 @@ class Variable:
     kind: str  # register | single | multi | matrix
     values: tuple[tuple[str, str], ...]  # (code, label)
     question_code: str = ""
-
-
-def register_values(code: str) -> tuple[tuple[str, str], ...]:
-    if code == "land":
-        return tuple((v, v) for v in LAENDER)
-    if code == "typ":
-        return tuple((v, v) for v in TYPEN)
-    return tuple((str(k), f"{k}: {v}") for k, v in sorted(GROESSENKLASSEN.items()))
-
-
-REGISTER_LABELS = {"land": "Bundesland", "groessenklasse": "Größenklasse", "typ": "Typ der Kommune"}
 
 
 def variables(survey: Survey) -> list[Variable]:
@@ -319,8 +302,8 @@ def count(survey: Survey, spec: Spec, weights: dict[tuple[str, str], float] | No
     kept: list[tuple[int, int, float, str]] = []
     cc_cells: list[int] = []
     cc_cols: list[str | None] = []
-    with connection.cursor() as cursor, _local_settings(cursor, _COUNT_SETTINGS):
-        for variables_, values, reg, n, ids in _fetch_hashed(cursor, sql, params):
+    with connection.cursor() as cursor, local_settings(cursor, COUNT_SETTINGS):
+        for variables_, values, reg, n, ids in fetch_hashed(cursor, sql, params):
             placed = cells.place(variables_, values, reg, n)
             if placed is None:
                 continue
@@ -341,7 +324,7 @@ def count(survey: Survey, spec: Spec, weights: dict[tuple[str, str], float] | No
             "choice_vars": [v for q in choice for v in q.choice_variables] or [""],
             "multi_qids": [q.id for q in multi] or [0], "multi_vars": [q.code for q in multi] or [""],
         }
-        rows = _fetch_hashed(cursor, _COUNTS.format(**_tables()), params)
+        rows = fetch_hashed(cursor, _COUNTS.format(**_tables()), params)
     multi_codes = {str(q.id): q.code for q in multi}
     for kind, variable, value, col, n in rows:
         if kind == "m":
@@ -438,8 +421,6 @@ def compute(survey: Survey, spec: Spec) -> dict[str, Any]:
     with snapshot():
         weights = None
         if spec.weighted:
-            from .representativeness import rake_weights
-
             weights = rake_weights(survey, spec.include_partial).weights
         return tables(survey, spec, count(survey, spec, weights))
 

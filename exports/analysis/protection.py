@@ -48,7 +48,7 @@ def _protect_options(options: list[dict[str, Any]], base: float, min_base: int) 
 
 
 def _respondents(table: dict[str, Any]) -> float:
-    """The base that decides: a weighted table (exports/weighted.py) is judged by its unweighted base,
+    """The base that decides: a weighted table (weighted.py) is judged by its unweighted base,
     the number of people behind it, not by the sum of their weights."""
     return table.get("unweighted_base", table["base"])
 

@@ -1,6 +1,6 @@
 """What an export job's options change in the file: the chosen cross-tabs, small-cell protection,
-the publication variant's columns and the weight column. Kept apart from services.build_export so
-that function only wires them in."""
+the publication variant's columns and the weight column. Kept apart from the raw-data exporter
+(exports/formats/rawdata.py) so that it only wires them in."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from surveys.models import Survey
 
 from . import crosstab, protection
 from .datarows import Column
+from .representativeness import rake_weights
+from .weighted import weight_questions
 
 
 def result_tables(survey: Survey, tables: dict[str, Any], spec: crosstab.Spec | None) -> dict[str, Any]:
     """Result tables with the chosen cross-tabs (if any), weighted if chosen, and protection applied."""
     if spec is not None and spec.weighted:
-        from .weighted import weight_questions
-
         weighted = weight_questions(survey, tables["questions"], include_partial=spec.include_partial)
         tables = {**tables, "questions": weighted["questions"], "weighting": weighted["weighting"]}
     if spec is not None:
@@ -35,8 +35,6 @@ WEIGHT = Column("gewicht", "Gewicht (Raking auf Land × Größenklasse gegen das
 
 def with_weights(survey: Survey, cols: list[Column], rows: Iterable[list[Any]],
                  include_partial: bool) -> tuple[list[Column], Iterator[list[Any]]]:
-    from .representativeness import rake_weights
-
     weights = rake_weights(survey, include_partial).weights
     land, gk = cols.index(next(c for c in cols if c.code == "land")), cols.index(
         next(c for c in cols if c.code == "groessenklasse"))

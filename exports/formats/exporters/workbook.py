@@ -5,23 +5,29 @@ Layout of a result table (DESIGN.md, binding): a cell with `<code> – <question
 then one row per option (label, code, count, percent), a row for the base of valid answers
 and a row for missing answers. Numbers are numbers; percentages are fractions with a
 percent number format. Respondents' text never becomes a formula: every sheet is a
-SafeWriteOnlyWorksheet (safe.py), whose append treats each value.
+SafeWriteOnlyWorksheet (exports/formats/safe.py), whose append treats each value.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from .datarows import Column
-from .safe import SafeWorkbook, clean_text
+from exports import storage
+from exports.analysis.datarows import Column
+
+from ..rawdata import DataExporter, RawData
+from ..safe import SafeWorkbook, clean_text
 
 PERCENT = "0.0%"
 DECIMAL = "#,##0.0"
@@ -42,7 +48,7 @@ WEIGHTED_NOTE = ("Gewichtet (Raking auf Land × Größenklasse gegen das Mitglie
                  "Fehlend sind Summen der Gewichte; Prozent gewichtet.")
 UNWEIGHTED_BASE_LABEL = "Basis ungewichtet (Befragte)"
 MISSING_LABEL = "Fehlend (gezeigt, nicht beantwortet)"
-PROTECTED = "–"  # small-cell protection (exports/protection.py): no percentage below the minimum base
+PROTECTED = "–"  # small-cell protection (exports/analysis/protection.py): no percentage below the minimum base
 
 
 def _cell(ws: Any, value: Any, font: Font | None = None, fmt: str | None = None, wrap: bool = False) -> Any:
@@ -207,8 +213,6 @@ def write_overview(ws: Any, survey: Any, tables: dict[str, Any]) -> None:
 
 
 def _naive(iso: str) -> datetime:
-    from django.utils import timezone
-
     value = datetime.fromisoformat(iso)
     return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
 
@@ -340,3 +344,17 @@ def write_workbook(path: Path | str, survey: Any, tables: dict[str, Any], cols: 
     wb.save(str(path))
     return count
 
+
+class WorkbookExporter(DataExporter):
+    identifier = "xlsx"
+    extensions = (".xlsx",)
+    verbose_name = gettext_lazy("Excel-Arbeitsmappe (.xlsx)")
+    content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    position = 10
+    with_tables = True
+
+    def write(self, path: Path | str, data: RawData) -> int:
+        # the sheets stream through a directory the sweep finds if this process is killed
+        with tempfile.TemporaryDirectory(prefix=storage.TEMP_PREFIX, dir=storage.ensure_directory()) as temp_dir:
+            return write_workbook(path, data.survey, data.tables, data.cols, data.rows,
+                                  on_saving=lambda: data.progress(92), temp_dir=temp_dir)
