@@ -42,9 +42,8 @@ from django.conf import settings
 from flufl.bounce import all_failures
 from flufl.bounce._detectors.exim import Exim
 
-from config.checks import BOUNCE_TLS_MODES
-
 from . import mail, services
+from .checks import BOUNCE_TLS_MODES
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
