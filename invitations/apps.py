@@ -6,5 +6,6 @@ class InvitationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, once the models are loaded (Django's place for registrations): the production
-        # check of the bounce mailbox.
-        from . import checks  # noqa: F401
+        # check of the bounce mailbox, and the Celery tasks, which outbox/enqueue.py addresses by name
+        # (in-process "eager" runs find only registered tasks).
+        from . import checks, tasks  # noqa: F401
