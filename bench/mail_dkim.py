@@ -4,7 +4,7 @@
 
 Creates a fresh database `bench_dkim`, starts the aiosmtpd sink (tests/invitations/smtp_sink.py),
 queues one invitation per member for two open surveys and sends each outbox row with the real
-task body (invitations.tasks.process_message: claim, build, VERP, hand-off, SMTP to the sink) in
+task body (invitations.outbox.sending.process_message: claim, build, VERP, hand-off, SMTP to the sink) in
 this process, one SMTP connection:
 
 1. floor: the first survey's rows unsigned;
@@ -64,8 +64,8 @@ def main() -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    from invitations import mail, services, tasks
     from invitations.models import Member, OutboxMessage, groessenklasse
+    from invitations.outbox import enqueue, mail, queueing, sending
     from surveys.models import Survey
 
     keydir = Path(tempfile.mkdtemp(prefix="bench-dkim-"))
@@ -77,13 +77,13 @@ def main() -> None:
             Member(ags=str(10_000_000 + i), name=f"Gemeinde {i}", land="Bayern", typ="Gemeinde", einwohner=5000 + i,
                    groessenklasse=groessenklasse(5000 + i), email=f"rathaus{i}@gemeinde{i % 400}.example")
             for i in range(args.members)], batch_size=1000)
-        services._enqueue = lambda ids: None  # queue only; this script sends the rows itself
+        enqueue.send_after_commit = lambda ids: None  # queue only; this script sends the rows itself
         surveys = []
         for slug in ("unsigned", "signed"):
             survey = Survey.objects.create(slug=slug, title="Wie nutzen Kommunen Social Media?",
                                            status=Survey.Status.OPEN, organisers="KGSt",
                                            contact_email="befragung@kgst.example")
-            services.queue_invitations(survey)
+            queueing.queue_invitations(survey)
             surveys.append(survey)
 
         def send(survey: Survey) -> float:
@@ -91,7 +91,7 @@ def main() -> None:
                                                                                                          flat=True))
             start = time.perf_counter()
             for pk in pks:
-                assert tasks.process_message(pk).status == "sent"
+                assert sending.process_message(pk).status == "sent"
             return len(pks) / (time.perf_counter() - start)
 
         print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")

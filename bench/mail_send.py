@@ -142,8 +142,8 @@ def main() -> None:
     import redis
     from django.core.management import call_command
 
-    from invitations import mail
     from invitations.models import Member, OutboxMessage, groessenklasse
+    from invitations.outbox import mail
     from surveys.models import Survey
 
     redis.Redis.from_url(REDIS_URL).flushdb()

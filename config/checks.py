@@ -5,19 +5,21 @@ Run by `manage.py check --deploy`, before gunicorn starts a worker (gunicorn.con
 the console mail backend, in-process tasks and finder-served static files are what is wanted.
 
 Each message names the setting and what to do, never its value (`/health/` shows them without
-a login). Knows nothing of the apps: only settings.
+a login). Knows nothing of the apps: only settings; an app adds a check of its own by registering it
+with the tag TAG as a deployment check (invitations/checks.py), and problems() gathers it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, register
+from django.core.checks.registry import registry
 from django.utils.module_loading import import_string
 
 TAG = "ruecklauf"
@@ -123,17 +125,6 @@ def check_broker() -> list[Error]:
                   "single-process installation.", id="ruecklauf.E005")]
 
 
-BOUNCE_TLS_MODES = ("implicit", "starttls", "off")
-
-
-def check_bounce_tls() -> list[Error]:
-    if not settings.BOUNCE_IMAP_HOST or settings.BOUNCE_IMAP_TLS in BOUNCE_TLS_MODES:
-        return []
-    return [Error("BOUNCE_IMAP_TLS must be implicit (IMAPS, port 993), starttls (port 143) or off; any other "
-                  "value would read the bounce mailbox without the encryption it seems to ask for.",
-                  id="ruecklauf.E006")]
-
-
 def check_embedded_stack() -> list[Error]:
     if not getattr(settings, "EMBEDDED_STACK", ""):
         return []
@@ -142,26 +133,37 @@ def check_embedded_stack() -> list[Error]:
                   id="ruecklauf.E007")]
 
 
-CHECKS = (check_embedded_stack, check_secret_key, check_site_url, check_email, check_broker, check_static_files,
-          check_bounce_tls)
-
-
-def problems() -> list[Error]:
-    """Every production misconfiguration (empty outside production)."""
-    if not in_production():
-        return []
-    silenced = set(settings.SILENCED_SYSTEM_CHECKS)
-    return [error for check in CHECKS for error in check() if error.id not in silenced]
+CHECKS = (check_embedded_stack, check_secret_key, check_site_url, check_email, check_broker, check_static_files)
 
 
 @register(TAG, deploy=True)
 def production_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:  # noqa: ARG001
-    return problems()
+    """The checks of this module, in this order (empty outside production)."""
+    if not in_production():
+        return []
+    return [error for check in CHECKS for error in check()]
+
+
+def _tagged_checks() -> list[Callable[..., list[Error]]]:
+    """production_settings first, then the deployment checks the apps registered with TAG (by name)."""
+    others = [check for check in registry.get_checks(include_deployment_checks=True)
+              if TAG in getattr(check, "tags", ()) and check is not production_settings]
+    return [production_settings, *sorted(others, key=lambda check: (check.__module__, check.__qualname__))]
+
+
+def problems() -> list[Error]:
+    """Every production misconfiguration that a check tagged TAG finds, this module's and the apps' (empty
+    outside production); the ones in SILENCED_SYSTEM_CHECKS left out, as `check --deploy` leaves them out."""
+    if not in_production():
+        return []
+    silenced = set(settings.SILENCED_SYSTEM_CHECKS)
+    return [error for check in _tagged_checks() for error in check(app_configs=None) if error.id not in silenced]
 
 
 def refuse_to_start() -> str:
     """For a server's start hook: the reason not to start ("" = go ahead). Runs every check
-    `check --deploy` runs except those that need the database (it may still be starting)."""
+    `check --deploy` runs except those that need the database (it may still be starting), and
+    leaves out the silenced ones as it does."""
     import django
     from django.core.checks import ERROR, run_checks
     from django.core.exceptions import ImproperlyConfigured
@@ -171,4 +173,4 @@ def refuse_to_start() -> str:
         messages = run_checks(include_deployment_checks=True)
     except ImproperlyConfigured as exc:
         return str(exc)
-    return "\n".join(f"{m.msg} ({m.id})" for m in messages if m.level >= ERROR)
+    return "\n".join(f"{m.msg} ({m.id})" for m in messages if m.level >= ERROR and not m.is_silenced())

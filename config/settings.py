@@ -232,7 +232,7 @@ EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "0")
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "30")
 EMAIL_BACKEND = os.getenv("EMAIL_BACKEND") or (
-    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "invitations.mailbox.DatabaseBackend"
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "invitations.outbox.mailbox.DatabaseBackend"
 )
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "Rücklauf <befragung@example.org>")
 SURVEY_CONTACT = os.getenv("SURVEY_CONTACT", "befragung@example.org")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.apps import apps
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -58,7 +61,7 @@ class Member(models.Model):
     ansprechpartner = models.CharField(max_length=200, blank=True)
     email_bounced = models.BooleanField(default=False)
     fallback_email = models.EmailField(blank=True)
-    # Set by the bounce mailbox (invitations.bounces) or by staff: when and why `email` bounced.
+    # Set by the bounce mailbox (invitations/bounces/) or by staff: when and why `email` bounced.
     bounced_at = models.DateTimeField(null=True, blank=True)
     # db_default too: bulk loaders that COPY rows (bench/export_data.py) do not name these columns.
     bounce_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
@@ -197,8 +200,6 @@ class Invitation(models.Model):
         return text
 
     def link(self) -> str:
-        from django.conf import settings
-
         return f"{settings.SITE_URL}/s/{self.token}/"
 
     def mark_opened(self) -> None:
@@ -230,7 +231,7 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     created_by = models.CharField(max_length=150, blank=True)
     # Message-ID header, fixed when the row is created: a retry of the same row carries the same id.
-    # Indexed: a bounce without our VERP address is matched by it (invitations.bounces).
+    # Indexed: a bounce without our VERP address is matched by it (invitations/bounces/read.py).
     message_id = models.CharField(max_length=250, blank=True, db_index=True)
     # Set (and committed) just before the final "." of SMTP DATA is sent: from here on the
     # server may have the message, so a worker that dies must not lead to a resend.
@@ -267,7 +268,7 @@ def step_label(step: str) -> str:
 class LocalMail(models.Model):
     """A mail that would have gone out, kept here when no SMTP server is configured (`make run`).
 
-    Written by invitations.mailbox.DatabaseBackend, shown in the staff area ("Lokales Postfach").
+    Written by invitations.outbox.mailbox.DatabaseBackend, shown in the staff area ("Lokales Postfach").
     """
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -308,8 +309,6 @@ class ReminderPlanStep(models.Model):
 
     def due_on(self, invited_on):  # noqa: ANN001, ANN201 – dates
         """The day this round is due (None while no invitation has gone out for a relative step)."""
-        from datetime import timedelta
-
         if self.on_date:
             return self.on_date
         return invited_on + timedelta(days=self.days_after_invitation) if invited_on else None

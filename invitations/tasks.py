@@ -1,217 +1,32 @@
-"""Sending the outbox: one Celery task per message, and the periodic sweep.
+"""The Celery tasks of the invitations app: thin entry points, named as beat and the broker know them.
 
-Exactly once — why a member never gets the same message twice
----------------------------------------------------------------
-SMTP acceptance and our database cannot be updated atomically, so the design makes the one
-unavoidable gap as small as possible and resolves it towards "not again":
-
-1. Liveness: a task first takes a PostgreSQL *session* advisory lock on the message id and
-   holds it until it is done. The lock lives in the worker's database session, so it
-   vanishes the moment that process dies (SIGKILL, OOM, machine gone). A second task for
-   the same message (redelivery after a crash, a retry plus a sweep, a duplicate enqueue)
-   that cannot get the lock knows a live process is working on it and does nothing.
-2. Claim: with the advisory lock held, the row is locked (SELECT … FOR UPDATE) and moved
-   queued → sending (attempts + 1) in a committed transaction. Finished rows (sent, failed,
-   bounced) are left alone, so a redelivered task is a no-op.
-3. Hand-off marker: MAIL, RCPT and DATA are sent, then the body — but not the final ".".
-   Now `handed_off_at` is committed, and only then the "." goes out and the reply is read.
-   A server must discard a transaction whose connection ends before the "." (RFC 5321 §3.8).
-4. A task that holds the advisory lock and finds a row in "sending" knows the previous
-   sender died (else it would hold the lock). Then:
-   - `handed_off_at` empty → the server never had a complete message → send it (safe);
-   - `handed_off_at` set → the server may have accepted it → never resend; the row becomes
-     "sent" with the note "unconfirmed" (and the Message-ID lets a postmaster check the log).
-   The same rule covers a connection that breaks after the hand-off while the worker lives.
-
-What remains: a process killed in the microseconds between committing `handed_off_at` and
-writing ".\\r\\n" to the socket loses that one message (marked "sent, unconfirmed"; staff can
-resend the link). Any other ordering would risk a duplicate instead, which the project rules out.
-
-Temporary failures (4xx, connection refused/lost before the hand-off) put the row back to
-"queued" with `next_attempt_at` and retry with exponential back-off; permanent ones (5xx)
-end as "failed" with the server's reply. On SQLite (development, tasks run in-process) there
-are no advisory locks; a "sending" row is then only taken over once it is older than
-OUTBOX_STALE_SECONDS.
+The work is done elsewhere: sending in outbox/sending.py, the reminder plan in outbox/plan.py, the
+bounce mailbox in bounces/imap.py. Nothing in the app imports this module except InvitationsConfig
+(to register the tasks); outbox/enqueue.py addresses send_message by its name.
 """
 
 from __future__ import annotations
 
-import contextlib
+import imaplib
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import timedelta
 
 from celery import shared_task
 from celery.signals import worker_process_shutdown
 from django.conf import settings
-from django.core.mail import get_connection
-from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db import DatabaseError
 
-from . import mail, throttle
-from .models import Invitation, OutboxMessage
+from .bounces import imap
+from .outbox import mail, plan, sending
 
 log = logging.getLogger(__name__)
-Status = OutboxMessage.Status
-LOCK_NAMESPACE = 0x524C  # "RL": first key of pg_try_advisory_lock(int, int)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str  # what happened, for logs and tests
-    retry_in: float | None = None
-
-
 BOUNCE_LOCK_NAMESPACE = 0x5242  # "RB": one bounce mailbox run at a time
-
-
-@contextlib.contextmanager
-def _advisory_lock(pk: int, namespace: int = LOCK_NAMESPACE) -> Iterator[bool]:
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)", [namespace, pk])
-        got = cursor.fetchone()[0]
-    try:
-        yield got
-    finally:
-        if got:
-            with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", [namespace, pk])
-
-
-def _relaxed_commit() -> None:
-    """Inside a transaction: do not wait for the WAL flush at COMMIT (about 4 ms per commit).
-
-    Safe for the claim and the final status, never for the hand-off marker: if PostgreSQL
-    itself crashed and lost a relaxed commit, the row falls back to an earlier state that the
-    rules above resolve without a duplicate (claim lost → nothing was handed off yet; final
-    status lost → "sending" with hand-off → presumed sent). The hand-off commit is durable and
-    flushes every earlier commit with it.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
-def _update(pk: int, **fields: object) -> None:
-    with transaction.atomic():
-        _relaxed_commit()
-        OutboxMessage.objects.filter(pk=pk).update(**fields)
-
-
-def _finish(pk: int, status: str, error: str = "", sent_at=None) -> None:  # noqa: ANN001
-    _update(pk, status=status, error=error[:2000], sent_at=sent_at, next_attempt_at=None)
-
-
-def _skip_reason(message: OutboxMessage) -> str:
-    """Reminders are not sent to people who opted out or submitted since they were queued."""
-    if not message.step.startswith("reminder-"):
-        return ""
-    invitation = message.invitation
-    if invitation.opted_out_at:
-        return "not sent: the member opted out of reminders"
-    if Invitation.objects.filter(pk=invitation.pk).submitted().exists():
-        return "not sent: the response was submitted before the reminder went out"
-    return ""
-
-
-_MESSAGE_FIELDS = ("id", "invitation_id", "step", "to_email", "subject", "body_text", "body_html", "status",
-                   "attempts", "sending_since", "handed_off_at", "next_attempt_at", "message_id")
-
-
-def _claim(pk: int) -> tuple[OutboxMessage | None, Outcome | None]:
-    """Lock the row and move it to "sending"; or say why there is nothing to send."""
-    now = timezone.now()
-    with transaction.atomic():
-        _relaxed_commit()
-        # Only what sending needs: no member or survey row (the survey's definition JSON is big).
-        message = (OutboxMessage.objects.select_for_update(of=("self",)).select_related("invitation")
-                   .only(*_MESSAGE_FIELDS, "invitation__token_encrypted", "invitation__access_code_encrypted",
-                         "invitation__opted_out_at").filter(pk=pk).first())
-        if message is None:
-            return None, Outcome("gone")
-        if message.status in (Status.SENT, Status.FAILED, Status.BOUNCED):
-            return None, Outcome("done")
-        if message.status == Status.SENDING:
-            if connection.vendor != "postgresql" and message.sending_since and \
-                    now - message.sending_since < timedelta(seconds=settings.OUTBOX_STALE_SECONDS):
-                return None, Outcome("busy")
-            # We hold the advisory lock, so whoever set "sending" is dead.
-            if message.handed_off_at:
-                _finish(pk, Status.SENT, "unconfirmed: the worker stopped after handing the message to the "
-                        "server; not resent to avoid a duplicate", sent_at=message.handed_off_at)
-                return None, Outcome("presumed-sent")
-            log.warning("outbox %s: previous attempt died before the hand-off; sending again", pk)
-        elif message.next_attempt_at and message.next_attempt_at > now + timedelta(seconds=2):
-            return None, Outcome("not-due")
-        reason = _skip_reason(message)
-        if reason:
-            _finish(pk, Status.FAILED, reason)
-            return None, Outcome("skipped")
-        message.status = Status.SENDING
-        message.attempts += 1
-        message.sending_since = now
-        message.handed_off_at = None
-        message.next_attempt_at = None
-        message.save(update_fields=["status", "attempts", "sending_since", "handed_off_at", "next_attempt_at"])
-    return message, None
-
-
-def _retry_delay(attempts: int) -> float:
-    return settings.MAIL_RETRY_BASE_SECONDS * (2 ** max(0, attempts - 1))
-
-
-def _transmit(message: OutboxMessage) -> None:
-    email = mail.build_email(message)
-
-    def handed_off() -> None:  # autocommit, durable (synchronous) commit before the final "." is sent
-        OutboxMessage.objects.filter(pk=message.pk).update(handed_off_at=timezone.now())
-
-    if not settings.EMAIL_HOST:  # development / tests without SMTP: Django's configured backend
-        handed_off()
-        get_connection().send_messages([email])
-        return
-    mail.deliver(mail.envelope_sender(message), message.to_email, mail.wire_bytes(email), handed_off)
-
-
-def process_message(pk: int) -> Outcome:
-    """Send one outbox message at most once (see the module docstring)."""
-    with _advisory_lock(pk) as got:
-        if not got:
-            return Outcome("busy")
-        message, outcome = _claim(pk)
-        if outcome:
-            return outcome
-        throttle.wait_for_slot(message.to_email)
-        try:
-            _transmit(message)
-        except mail.SMTPTemporaryError as exc:
-            if message.attempts >= settings.MAIL_MAX_ATTEMPTS:
-                _finish(pk, Status.FAILED, f"gave up after {message.attempts} attempts: {exc}")
-                return Outcome("failed")
-            delay = _retry_delay(message.attempts)
-            _update(pk, status=Status.QUEUED, error=str(exc)[:2000], handed_off_at=None,
-                    next_attempt_at=timezone.now() + timedelta(seconds=delay))
-            return Outcome("retry", retry_in=delay)
-        except mail.SMTPPermanentError as exc:
-            _finish(pk, Status.FAILED, str(exc))
-            return Outcome("failed")
-        except mail.SMTPUnconfirmed as exc:
-            _finish(pk, Status.SENT, f"unconfirmed: {exc}; not resent to avoid a duplicate", sent_at=timezone.now())
-            return Outcome("presumed-sent")
-        _finish(pk, Status.SENT, sent_at=timezone.now())
-        return Outcome("sent")
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=None)
 def send_message(self, message_id: int) -> str:  # noqa: ANN001
-    """Thin wrapper: send one outbox message; back-off retries are new tasks with a countdown."""
+    """Send one outbox message (at most once); back-off retries are new tasks with a countdown."""
     try:
-        outcome = process_message(message_id)
+        outcome = sending.process_message(message_id)
     except DatabaseError as exc:  # database briefly away: try again, the row is unchanged or "sending"
         raise self.retry(exc=exc, countdown=min(60, 5 * (self.request.retries + 1)))
     if outcome.retry_in is not None:
@@ -219,69 +34,27 @@ def send_message(self, message_id: int) -> str:  # noqa: ANN001
     return outcome.status
 
 
-def _broker_backlog() -> int | None:
-    """Messages waiting in the default queue, or None if that cannot be told."""
-    from config.celery import app
-
-    try:
-        with app.connection_for_read() as conn:
-            conn.ensure_connection(max_retries=1)
-            queue = app.conf.task_default_queue or "celery"
-            return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
-    except Exception:  # broker down or a transport without counts
-        return None
-
-
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_outbox(stale_seconds: float | None = None) -> int:
-    """Re-enqueue outbox rows whose task got lost; returns how many were enqueued.
-
-    - "queued" rows due for a while (creation or back-off time older than `stale_seconds`),
-      but only when the broker queue is empty: while a backlog drains, their tasks are in it.
-    - "sending" rows older than `stale_seconds` (at least 30 s): the task decides with the
-      advisory lock whether the sender is alive, resent or resolved as "sent, unconfirmed".
-    """
-    stale = settings.OUTBOX_STALE_SECONDS if stale_seconds is None else stale_seconds
-    now = timezone.now()
-    cutoff = now - timedelta(seconds=stale)
-    ids: list[int] = []
-    backlog = _broker_backlog()
-    if backlog == 0 or backlog is None:  # None: broker unreachable, the enqueue below will say so
-        due = Q(next_attempt_at__isnull=True, queued_at__lte=cutoff) | Q(next_attempt_at__lte=cutoff)
-        ids += OutboxMessage.objects.filter(due, status=Status.QUEUED).values_list("pk", flat=True)[:10_000]
-    sending_cutoff = now - timedelta(seconds=stale if stale_seconds is not None else max(stale, 30))
-    ids += OutboxMessage.objects.filter(status=Status.SENDING, sending_since__lte=sending_cutoff) \
-        .values_list("pk", flat=True)[:10_000]
-    enqueued = 0
-    for pk in ids:
-        try:
-            send_message.delay(pk)
-            enqueued += 1
-        except Exception as exc:
-            log.warning("outbox sweep: broker unavailable (%s)", exc)
-            break
-    if enqueued:
-        log.info("outbox sweep: re-enqueued %s message(s)", enqueued)
-    return enqueued
+    """Beat: re-enqueue outbox rows whose task got lost (outbox.sending.sweep)."""
+    return sending.sweep(stale_seconds)
 
 
 @shared_task(ignore_result=True)
 def process_bounces() -> dict[str, int]:
-    """Beat: read the bounce mailbox (invitations.bounces) unless BOUNCE_IMAP_HOST is empty.
+    """Beat: read the bounce mailbox (bounces/imap.py) unless BOUNCE_IMAP_HOST is empty.
 
     A run that finds the previous one still busy does nothing (advisory lock); an IMAP error is
     logged and the next run tries again (mails not yet moved are simply read again).
     """
     if not settings.BOUNCE_IMAP_HOST:
         return {}
-    from . import bounces
-
-    with _advisory_lock(1, namespace=BOUNCE_LOCK_NAMESPACE) as got:
+    with sending.advisory_lock(1, namespace=BOUNCE_LOCK_NAMESPACE) as got:
         if not got:
             return {"busy": 1}
         try:
-            summary = bounces.process_mailbox()
-        except (OSError, bounces.imaplib.IMAP4.error) as exc:
+            summary = imap.process_mailbox()
+        except (OSError, imaplib.IMAP4.error) as exc:
             log.warning("bounce mailbox %s: %s", settings.BOUNCE_IMAP_HOST, exc)
             return {"error": 1}
     if summary:
@@ -291,10 +64,8 @@ def process_bounces() -> dict[str, int]:
 
 @shared_task(ignore_result=True)
 def run_reminder_plan() -> int:
-    """Beat: the reminder rounds the staff planned (invitations.services.run_reminder_plan)."""
-    from . import services
-
-    return services.run_reminder_plan()
+    """Beat: the reminder rounds the staff planned (outbox.plan.run_reminder_plan)."""
+    return plan.run_reminder_plan()
 
 
 @worker_process_shutdown.connect

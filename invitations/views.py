@@ -17,8 +17,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from config import ratelimit
-
+from . import ratelimit
 from .models import Invitation
 
 TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_\-]{16,64}")

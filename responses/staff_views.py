@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from invitations.models import Invitation, Member
-from invitations.services import messages_for_member
+from invitations.outbox.queueing import messages_for_member
 from surveys.listing import sort_headers
 from surveys.models import Survey
 from surveys.permissions import analyst_required, can_manage, staff_required

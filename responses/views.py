@@ -25,7 +25,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from config import ratelimit
+from invitations import ratelimit
 from invitations.models import Invitation, normalize_access_code
 from surveys.forms import PageForm, answers_to_data
 from surveys.models import Survey

@@ -35,13 +35,9 @@ def empty_cache():
     """
     from django.core.cache import cache
 
-    from config import ratelimit
-
     cache.clear()
-    ratelimit.verdicts.clear()
     yield
     cache.clear()
-    ratelimit.verdicts.clear()
 
 
 def _user(username: str, group: str | None) -> User:

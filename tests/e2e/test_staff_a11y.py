@@ -451,10 +451,11 @@ def test_editor_texts_preview_and_analysis_pages(app_url, new_context, analysis_
     visit("reminder plan", f"{base}/erinnerungsplan/")
     visit("local mailbox empty", f"{app_url}/staff/postfach/")
     # a real invitation mail (both parts) in the outbox and in the local mailbox, and its HTML body as framed
-    from invitations import mail
-    from invitations.mailbox import DatabaseBackend
+    from invitations.mailtext.render import render_mail
     from invitations.models import LocalMail
-    rendered = mail.render_mail(message.invitation, "invitation")
+    from invitations.outbox import mail
+    from invitations.outbox.mailbox import DatabaseBackend
+    rendered = render_mail(message.invitation, "invitation")
     message = OutboxMessage.objects.create(
         invitation=message.invitation, step="reminder-1", to_email="rathaus@beispiel.example",
         subject=rendered.subject, body_text=rendered.body_text, body_html=rendered.body_html,

@@ -7,9 +7,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from invitations import mail, services
-from invitations.mailbox import DatabaseBackend
 from invitations.models import Invitation, Member, OutboxMessage
+from invitations.outbox import mail, plan, queueing
+from invitations.outbox.mailbox import DatabaseBackend
 from surveys.permissions import role_group
 
 from .conftest import check_accessibility, screenshot
@@ -28,14 +28,14 @@ def mail_world(app_url, survey, settings, django_capture_on_commit_callbacks):
                einwohner=8000 + i, groessenklasse=1, email=f"rathaus{i}@beispiel{i}.example")
         for i in range(4)])
     with django_capture_on_commit_callbacks(execute=True):
-        services.queue_invitations(survey)
+        queueing.queue_invitations(survey)
     message = OutboxMessage.objects.select_related("invitation").order_by("pk").first()
     DatabaseBackend().send_messages([mail.build_email(message)])
     Member.objects.filter(pk=members[0].pk).update(
         email_bounced=True, bounced_at=timezone.now(),
         bounce_reason="5.1.1 <rathaus0@beispiel0.example>: Recipient address rejected: User unknown")
     OutboxMessage.objects.filter(pk=message.pk).update(status="bounced", error="bounced: 5.1.1 User unknown")
-    services.set_reminder_plan(survey, [14, 28])
+    plan.set_reminder_plan(survey, [14, 28])
     Member.objects.create(ags="05319999", name="Neue Gemeinde", land="Bayern", typ="Gemeinde", einwohner=900,
                           groessenklasse=1, email="neu@neu.example")
     return {"survey": survey, "message": message, "member": members[0]}

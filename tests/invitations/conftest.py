@@ -67,7 +67,7 @@ FIXTURES = Path(__file__).parent / "bounces"  # mails as servers send them, {{VE
 
 def fill(template: str, message) -> bytes:  # noqa: ANN001 – an OutboxMessage
     """A bounce fixture about `message`: its VERP and unsubscribe addresses, recipient and Message-ID."""
-    from invitations import mail
+    from invitations.outbox import mail
 
     raw = (FIXTURES / template).read_bytes()
     return (raw.replace(b"{{VERP}}", mail.verp_address(message.pk).encode())

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from invitations import services
 from invitations.models import Invitation, OutboxMessage, ReminderPlanStep
+from invitations.outbox import plan, queueing
 from responses.models import Response
 from tests.worker import ROOT, celery_beat, celery_worker, wait_for
 
@@ -40,7 +40,7 @@ def _settings(settings):
 
 def invite(survey, count: int, days_ago: int) -> list[OutboxMessage]:
     make_members(count)
-    services.queue_invitations(survey)  # transaction=True: on_commit runs at once, the eager task sends
+    queueing.queue_invitations(survey)  # transaction=True: on_commit runs at once, the eager task sends
     OutboxMessage.objects.update(queued_at=timezone.now() - datetime.timedelta(days=days_ago))
     messages = list(OutboxMessage.objects.select_related("invitation__member").order_by("pk"))
     assert [m.status for m in messages] == [Status.SENT] * count
@@ -71,7 +71,7 @@ def test_beat_sends_a_reminder_round_due_today_once(survey, tmp_path, settings):
     responder = messages[0].invitation
     Response.objects.create(invitation=responder, survey=survey, status=Response.Status.SUBMITTED)
     today = timezone.localdate()
-    services.set_reminder_plan(survey, [today, 28])  # today's round, and one 28 days after the invitation
+    plan.set_reminder_plan(survey, [today, 28])  # today's round, and one 28 days after the invitation
     worker_log, beat_log = tmp_path / "worker.log", tmp_path / "beat.log"
     task = "invitations.tasks.run_reminder_plan"
 

@@ -17,7 +17,7 @@ from django.db.migrations.executor import MigrationExecutor
 from invitations import credentials
 from invitations.credentials import ACCESS_CODE_ALPHABET, format_access_code, normalize_access_code
 from invitations.models import Invitation, OutboxMessage
-from invitations.services import queue_invitations
+from invitations.outbox.queueing import queue_invitations
 
 SLUG = "kgst-social-media-2013"
 
@@ -74,7 +74,7 @@ def test_stored_mail_has_placeholders_and_is_filled_in_when_sent(invited):
     assert credentials.TOKEN_PLACEHOLDER in message.body_text
     assert credentials.TOKEN_PLACEHOLDER in message.body_html
     assert credentials.CODE_PLACEHOLDER in message.body_text
-    from invitations.mail import build_email
+    from invitations.outbox.mail import build_email
 
     email = build_email(message)
     assert invited[0].link() in email.body and credentials.TOKEN_PLACEHOLDER not in email.body
@@ -159,7 +159,7 @@ def test_migration_keeps_links_and_codes_already_sent(kgst_survey, client, empty
     assert migrated.token == legacy_token and migrated.access_code_display == shown
     assert client.get(f"/s/{legacy_token}/").status_code == 302
     assert client.post("/s/", {"code": shown.lower()}).status_code == 302
-    from invitations.mail import build_email
+    from invitations.outbox.mail import build_email
 
     message = OutboxMessage.objects.select_related("invitation").get(invitation=migrated)
     assert legacy_token not in message.body_text and credentials.TOKEN_PLACEHOLDER in message.body_text

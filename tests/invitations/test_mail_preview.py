@@ -4,9 +4,10 @@ import pytest
 from django.core import mail as django_mail
 from django.urls import reverse
 
-from invitations import mail, services
-from invitations.mailbox import DatabaseBackend
+from invitations.mailtext.render import render_mail
 from invitations.models import LocalMail, OutboxMessage
+from invitations.outbox import mail, queueing
+from invitations.outbox.mailbox import DatabaseBackend
 from surveys.models import Survey
 
 from .conftest import make_members
@@ -25,10 +26,10 @@ def _settings(settings):
 
 def test_without_smtp_mail_lands_in_the_local_mailbox(survey, settings, staff_client,
                                                       django_capture_on_commit_callbacks):
-    settings.EMAIL_BACKEND = "invitations.mailbox.DatabaseBackend"
+    settings.EMAIL_BACKEND = "invitations.outbox.mailbox.DatabaseBackend"
     make_members(2)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.queue_invitations(survey) == 2
+        assert queueing.queue_invitations(survey) == 2
     assert django_mail.outbox == []  # not Django's test outbox: our backend took it
     stored = list(LocalMail.objects.all())
     assert len(stored) == 2
@@ -51,7 +52,7 @@ def test_outbox_shows_each_message_with_envelope_and_headers(survey, staff_clien
                                                              django_capture_on_commit_callbacks):
     make_members(1)
     with django_capture_on_commit_callbacks(execute=True):
-        services.queue_invitations(survey)
+        queueing.queue_invitations(survey)
     message = OutboxMessage.objects.select_related("invitation").get()
     outbox = staff_client.get(reverse("staff:outbox", args=[survey.slug])).content.decode()
     url = reverse("staff:outbox_message", args=[survey.slug, message.pk])
@@ -78,7 +79,7 @@ def test_the_backend_signs_what_it_stores(survey, settings, tmp_path):
     from invitations.models import Invitation, Member
 
     invitation = Invitation.objects.create(survey=survey, member=Member.objects.get())
-    rendered = mail.render_mail(invitation, "invitation")
+    rendered = render_mail(invitation, "invitation")
     message = OutboxMessage.objects.create(invitation=invitation, step="invitation", to_email="a@b.example",
                                            subject=rendered.subject, body_text=rendered.body_text,
                                            body_html=rendered.body_html, message_id=mail.new_message_id())

@@ -14,8 +14,9 @@ import dkim
 import pytest
 from django.test import Client
 
-from invitations import mail, services
+from invitations.mailtext import render
 from invitations.models import Invitation, OutboxMessage
+from invitations.outbox import mail, queueing
 
 from .conftest import make_members
 from .smtp_sink import Sink
@@ -59,7 +60,7 @@ def dkim_key(tmp_path_factory):
 def send_all(survey, django_capture_on_commit_callbacks, count=1):
     make_members(count)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.queue_invitations(survey) == count
+        assert queueing.queue_invitations(survey) == count
 
 
 def test_envelope_and_list_unsubscribe_headers(survey, smtp, django_capture_on_commit_callbacks):
@@ -98,7 +99,7 @@ def test_message_id_stays_the_same_on_a_retry(survey, smtp, django_capture_on_co
     send_all(survey, django_capture_on_commit_callbacks)
     message = OutboxMessage.objects.get()
     assert message.status == Status.QUEUED and smtp.count() == 0  # 451: retried later
-    from invitations.tasks import process_message
+    from invitations.outbox.sending import process_message
 
     OutboxMessage.objects.update(next_attempt_at=None)
     assert process_message(message.pk).status == "sent"
@@ -173,9 +174,9 @@ def test_plain_text_and_html_say_the_same(survey, kind, settings):
 
     Member.objects.update(ansprechpartner="Frau Muster")
     invitation = Invitation.objects.create(survey=survey, member=Member.objects.get())
-    stored = mail.render_mail(invitation, kind, 1)
+    stored = render.render_mail(invitation, kind, 1)
     # what the recipient gets: the stored copy's placeholders for link and code filled in (credentials at rest)
-    rendered = mail.RenderedMail(stored.subject, invitation.reveal(stored.body_text),
+    rendered = render.RenderedMail(stored.subject, invitation.reveal(stored.body_text),
                                  invitation.reveal(stored.body_html))
     parser = _Visible()
     parser.feed(rendered.body_html)

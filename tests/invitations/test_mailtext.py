@@ -9,10 +9,10 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from invitations import mailtext
-from invitations.mail import render_mail
+from invitations.mailtext import texts
+from invitations.mailtext.render import render_mail
 from invitations.models import Invitation, Member, OutboxMessage
-from invitations.services import SendingRefused, check_sendable
+from invitations.outbox.queueing import SendingRefused, check_sendable
 from surveys.models import SurveyChange
 
 from .conftest import make_members
@@ -24,21 +24,21 @@ BODY = "Guten Tag,\n\n{kommune} ist eingeladen: {link}\nCode {zugangscode}, bis 
 
 
 def test_unknown_placeholder_is_named():
-    problems = mailtext.problems("Hallo {gemeinde} und {kommune} {Link}", require_link=True)
+    problems = texts.problems("Hallo {gemeinde} und {kommune} {Link}", require_link=True)
     assert problems[0].startswith("Unbekannter Platzhalter: {gemeinde}, {Link}. Erlaubt sind: {kommune}")
     assert "Der Text muss den persönlichen Link enthalten: Bitte fügen Sie {link} ein." in problems[1]
 
 
 def test_lone_brace_and_escaped_braces():
-    assert "steht allein" in mailtext.problems("Preis {link")[0]
-    assert mailtext.problems("{{kein Platzhalter}} {link}", require_link=True) == []
-    assert mailtext.fill("{{x}} {link}", {"link": "L"}) == "{x} L"
+    assert "steht allein" in texts.problems("Preis {link")[0]
+    assert texts.problems("{{kein Platzhalter}} {link}", require_link=True) == []
+    assert texts.fill("{{x}} {link}", {"link": "L"}) == "{x} L"
 
 
 def test_fill_never_reaches_into_objects():
-    assert mailtext.problems("{kommune.__class__}") and mailtext.problems("{0}")
-    with pytest.raises(mailtext.MailTextError):
-        mailtext.fill("{kommune.__class__}", {"kommune": "X"})
+    assert texts.problems("{kommune.__class__}") and texts.problems("{0}")
+    with pytest.raises(texts.MailTextError):
+        texts.fill("{kommune.__class__}", {"kommune": "X"})
 
 
 def _invitation(survey, **member):
@@ -164,8 +164,8 @@ def test_sending_is_refused_while_a_stored_text_is_unusable(survey):
 
 
 def test_sender_name_becomes_the_display_name_of_the_sender(survey, settings):
-    from invitations.mail import build_email
-    from invitations.services import queue_invitations
+    from invitations.outbox.mail import build_email
+    from invitations.outbox.queueing import queue_invitations
 
     settings.DEFAULT_FROM_EMAIL = "Rücklauf <befragung@example.org>"
     make_members(1)

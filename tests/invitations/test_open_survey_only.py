@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from invitations import services
 from invitations.models import Invitation, Member, OutboxMessage
+from invitations.outbox import queueing
 from responses.models import Response
 from surveys.models import Survey
 
@@ -46,8 +46,8 @@ def test_a_draft_survey_gets_no_invitations_until_opened(survey):
     assert "is now closed" in run("close_survey", survey.slug)
     with pytest.raises(CommandError, match=r"closed; nothing queued.*open_survey test-befragung --closes-on"):
         call_command("send_reminders", survey.slug)
-    with pytest.raises(services.InvitationError, match="geschlossen"):
-        services.resend_link(Invitation.objects.first())
+    with pytest.raises(queueing.InvitationError, match="geschlossen"):
+        queueing.resend_link(Invitation.objects.first())
 
 
 def test_reopening_after_the_deadline_needs_a_new_one(survey):
@@ -89,8 +89,8 @@ def test_send_page_counts_who_gets_one_and_why_not(staff_client, survey, django_
     Member.objects.filter(pk=bounced.pk).update(email_bounced=True)
     Member.objects.filter(pk=bounced_with_fallback.pk).update(email_bounced=True, fallback_email="ersatz@g.example")
 
-    plan = services.invitation_plan(survey)
-    assert plan == services.InvitationPlan(will_send=3, already_invited=1, opted_out=1, submitted=1,
+    plan = queueing.invitation_plan(survey)
+    assert plan == queueing.InvitationPlan(will_send=3, already_invited=1, opted_out=1, submitted=1,
                                            bounced_without_fallback=1)
     page = staff_client.get(reverse("staff:send_invitations", args=[survey.slug])).content.decode()
     assert "Es werden 3 Einladungen versendet." in page
@@ -103,4 +103,4 @@ def test_send_page_counts_who_gets_one_and_why_not(staff_client, survey, django_
         staff_client.post(reverse("staff:send_invitations", args=[survey.slug]))
     recipients = sorted(m.to[0] for m in django_mail.outbox)
     assert len(recipients) == 3 and "ersatz@g.example" in recipients
-    assert services.invitation_plan(survey).will_send == 0
+    assert queueing.invitation_plan(survey).will_send == 0

@@ -4,7 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from invitations.models import Member
-from invitations.register import RegisterError, apply_register, check_register
+from invitations.register.apply import RegisterError, apply_register
+from invitations.register.check import check_register
 
 from .conftest import GOOD_ROWS, HEADER, csv_bytes, xlsx_bytes
 

@@ -11,8 +11,9 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from invitations import services, tasks, throttle
+from invitations import tasks
 from invitations.models import Invitation, Member, OutboxMessage
+from invitations.outbox import bounced, queueing, sending, throttle
 from responses.models import Response
 from tests.worker import wait_for
 
@@ -39,7 +40,7 @@ def queue_and_send(django_capture_on_commit_callbacks, func, *args, **kwargs):
 def test_invitation_mail_has_link_code_deadline_contact_and_optout(survey, django_capture_on_commit_callbacks):
     make_members(1)
     Member.objects.update(ansprechpartner="Frau <b>Muster</b>", name="Gemeinde <script>x</script>")
-    assert queue_and_send(django_capture_on_commit_callbacks, services.queue_invitations, survey) == 1
+    assert queue_and_send(django_capture_on_commit_callbacks, queueing.queue_invitations, survey) == 1
     invitation = Invitation.objects.get()
     message = OutboxMessage.objects.get()
     assert message.status == Status.SENT and message.step == "invitation" and message.attempts == 1
@@ -66,16 +67,16 @@ def test_contact_falls_back_to_setting(survey, settings):
     survey.contact_email = ""
     survey.save()
     make_members(1)
-    services.queue_invitations(survey)
+    queueing.queue_invitations(survey)
     assert "hilfe@example.org" in OutboxMessage.objects.get().body_text
 
 
 def test_queue_invitations_is_idempotent(survey, django_capture_on_commit_callbacks):
     make_members(5)
-    assert queue_and_send(django_capture_on_commit_callbacks, services.queue_invitations, survey) == 5
-    assert queue_and_send(django_capture_on_commit_callbacks, services.queue_invitations, survey) == 0
+    assert queue_and_send(django_capture_on_commit_callbacks, queueing.queue_invitations, survey) == 5
+    assert queue_and_send(django_capture_on_commit_callbacks, queueing.queue_invitations, survey) == 0
     make_members(2, start=20_000_000)  # members added to the register later get theirs
-    assert queue_and_send(django_capture_on_commit_callbacks, services.queue_invitations, survey) == 2
+    assert queue_and_send(django_capture_on_commit_callbacks, queueing.queue_invitations, survey) == 2
     assert Invitation.objects.count() == 7 and OutboxMessage.objects.count() == 7
     assert len(django_mail.outbox) == 7
 
@@ -83,16 +84,16 @@ def test_queue_invitations_is_idempotent(survey, django_capture_on_commit_callba
 def test_closed_survey_queues_nothing(survey):
     make_members(2)
     survey.close()
-    with pytest.raises(services.InvitationError):
-        services.queue_invitations(survey)
+    with pytest.raises(queueing.InvitationError):
+        queueing.queue_invitations(survey)
     assert OutboxMessage.objects.count() == 0
 
 
 def test_redelivered_task_for_a_sent_message_sends_nothing(survey, django_capture_on_commit_callbacks):
     make_members(1)
-    queue_and_send(django_capture_on_commit_callbacks, services.queue_invitations, survey)
+    queue_and_send(django_capture_on_commit_callbacks, queueing.queue_invitations, survey)
     message = OutboxMessage.objects.get()
-    assert tasks.process_message(message.pk).status == "done"
+    assert sending.process_message(message.pk).status == "done"
     tasks.send_message.delay(message.pk)
     assert len(django_mail.outbox) == 1
     message.refresh_from_db()
@@ -101,14 +102,14 @@ def test_redelivered_task_for_a_sent_message_sends_nothing(survey, django_captur
 
 def test_dead_sender_after_handoff_is_never_resent(survey):
     make_members(2)
-    services.queue_invitations(survey)
+    queueing.queue_invitations(survey)
     handed, not_handed = OutboxMessage.objects.order_by("pk")
     now = timezone.now()
     OutboxMessage.objects.filter(pk=handed.pk).update(status=Status.SENDING, sending_since=now, handed_off_at=now,
                                                       attempts=1)
     OutboxMessage.objects.filter(pk=not_handed.pk).update(status=Status.SENDING, sending_since=now, attempts=1)
-    assert tasks.process_message(handed.pk).status == "presumed-sent"
-    assert tasks.process_message(not_handed.pk).status == "sent"
+    assert sending.process_message(handed.pk).status == "presumed-sent"
+    assert sending.process_message(not_handed.pk).status == "sent"
     handed.refresh_from_db()
     not_handed.refresh_from_db()
     assert handed.status == Status.SENT and handed.error.startswith("unconfirmed")
@@ -118,15 +119,15 @@ def test_dead_sender_after_handoff_is_never_resent(survey):
 
 def test_message_held_by_a_live_worker_is_left_alone(survey):
     make_members(1)
-    services.queue_invitations(survey)
+    queueing.queue_invitations(survey)
     message = OutboxMessage.objects.get()
     OutboxMessage.objects.filter(pk=message.pk).update(status=Status.SENDING, sending_since=timezone.now())
     db = connection.settings_dict
     other = psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"] or "postgres",
                             dbname=db["NAME"], autocommit=True)
     try:
-        other.execute("SELECT pg_advisory_lock(%s::int, %s::int)", [tasks.LOCK_NAMESPACE, message.pk])
-        assert tasks.process_message(message.pk).status == "busy"
+        other.execute("SELECT pg_advisory_lock(%s::int, %s::int)", [sending.LOCK_NAMESPACE, message.pk])
+        assert sending.process_message(message.pk).status == "busy"
         assert django_mail.outbox == []
     finally:
         other.close()  # the "worker" dies: its lock goes with its session
@@ -137,12 +138,12 @@ def test_message_held_by_a_live_worker_is_left_alone(survey):
             return cursor.fetchone()[0] == 0
 
         assert wait_for(released, timeout=10)
-    assert tasks.process_message(message.pk).status == "sent"
+    assert sending.process_message(message.pk).status == "sent"
 
 
 def test_sweep_enqueues_lost_messages(survey, settings, django_capture_on_commit_callbacks):
     make_members(3)
-    services.queue_invitations(survey)  # on_commit never runs here: the tasks are "lost"
+    queueing.queue_invitations(survey)  # on_commit never runs here: the tasks are "lost"
     assert OutboxMessage.objects.filter(status=Status.QUEUED).count() == 3
     assert tasks.sweep_outbox() == 0  # not stale yet
     old = timezone.now() - datetime.timedelta(seconds=settings.OUTBOX_STALE_SECONDS + 5)
@@ -155,10 +156,10 @@ def test_sweep_enqueues_lost_messages(survey, settings, django_capture_on_commit
 
 def test_backoff_row_is_not_sent_before_it_is_due(survey):
     make_members(1)
-    services.queue_invitations(survey)
+    queueing.queue_invitations(survey)
     message = OutboxMessage.objects.get()
     OutboxMessage.objects.update(next_attempt_at=timezone.now() + datetime.timedelta(minutes=5))
-    assert tasks.process_message(message.pk).status == "not-due"
+    assert sending.process_message(message.pk).status == "not-due"
     assert tasks.sweep_outbox(stale_seconds=0) == 0
 
 
@@ -166,7 +167,7 @@ def test_backoff_row_is_not_sent_before_it_is_due(survey):
 
 def _invited(survey, count):
     make_members(count)
-    services.queue_invitations(survey)
+    queueing.queue_invitations(survey)
     OutboxMessage.objects.update(status=Status.SENT, sent_at=timezone.now())
     return list(Invitation.objects.order_by("member__ags"))
 
@@ -178,26 +179,26 @@ def test_reminders_skip_submitted_opted_out_and_uninvited(survey, django_capture
     Response.objects.create(survey=survey, invitation=started)
     Invitation.objects.filter(pk=opted_out.pk).update(opted_out_at=timezone.now())
     OutboxMessage.objects.filter(invitation=failed).update(status=Status.FAILED)
-    assert queue_and_send(django_capture_on_commit_callbacks, services.queue_reminders, survey) == 2
+    assert queue_and_send(django_capture_on_commit_callbacks, queueing.queue_reminders, survey) == 2
     reminders = OutboxMessage.objects.filter(step="reminder-1")
     assert {m.invitation_id for m in reminders} == {started.pk, plain.pk}
     assert all(m.status == Status.SENT for m in reminders)
     assert "Erinnerung" in django_mail.outbox[0].subject
     # a second click within the hour tops up round 1: nothing new
-    assert services.queue_reminders(survey) == 0
+    assert queueing.queue_reminders(survey) == 0
     # a day later: round 2, still one per member
     OutboxMessage.objects.filter(step="reminder-1").update(queued_at=timezone.now() - datetime.timedelta(days=1))
-    assert services.queue_reminders(survey) == 2
+    assert queueing.queue_reminders(survey) == 2
     assert OutboxMessage.objects.filter(step="reminder-2").count() == 2
 
 
 def test_reminder_not_sent_when_member_submits_or_opts_out_meanwhile(survey):
     invitations = _invited(survey, 2)
-    services.queue_reminders(survey)  # queued, not yet sent
+    queueing.queue_reminders(survey)  # queued, not yet sent
     Response.objects.create(survey=survey, invitation=invitations[0], status=Response.Status.SUBMITTED)
     Invitation.objects.filter(pk=invitations[1].pk).update(opted_out_at=timezone.now())
     for message in OutboxMessage.objects.filter(step="reminder-1"):
-        assert tasks.process_message(message.pk).status == "skipped"
+        assert sending.process_message(message.pk).status == "skipped"
         message.refresh_from_db()
         assert message.status == Status.FAILED and message.error.startswith("not sent:")
     assert django_mail.outbox == []
@@ -207,8 +208,8 @@ def test_reminder_not_sent_when_member_submits_or_opts_out_meanwhile(survey):
 
 def test_resend_link_numbers_steps(survey, django_capture_on_commit_callbacks):
     invitation = _invited(survey, 1)[0]
-    first = queue_and_send(django_capture_on_commit_callbacks, services.resend_link, invitation, created_by="anna")
-    second = queue_and_send(django_capture_on_commit_callbacks, services.resend_link, invitation)
+    first = queue_and_send(django_capture_on_commit_callbacks, queueing.resend_link, invitation, created_by="anna")
+    second = queue_and_send(django_capture_on_commit_callbacks, queueing.resend_link, invitation)
     assert (first.step, second.step, first.created_by) == ("resend-1", "resend-2", "anna")
     assert len(django_mail.outbox) == 2 and invitation.token in django_mail.outbox[0].body
 
@@ -217,18 +218,18 @@ def test_mark_bounced_with_fallback(survey):
     invitation = _invited(survey, 1)[0]
     member = invitation.member
     bad = member.email
-    waiting = services.resend_link(invitation)  # still queued
+    waiting = queueing.resend_link(invitation)  # still queued
     with pytest.raises(ValidationError):
-        services.mark_bounced(member, "kein-at-zeichen")
-    services.mark_bounced(member, "ersatz@gemeinde.example")
+        bounced.mark_bounced(member, "kein-at-zeichen")
+    bounced.mark_bounced(member, "ersatz@gemeinde.example")
     member.refresh_from_db()
     assert member.email_bounced and member.delivery_email == "ersatz@gemeinde.example"
     assert OutboxMessage.objects.get(step="invitation").status == Status.BOUNCED
     waiting.refresh_from_db()
     assert waiting.to_email == "ersatz@gemeinde.example"
-    again = services.resend_link(invitation)
+    again = queueing.resend_link(invitation)
     assert again.to_email == "ersatz@gemeinde.example" != bad
-    history = list(services.messages_for_member(member))
+    history = list(queueing.messages_for_member(member))
     assert [m.step for m in history] == ["invitation", "resend-1", "resend-2"]
 
 
@@ -250,7 +251,7 @@ def test_optout_page_get_changes_nothing_post_opts_out(survey):
     assert "keine Erinnerungen mehr" in done.content.decode()
     invitation.refresh_from_db()
     assert invitation.opted_out_at is not None
-    assert services.queue_reminders(survey) == 0
+    assert queueing.queue_reminders(survey) == 0
     assert Client().get("/abmelden/unbekannt-aber-lang-genug/").status_code == 404
 
 

@@ -13,8 +13,8 @@ import pytest
 from django.urls import resolve
 
 from bench.drills.common import PrivateRedis
-from invitations import services
 from invitations.models import Invitation, OutboxMessage
+from invitations.outbox import queueing
 from tests.worker import ROOT, celery_worker, purge_broker, start_worker, stop_worker, wait_for, worker_env
 
 from .conftest import make_members
@@ -77,10 +77,10 @@ def assert_one_each(sink, survey, expected: int, allow_unconfirmed_missing: bool
 def test_1600_members_get_exactly_one_message_each(real_celery, sink, kgst_survey, tmp_path, client):
     make_members(1600)
     with celery_worker(concurrency=6, extra_env=env_for(sink), log=tmp_path / "worker.log"):
-        assert services.queue_invitations(kgst_survey) == 1600
+        assert queueing.queue_invitations(kgst_survey) == 1600
         assert wait_for(lambda: sink.count() >= 1600, timeout=120), f"only {sink.count()} received"
         assert wait_for(settled, timeout=10)
-        assert services.queue_invitations(kgst_survey) == 0
+        assert queueing.queue_invitations(kgst_survey) == 0
         time.sleep(0.5)
     assert sink.count() == 1600
     assert_one_each(sink, kgst_survey, 1600)
@@ -103,7 +103,7 @@ def test_sigkill_mid_batch_then_new_worker_and_sweep(real_celery, sink, survey, 
     purge_broker()
     worker = start_worker(concurrency=6, extra_env=env_for(sink), log=log)
     try:
-        services.queue_invitations(survey)
+        queueing.queue_invitations(survey)
         assert wait_for(lambda: sink.count() >= 250, timeout=30)
         stop_worker(worker, kill=True)
         at_kill = sink.count()
@@ -127,7 +127,7 @@ def test_temporary_error_is_retried_then_sent_and_permanent_error_fails(real_cel
     sink.handler.temp_fail_data[flaky] = 2  # 451 twice, then accepted
     sink.handler.reject_rcpt[dead] = f"550 5.1.1 <{dead}>: Recipient address rejected: User unknown"
     with celery_worker(concurrency=2, extra_env=env_for(sink), log=tmp_path / "worker.log"):
-        assert services.queue_invitations(survey) == 3
+        assert queueing.queue_invitations(survey) == 3
         assert wait_for(settled, timeout=30)
     by_email = {m.to_email: m for m in OutboxMessage.objects.all()}
     assert by_email[flaky].status == Status.SENT and by_email[flaky].attempts == 3
@@ -144,7 +144,7 @@ def test_smtp_server_down_then_back(real_celery, survey, tmp_path):
     env = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port), "SITE_URL": SITE, "MAIL_RATE": "0",
            "MAIL_RATE_PER_DOMAIN": "0", "MAIL_RETRY_BASE_SECONDS": "1"}
     with celery_worker(concurrency=2, extra_env=env, log=tmp_path / "worker.log"):
-        services.queue_invitations(survey)
+        queueing.queue_invitations(survey)
         assert wait_for(lambda: OutboxMessage.objects.filter(attempts__gte=1, status=Status.QUEUED).count() == 2,
                         timeout=20)
         assert "ConnectionRefusedError" in OutboxMessage.objects.first().error

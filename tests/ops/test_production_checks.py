@@ -11,6 +11,7 @@ import pytest
 from django.core.checks import run_checks
 
 from config import checks
+from invitations.checks import BOUNCE_TLS_MODES
 from tests.ops.conftest import ROOT, collected_static, free_port, production_env
 
 MANIFEST_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -124,7 +125,7 @@ def test_an_unknown_imap_tls_mode_is_refused(production):
     production.BOUNCE_IMAP_HOST = "imap.example.org"
     production.BOUNCE_IMAP_TLS = "tls"  # a plausible typo that must not mean plain text
     assert ids() == ["ruecklauf.E006"] and messages().startswith("BOUNCE_IMAP_TLS must be implicit")
-    for mode in checks.BOUNCE_TLS_MODES:
+    for mode in BOUNCE_TLS_MODES:
         production.BOUNCE_IMAP_TLS = mode
         assert ids() == []
     production.BOUNCE_IMAP_TLS, production.BOUNCE_IMAP_HOST = "yes", ""  # no mailbox configured: nothing to say
@@ -157,6 +158,7 @@ def run(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess
     ({"EMAIL_HOST": ""}, "EMAIL_HOST"),
     ({"CELERY_BROKER_URL": "", "REDIS_URL": ""}, "CELERY_BROKER_URL"),
     ({"DATABASE_URL": "", "CELERY_BROKER_URL": "", "REDIS_URL": ""}, "DATABASE_URL"),
+    ({"BOUNCE_IMAP_HOST": "imap.example.org", "BOUNCE_IMAP_TLS": "tls"}, "BOUNCE_IMAP_TLS"),  # the app's own check
 ])
 def test_check_deploy_names_the_setting(change, setting):
     result = run([sys.executable, "manage.py", "check", "--deploy"], production_env(change))

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from exports.models import ExportJob
 from invitations.models import LocalMail, OutboxMessage
-from invitations.staff_views import _store_upload
+from invitations.register.views import _store_upload
 from responses.models import Response
 from surveys.staff_definition_views import _store_upload as _store_definition_upload
 

@@ -43,7 +43,7 @@ def test_upload_reencodes_serves_and_shows_the_logo(staff_client, client, survey
     invitation = make_invitation(survey)
     page = client.get(f"/s/{invitation.token}/", follow=True).content.decode()
     assert f'src="{survey.logo_url}"' in page and "Kommunale Gemeinschaftsstelle" in page
-    from invitations.mail import render_mail
+    from invitations.mailtext.render import render_mail
 
     html = render_mail(invitation, "invitation").body_html
     assert survey.logo_absolute_url in html and "Kommunale Gemeinschaftsstelle" in html

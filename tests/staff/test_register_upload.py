@@ -190,7 +190,7 @@ def test_file_is_rechecked_on_confirm(staff_client):
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_register_template_checks_clean_and_is_linked(staff_client, fmt):
     """The downloadable template has the expected header and one example row that passes the check."""
-    from invitations.register import COLUMNS, check_register
+    from invitations.register.check import COLUMNS, check_register
 
     page = staff_client.get(reverse("staff:register_upload")).content.decode()
     url = reverse("staff:register_template", args=[fmt])

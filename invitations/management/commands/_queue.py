@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from invitations.services import InvitationError, SendingRefused, check_sendable
+from invitations.outbox.queueing import InvitationError, SendingRefused, check_sendable
 from surveys.models import Survey
 
 

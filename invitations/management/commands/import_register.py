@@ -5,7 +5,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from invitations.register import apply_register, check_register
+from invitations.register.apply import apply_register
+from invitations.register.check import check_register
 
 
 class Command(BaseCommand):

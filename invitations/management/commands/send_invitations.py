@@ -1,6 +1,6 @@
 """python manage.py send_invitations SLUG — queue the invitation mail for every member without one."""
 
-from invitations.services import queue_invitations
+from invitations.outbox.queueing import queue_invitations
 
 from ._queue import QueueCommand
 

@@ -1,6 +1,6 @@
 """python manage.py send_reminders SLUG — queue a reminder for everyone who has not submitted."""
 
-from invitations.services import queue_reminders
+from invitations.outbox.queueing import queue_reminders
 
 from ._queue import QueueCommand
 

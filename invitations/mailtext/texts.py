@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from email.utils import formataddr, parseaddr
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.html import escape, linebreaks, urlize
 from django.utils.safestring import SafeString, mark_safe
@@ -88,7 +86,7 @@ def fill(text: str, values: Mapping[str, str]) -> str:
 
 
 def values_from(context: Mapping[str, object]) -> dict[str, str]:
-    """Placeholder values from the context invitations.mail.render_mail builds for its templates."""
+    """Placeholder values from the context render.render_mail builds for its templates."""
     member = context["member"]
     survey = context["survey"]
     return {
@@ -153,16 +151,3 @@ def check_survey(survey: object) -> list[str]:
             for problem in problems(value, require_link=field.endswith("_body")):
                 found.append(f"{label}: {problem}")
     return found
-
-
-def from_address(invitation_id: int) -> str:
-    """DEFAULT_FROM_EMAIL with the survey's sender name (Absendername) as display name, if it has one.
-
-    One small query per message: the sending task loads no survey row (its definition is big).
-    """
-    from surveys.models import Survey
-
-    name = Survey.objects.filter(invitations__pk=invitation_id).values_list("sender_name", flat=True).first() or ""
-    if not name.strip():
-        return settings.DEFAULT_FROM_EMAIL
-    return formataddr((name.strip(), parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))

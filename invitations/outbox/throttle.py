@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 
+import redis
 from django.conf import settings
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,6 @@ def _redis():  # noqa: ANN202
     if not url.startswith(("redis://", "rediss://", "unix://")):
         return None
     if _client is None:
-        import redis
-
         _client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         _script = _client.register_script(_RESERVE)
     return _script

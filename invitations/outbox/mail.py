@@ -1,14 +1,14 @@
-"""Rendering the invitation e-mails and handing them to the SMTP server.
+"""An outbox message as it goes out (headers, VERP return path, DKIM) and handed to the SMTP server.
 
-Rendering happens when a message is queued (the outbox row stores subject, text and HTML),
-so what was sent can be shown to staff later and a retry sends exactly the same mail.
+What the mail says is rendered when it is queued (mailtext/render.py; the outbox row stores subject,
+text and HTML), so what was sent can be shown to staff later and a retry sends exactly the same mail.
 
 Sending uses one SMTP connection per worker process (opened lazily after the fork and
 reused across tasks) and splits DATA in two: the body goes out, then `on_handoff()` runs
 (the caller commits "handed off" in the database), then the final "." is sent and the reply
 read. RFC 5321 §3.8: a server that loses the connection before the final "." must discard the
 transaction, so before the hand-off nothing can have been delivered; after it, the server
-may have accepted the message even if we never see the reply. See tasks.py for how that
+may have accepted the message even if we never see the reply. See sending.py for how that
 decides between "resend" and "never resend".
 """
 
@@ -29,55 +29,10 @@ import dkim
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import formats, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from . import mailtext
-from .models import Invitation
-
-
-@dataclass(frozen=True)
-class RenderedMail:
-    subject: str
-    body_text: str
-    body_html: str
-
-
-def contact_for(survey) -> str:  # noqa: ANN001
-    return survey.contact_email or settings.SURVEY_CONTACT
-
-
-def optout_url(invitation: Invitation) -> str:
-    return settings.SITE_URL + reverse("invitations:optout", args=[invitation.token])
-
-
-def render_mail(invitation: Invitation, kind: str, reminder_number: int = 0) -> RenderedMail:
-    """kind: "invitation", "reminder" or "resend"; German, plain text + HTML."""
-    survey = invitation.survey
-    member = invitation.member
-    with translation.override("de"):
-        context = {
-            "survey": survey,
-            "member": member,
-            "invitation": invitation,
-            "link": invitation.link(),
-            "access_code": invitation.access_code_display,
-            "access_url": settings.SITE_URL + "/s/",
-            "deadline": formats.date_format(survey.closes_on, "j. F Y") if survey.closes_on else "",
-            "contact": contact_for(survey),
-            "optout_url": optout_url(invitation),
-            "reminder_number": reminder_number,
-            "kind": kind,
-        }
-        base = f"invitations/emails/{kind}"
-        subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
-        text = render_to_string(f"{base}.txt", context).strip() + "\n"
-        html = render_to_string(f"{base}.html", context)
-        subject, text, html = mailtext.apply_survey_texts(survey, kind, context, subject, text, html)
-    # the stored copy holds placeholders instead of the link and code (a database dump must not hold them)
-    return RenderedMail(subject=subject[:300], body_text=invitation.conceal(text), body_html=invitation.conceal(html))
+from ..mailtext.render import from_address, optout_url
+from ..models import Invitation
 
 
 def new_message_id() -> str:
@@ -162,7 +117,7 @@ def build_email(message) -> EmailMultiAlternatives:  # noqa: ANN001 – an Outbo
     mail = EmailMultiAlternatives(
         subject=message.subject,
         body=message.invitation.reveal(message.body_text),
-        from_email=mailtext.from_address(message.invitation_id),
+        from_email=from_address(message.invitation_id),
         to=[message.to_email],
         headers=message_headers(message),
     )

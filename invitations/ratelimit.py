@@ -3,21 +3,12 @@
 Only misses count (a wrong token or code): a miss increments the client's counter, every other
 lookup only reads it. Once a client has used up its allowance (settings.TOKEN_RATELIMIT, e.g.
 "20/10m") every token lookup from it is answered with 429 until the window ends. The counter
-lives in the shared cache (Redis), so all processes see the same count. The client address is
-only hashed with the secret key into the counter's key; it is never written to the database or
-the logs. If the cache is unreachable the limit fails open: respondents must not be locked out
-because Redis is down.
+lives in the shared cache (Redis), so all processes see the same count at once; nothing is kept in
+one process's memory. The client address is only hashed with the secret key into the counter's
+key; it is never written to the database or the logs. If the cache is unreachable the limit fails
+open: respondents must not be locked out because Redis is down.
 
-Reading the counter on every request held a gunicorn worker idle for Redis round trips on each
-page save, so a process remembers for LOCAL_TRUST_SECONDS, in its own LocMemCache (`verdicts`),
-that a client was *not* blocked, and forgets it at that client's next miss
-(bench.ab, one page save, both on django-ratelimit: 104 ms with it, 117 ms without (median),
-worker CPU 16.1 vs 17.3 ms, on a heavily loaded machine; the hand-written limiter with it against
-django-ratelimit without: 58.5 vs 72.8 ms).
-Blocks themselves are never remembered locally, so clearing the shared cache lifts them at once.
-What the shortcut can let through: while a client's allowance runs out in another process, this
-process may still serve it a right token (harmless: it has the token) and evaluates at most one
-more wrong guess per thread (that miss is counted, refused and drops the local entry).
+Used by the respondent's entry (responses/views.py: link and access code) and the opt-out page.
 """
 
 from __future__ import annotations
@@ -28,15 +19,12 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
 
 logger = logging.getLogger(__name__)
 GROUP = "token-miss"
-LOCAL_TRUST_SECONDS = 30
-verdicts = LocMemCache("ratelimit-verdicts", {"OPTIONS": {"MAX_ENTRIES": 10_000}})  # per process
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -63,21 +51,12 @@ def _usage(request: HttpRequest, increment: bool) -> dict[str, Any] | None:
 
 def is_blocked(request: HttpRequest) -> bool:
     """True once the client's misses have used up the allowance (reads the counter only)."""
-    key = client_key(GROUP, request)
-    if verdicts.get(key):
-        return False
     usage = _usage(request, increment=False)
-    if usage is None:
-        return False
-    blocked = usage["count"] >= usage["limit"]
-    if not blocked:
-        verdicts.set(key, True, LOCAL_TRUST_SECONDS)
-    return blocked
+    return usage is not None and usage["count"] >= usage["limit"]
 
 
 def record_miss(request: HttpRequest) -> bool:
     """Count a wrong token or code; True when this miss used up the allowance."""
-    verdicts.delete(client_key(GROUP, request))
     usage = _usage(request, increment=True)
     return usage is not None and usage["should_limit"]
 

@@ -1,25 +1,20 @@
-"""Staff area views of the invitations app (all staff-only).
+"""Staff views of the outbox (all staff-only).
 
-- Register upload with preview: the file is checked completely (invitations.register), the
-  uploaded bytes are kept server-side in the shared cache under their sha256, bound to the
-  uploading user (surveys/uploads.py), and only a confirmation POST applies them — after checking the
-  same bytes again, so nothing the client sends besides the key is trusted.
 - Sending invitations / reminders: a confirmation page with the number that will be queued,
-  then a POST that queues them (invitations.services; the services make repeats harmless).
-- Outbox overview, resend the personal link, mark an address as bounced.
+  then a POST that queues them (queueing.py makes repeats harmless).
+- The outbox of a survey, the reminder plan, resending the personal link, marking an address as
+  undeliverable.
 - Each message as the recipient sees it (envelope, headers, text, HTML in a sandboxed frame), and
   the local mailbox that holds the mail when no SMTP server is configured.
 """
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Min, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Count, Min
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -30,129 +25,24 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from surveys.listing import sort_headers
 from surveys.models import Survey
 from surveys.permissions import staff_required
-from surveys.uploads import Uploads
 
-from . import services
+from ..models import Invitation, LocalMail, Member, OutboxMessage, step_label
+from . import bounced, plan, queueing
+from .forms import BounceForm, ReminderPlanForm
 from .mailbox import outbox_preview, preview
-from .models import Invitation, LocalMail, Member, OutboxMessage, step_label
-from .register import RegisterCheck, apply_register, check_register, template_csv, template_xlsx
-from .staff_forms import BounceForm, RegisterConfirmForm, RegisterUploadForm, ReminderPlanForm, max_upload_bytes
-
-log = logging.getLogger(__name__)
-
-UPLOADS = Uploads("register")
-PREVIEW_ROWS = 20
-MAX_PROBLEMS_SHOWN = 300
-# Multipart overhead allowed on top of the file size limit before the body is even read.
-UPLOAD_ENVELOPE_BYTES = 64 * 1024
-
-
-# --- register upload -------------------------------------------------------------------
-
-_store_upload = UPLOADS.store  # (user_id, filename, data) → key; tests stage uploads with it
-
-
-def _register_summary() -> dict[str, object]:
-    return Member.objects.aggregate(
-        count=Count("id"), bounced=Count("id", filter=Q(email_bounced=True)), latest=Max("updated_at"),
-    )
-
-
-@staff_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def register_upload(request: HttpRequest) -> HttpResponse:
-    form = RegisterUploadForm()
-    if request.method == "POST":
-        too_large = int(request.META.get("CONTENT_LENGTH") or 0) > max_upload_bytes() + UPLOAD_ENVELOPE_BYTES
-        if too_large:
-            form = RegisterUploadForm(data={})
-            form.is_valid()
-            form.errors.clear()
-            form.add_error("file", _("Die Datei ist zu groß. Erlaubt sind höchstens %(limit)s MB.")
-                           % {"limit": f"{max_upload_bytes() / 1024 / 1024:.0f}"})
-        else:
-            form = RegisterUploadForm(request.POST, request.FILES)
-            if form.is_valid():
-                key = UPLOADS.store_or_say_why(request, form.cleaned_data["file"].name, form.read())
-                if key:
-                    return redirect("staff:register_preview", key=key)
-    status = 400 if form.errors else 200
-    return render(request, "invitations/staff/register_upload.html",
-                  {"form": form, "summary": _register_summary(), "max_bytes": max_upload_bytes()}, status=status)
-
-
-TEMPLATE_TYPES = {
-    "csv": ("text/csv; charset=utf-8", template_csv),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", template_xlsx),
-}
-
-
-@staff_required
-@require_safe
-def register_template(request: HttpRequest, fmt: str) -> HttpResponse:
-    """An empty register with the expected header and one example row, as CSV or XLSX."""
-    if fmt not in TEMPLATE_TYPES:
-        raise Http404
-    content_type, build = TEMPLATE_TYPES[fmt]
-    response = HttpResponse(build(), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="register-vorlage.{fmt}"'
-    return response
-
-
-def _preview_context(check: RegisterCheck, key: str, form: RegisterConfirmForm) -> dict[str, object]:
-    return {
-        "check": check, "key": key, "form": form,
-        "preview_rows": check.rows[:PREVIEW_ROWS],
-        "problems": check.problems[:MAX_PROBLEMS_SHOWN],
-        "more_problems": max(0, len(check.problems) - MAX_PROBLEMS_SHOWN),
-        "can_skip": not check.is_clean and not check.has_fatal and bool(check.rows),
-        "can_apply": check.is_clean and bool(check.rows),
-    }
-
-
-@staff_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def register_preview(request: HttpRequest, key: str) -> HttpResponse:
-    stored = UPLOADS.load(request.user.pk, key)
-    if stored is None:
-        messages.error(request, _("Die hochgeladene Datei ist nicht mehr vorhanden (nach einer Stunde wird sie "
-                                  "verworfen). Bitte laden Sie sie erneut hoch."))
-        return redirect("staff:register_upload")
-    check = check_register(stored.data, stored.filename)  # re-checked on every view and before applying
-    form = RegisterConfirmForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        skip = form.cleaned_data["skip_invalid"]
-        if check.has_fatal or not check.rows:
-            messages.error(request, _("Die Datei enthält Fehler und wurde nicht übernommen. Es wurde nichts "
-                                      "gespeichert."))
-        elif not check.is_clean and not skip:
-            form.add_error("skip_invalid", _("Bitte bestätigen Sie, dass die fehlerhaften Zeilen übersprungen "
-                                             "werden sollen. Es wurde nichts gespeichert."))
-        else:
-            result = apply_register(check, skip_invalid=skip)
-            UPLOADS.discard(request.user.pk, key)
-            messages.success(request, _(
-                "Register übernommen: %(created)d neu, %(updated)d aktualisiert, %(unchanged)d unverändert, "
-                "%(skipped)d fehlerhafte Zeilen übersprungen."
-            ) % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
-                 "skipped": result.skipped})
-            return redirect("staff:register_upload")
-    return render(request, "invitations/staff/register_preview.html", _preview_context(check, key, form),
-                  status=400 if form.errors else 200)
-
 
 # --- invitations and reminders ---------------------------------------------------------
 
 def _send(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
-    refused = services.refusal(survey)
+    refused = queueing.refusal(survey)
     if refused:
         messages.error(request, _("E-Mails können nur versendet werden, solange die Befragung offen ist.")
                        + " " + str(refused))
         return redirect("staff:survey_detail", slug=survey.slug)
     try:
-        services.check_sendable(survey)
-    except services.SendingRefused as exc:
+        queueing.check_sendable(survey)
+    except queueing.SendingRefused as exc:
         refusal = str(exc)
     else:
         refusal = ""
@@ -160,18 +50,18 @@ def _send(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
         messages.error(request, refusal)
         return redirect("staff:survey_detail", slug=survey.slug)
     if request.method == "POST":
-        queue = services.queue_invitations if kind == "invitations" else services.queue_reminders
+        queue = queueing.queue_invitations if kind == "invitations" else queueing.queue_reminders
         try:
             count = queue(survey, created_by=request.user.get_username())
-        except services.InvitationError as exc:
+        except queueing.InvitationError as exc:
             messages.error(request, str(exc))
         else:
             _report_queued(request, kind, count)
         return redirect("staff:survey_detail", slug=survey.slug)
-    plan = services.invitation_plan(survey) if kind == "invitations" else None
-    count = plan.will_send if plan else services.reminder_candidates(survey).count()
+    invitation_plan = queueing.invitation_plan(survey) if kind == "invitations" else None
+    count = invitation_plan.will_send if invitation_plan else queueing.reminder_candidates(survey).count()
     return render(request, "invitations/staff/send_confirm.html",
-                  {"survey": survey, "kind": kind, "count": count, "plan": plan, "refusal": refusal,
+                  {"survey": survey, "kind": kind, "count": count, "plan": invitation_plan, "refusal": refusal,
                    "active_tab": "detail"})
 
 
@@ -238,7 +128,7 @@ def outbox(request: HttpRequest, slug: str) -> HttpResponse:
                       for step, counts in sorted(steps.items(), key=lambda item: _step_order(item[0]))],
         "statuses": statuses, "page": page, "oldest_waiting": oldest_waiting,
         "recent": messages_qs.select_related("invitation__member").order_by("-queued_at", "-id")[:20],
-        "smtp_configured": bool(settings.EMAIL_HOST), "plan": services.reminder_plan(survey),
+        "smtp_configured": bool(settings.EMAIL_HOST), "plan": plan.reminder_plan(survey),
         "sort_headers": sorting.headers, "querystring": sorting.query,
     })
 
@@ -265,8 +155,8 @@ def member_resend(request: HttpRequest, slug: str, ags: str) -> HttpResponse:
         messages.error(request, _("Dieses Mitglied ist zu dieser Befragung noch nicht eingeladen."))
         return redirect(_member_url(survey, member))
     try:
-        message = services.resend_link(invitation, created_by=request.user.get_username())
-    except services.InvitationError as exc:
+        message = queueing.resend_link(invitation, created_by=request.user.get_username())
+    except queueing.InvitationError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Der persönliche Link wird erneut an %(email)s gesendet.")
@@ -281,7 +171,7 @@ def member_bounce(request: HttpRequest, slug: str, ags: str) -> HttpResponse:
     member = get_object_or_404(Member, ags=ags)
     form = BounceForm(request.POST if request.method == "POST" else None, member=member)
     if request.method == "POST" and form.is_valid():
-        services.mark_bounced(member, fallback_email=form.cleaned_data["fallback_email"])
+        bounced.mark_bounced(member, fallback_email=form.cleaned_data["fallback_email"])
         member.refresh_from_db()
         if member.fallback_email:
             messages.success(request, _("%(email)s ist als unzustellbar markiert; E-Mails gehen künftig an "
@@ -362,7 +252,7 @@ def local_mail_html(request: HttpRequest, mail_id: int) -> HttpResponse:
 
 def _plan_text(survey: Survey) -> str:
     parts = []
-    for step, _day in services.reminder_plan(survey):
+    for step, _day in plan.reminder_plan(survey):
         if step.queued_at is None:
             parts.append(f"{step.on_date:%d.%m.%Y}" if step.on_date else str(step.days_after_invitation))
     return ", ".join(parts)
@@ -375,10 +265,10 @@ def reminder_plan(request: HttpRequest, slug: str) -> HttpResponse:
     form = ReminderPlanForm(request.POST if request.method == "POST" else None,
                             initial={"plan": _plan_text(survey)})
     if request.method == "POST" and form.is_valid():
-        services.set_reminder_plan(survey, form.cleaned_data["plan"])
+        plan.set_reminder_plan(survey, form.cleaned_data["plan"])
         messages.success(request, _("Der Erinnerungsplan wurde gespeichert."))
         return redirect("staff:reminder_plan", slug=survey.slug)
     return render(request, "invitations/staff/reminder_plan.html", {
-        "survey": survey, "form": form, "steps": services.reminder_plan(survey),
-        "invited_on": services.invited_on(survey), "active_tab": "outbox",
+        "survey": survey, "form": form, "steps": plan.reminder_plan(survey),
+        "invited_on": plan.invited_on(survey), "active_tab": "outbox",
     }, status=400 if form.errors else 200)

@@ -1,4 +1,4 @@
-"""Staff form for the survey's invitation and reminder texts (see invitations/mailtext.py)."""
+"""Staff form for the survey's invitation and reminder texts (see texts.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from surveys.models import Survey
 from surveys.staff_texts_forms import FieldsetModelForm
 
-from . import mailtext
+from . import texts
 
 MAIL_FIELDS = ["invitation_subject", "invitation_body", "reminder_subject", "reminder_body"]
 
@@ -44,7 +44,7 @@ class MailTextsForm(FieldsetModelForm):
     def _check(self, name: str, *, body: bool) -> str:
         value = self.cleaned_data.get(name, "")
         if value.strip():
-            found = mailtext.problems(value, require_link=body)
+            found = texts.problems(value, require_link=body)
             if found:
                 raise forms.ValidationError(found)
         return value

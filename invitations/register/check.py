@@ -1,9 +1,8 @@
-"""The member register: check a CSV/XLSX file completely, then apply it in one transaction.
+"""The member register file: read a CSV/XLSX file and check it completely, writing nothing.
 
-`check_register` never writes; it returns every problem it finds (by row as a spreadsheet
-user counts them — the header is row 1 — and by column). `apply_register` writes the valid
-rows, updating members by `ags`, and refuses a file that is not clean unless asked to skip
-the bad rows. File-level problems (unreadable file, wrong headers) can never be skipped.
+`check_register` returns every problem it finds (by row as a spreadsheet user counts them — the
+header is row 1 — and by column); apply.py writes the valid rows of a check. File-level problems
+(unreadable file, wrong headers) can never be skipped.
 
 Decisions, documented here because users will ask:
 - Encoding: UTF-8 with or without BOM (Excel's "CSV UTF-8"). Anything else (Excel's legacy
@@ -33,10 +32,8 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
-from django.utils import timezone
 
-from .models import LAENDER, TYPEN, Member, groessenklasse
+from ..models import LAENDER, TYPEN, Member
 
 COLUMNS = ["ags", "name", "land", "typ", "einwohner", "email", "ansprechpartner"]
 REQUIRED_TEXT = {"name"}
@@ -46,10 +43,6 @@ LAND_PREFIX = {land: f"{n:02d}" for n, land in enumerate(
     ["Schleswig-Holstein", "Hamburg", "Niedersachsen", "Bremen", "Nordrhein-Westfalen", "Hessen",
      "Rheinland-Pfalz", "Baden-Württemberg", "Bayern", "Saarland", "Berlin", "Brandenburg",
      "Mecklenburg-Vorpommern", "Sachsen", "Sachsen-Anhalt", "Thüringen"], start=1)}
-
-
-class RegisterError(Exception):
-    """apply_register was asked to write a file that is not clean."""
 
 
 # (English for the CLI, German for the staff upload page); {value} etc. are filled in.
@@ -173,14 +166,6 @@ class RegisterCheck:
         return self.total_rows - len(self.rows)
 
 
-@dataclass(frozen=True)
-class ImportResult:
-    created: int
-    updated: int
-    skipped: int
-    unchanged: int = 0  # existing members whose data was identical
-
-
 # --- reading ---------------------------------------------------------------------------
 
 def _read_table(data: bytes, filename: str, problems: list[Problem]) -> list[list[object]] | None:
@@ -194,7 +179,7 @@ def _read_table(data: bytes, filename: str, problems: list[Problem]) -> list[lis
 
 
 def _read_xlsx(data: bytes, problems: list[Problem]) -> list[list[object]] | None:
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # only when a workbook comes: most registers are CSV, and it loads slowly
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -430,93 +415,3 @@ def check_register(data: bytes, filename: str) -> RegisterCheck:
         RegisterRow(**{**row.__dict__, "is_new": row.ags not in existing}) for row in valid
     ]
     return check
-
-
-# --- writing ---------------------------------------------------------------------------
-
-def apply_register(check: RegisterCheck, skip_invalid: bool = False) -> ImportResult:
-    """Write the valid rows of a check in one transaction: create new members, update by ags."""
-    if check.has_fatal:
-        raise RegisterError("the file cannot be read as a register; nothing was imported")
-    if not check.is_clean and not skip_invalid:
-        raise RegisterError(f"the file has {len(check.problems)} problem(s); nothing was imported")
-    skipped = check.invalid_count
-    rows = {row.ags: row for row in check.rows}
-    now = timezone.now()
-    created = updated = unchanged = 0
-    with transaction.atomic():
-        existing = {m.ags: m for m in Member.objects.select_for_update().filter(ags__in=list(rows))}
-        changed: list[Member] = []
-        new: list[Member] = []
-        for ags, row in rows.items():
-            member = existing.get(ags)
-            if member is None:
-                fields = row.member_fields()
-                new.append(Member(ags=ags, groessenklasse=groessenklasse(row.einwohner), **fields))
-                continue
-            if _update_member(member, row):
-                member.updated_at = now
-                changed.append(member)
-            else:
-                unchanged += 1
-        if new:
-            Member.objects.bulk_create(new, batch_size=1000)
-            created = len(new)
-        if changed:
-            Member.objects.bulk_update(
-                changed, [*[c for c in COLUMNS if c != "ags"], "groessenklasse", "email_bounced", "updated_at"],
-                batch_size=1000,
-            )
-            updated = len(changed)
-    return ImportResult(created=created, updated=updated, skipped=skipped, unchanged=unchanged)
-
-
-def _update_member(member: Member, row: RegisterRow) -> bool:
-    changed = False
-    for name, value in row.member_fields().items():
-        if getattr(member, name) != value:
-            if name == "email":
-                member.email_bounced = False  # a new address has not bounced (the fallback stays on file)
-            setattr(member, name, value)
-            changed = True
-    member.groessenklasse = groessenklasse(member.einwohner)
-    return changed
-
-
-# --- a template to download from the upload page -----------------------------------------
-
-# One example row; nothing in it starts with = + - @, so no spreadsheet runs it as a formula.
-TEMPLATE_EXAMPLE = {
-    "ags": "05315000", "name": "Stadt Köln", "land": "Nordrhein-Westfalen", "typ": "kreisfreie Stadt",
-    "einwohner": 1_084_831, "email": "befragung@stadt-koeln.example", "ansprechpartner": "Erika Mustermann",
-}
-
-
-def template_csv() -> bytes:
-    """The register template as CSV for German Excel: `;`, UTF-8 with BOM, CRLF."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerow([TEMPLATE_EXAMPLE[c] for c in COLUMNS])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def template_xlsx() -> bytes:
-    """The register template as XLSX; the AGS column is text so Excel keeps the leading zero."""
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Register"
-    sheet.append(COLUMNS)
-    sheet.append([TEMPLATE_EXAMPLE[c] for c in COLUMNS])
-    for row in sheet.iter_rows(min_row=1, max_row=1000, min_col=1, max_col=1):
-        row[0].number_format = "@"
-    for cell in sheet[2]:
-        cell.data_type = "n" if isinstance(cell.value, int) else "s"
-    for letter, width in zip("ABCDEFG", (12, 28, 24, 18, 12, 34, 24), strict=True):
-        sheet.column_dimensions[letter].width = width
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()

@@ -19,10 +19,10 @@ from django.views.decorators.http import require_http_methods
 from surveys.models import Survey
 from surveys.permissions import staff_required
 
-from . import mailtext
-from .mail import render_mail
-from .models import Invitation, Member
-from .staff_mailtext_forms import MAIL_FIELDS, MailTextsForm
+from ..models import Invitation, Member
+from . import texts
+from .forms import MAIL_FIELDS, MailTextsForm
+from .render import render_mail
 
 MAIL_TARGET = "E-Mail-Texte"
 
@@ -55,7 +55,7 @@ def _previews(survey: Survey, member: Member) -> list[PreviewMail]:
     mails = []
     for kind, label in (("invitation", _("Einladung")), ("reminder", _("Erinnerung"))):
         rendered = render_mail(sample, kind, 1)
-        subject, body = mailtext.own_texts(survey, kind)
+        subject, body = texts.own_texts(survey, kind)
         mails.append(PreviewMail(kind, label, rendered.subject, rendered.body_text, bool(subject or body)))
     return mails
 
@@ -79,7 +79,7 @@ def survey_mail_texts(request: HttpRequest, slug: str) -> HttpResponse:
         previews = _previews(survey, member)
     return render(request, "invitations/staff/mail_texts.html", {
         "survey": survey, "form": form, "member": member, "member_note": member_note, "previews": previews,
-        "placeholders": mailtext.PLACEHOLDERS, "active_tab": "detail",
+        "placeholders": texts.PLACEHOLDERS, "active_tab": "detail",
     }, status=400 if form.errors else 200)
 
 

@@ -14,6 +14,7 @@ from email import policy
 
 from django.core.mail.backends.base import BaseEmailBackend
 
+from ..models import LocalMail
 from . import mail
 
 # The headers a recipient (or a postmaster) looks at, in this order.
@@ -23,8 +24,6 @@ SHOWN_HEADERS = ("Return-Path", "From", "To", "Subject", "Date", "Message-ID", "
 
 class DatabaseBackend(BaseEmailBackend):
     def send_messages(self, email_messages) -> int:  # noqa: ANN001
-        from .models import LocalMail
-
         rows = [LocalMail(to=", ".join(m.to)[:500], subject=str(m.subject)[:300],
                           message_id=str(m.extra_headers.get("Message-ID", ""))[:250],
                           raw=mail.dkim_sign(mail.as_bytes(m)))
