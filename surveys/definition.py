@@ -30,7 +30,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from . import conditions
+from .definition_errors import XLSFORM_MARK, DefinitionError, DefinitionRefused, Message
 from .models import Option, Page, Question, Row, Survey
+from .xlsform import read_xlsform
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 # libyaml's parser when PyYAML was built with it: the same safe loader, twenty times faster on big files.
@@ -41,46 +43,6 @@ CHOICE_TYPES = {"single", "multi", "matrix"}
 SURVEY_TEXTS = ("title_en", "intro", "intro_en", "closing_text", "closing_text_en", "privacy_notice",
                 "organisers", "contact_email", "sender_name")
 MAX_REPORTED_ERRORS = 30
-# read_xlsform marks its dicts so that validation reports problems by sheet and row, not by JSON path.
-XLSFORM_MARK = "_xlsform_rows"
-
-
-class Message(str):
-    """A validation message: English as the string itself (load_survey, logs, every existing caller), German
-    via `message()` (the staff area's upload report) — the way Refusal and ConditionProblem work."""
-
-    german: Any
-    params: dict[str, Any]
-
-    def __new__(cls, english: str, german: Any, **params: Any) -> Message:
-        obj = super().__new__(cls, english)
-        obj.german, obj.params = german, params
-        return obj
-
-    def message(self) -> str:
-        return str(self.german) % {k: german(v) for k, v in self.params.items()}
-
-    def at(self, english: str, where: Any) -> Message:
-        """The message with its place in front ("pages[0].questions[1] (A1): …")."""
-        return Message(f"{english}: {self}", _("%(where)s: %(problem)s"), where=where, problem=self)
-
-
-def german(value: Any) -> Any:
-    """The German text of a Message (or of a place), anything else as it is: a message not translated
-    (none is known; a plain str from elsewhere) stays English, and the report marks it so (lang="en")."""
-    return value.message() if isinstance(value, Message) else value
-
-
-class DefinitionError(Exception):
-    """The definition file is unreadable or invalid; `errors` lists every problem found."""
-
-    def __init__(self, errors: list[str] | str) -> None:
-        self.errors = [errors] if isinstance(errors, str) else list(errors)
-        super().__init__("\n".join(self.errors))
-
-
-class DefinitionRefused(DefinitionError):
-    """The definition is valid but would alter or remove variables that already have answers."""
 
 
 @dataclass(frozen=True)
@@ -124,8 +86,6 @@ def parse_definition(raw: bytes, name: str) -> dict[str, Any]:
                                       _("%(path)s: Die Datei ist zu groß (%(size)s Bytes, höchstens %(limit)s)."),
                                       path=path, size=len(raw), limit=MAX_FILE_BYTES))
     if is_workbook(name, raw):
-        from .xlsform import read_xlsform
-
         return read_xlsform(raw, name)
     try:
         text = raw.decode("utf-8-sig")

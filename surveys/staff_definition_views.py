@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from . import definition
-from .definition import DefinitionError, DefinitionRefused
+from .definition_errors import DefinitionError, DefinitionRefused, Message, german
 from .models import Survey, SurveyChange
 from .permissions import analyst_required, staff_required
 from .staff_definition_forms import DefinitionUploadForm, NewSurveyForm, NewWaveForm
@@ -116,10 +116,10 @@ class Report:
 
     def error_items(self) -> list[tuple[str, str]]:
         """(text, language) of the errors: German where the message has been translated, English otherwise."""
-        return [(definition.german(e), "de" if isinstance(e, definition.Message) else "en") for e in self.errors]
+        return [(german(e), "de" if isinstance(e, Message) else "en") for e in self.errors]
 
     def refusal_items(self) -> list[tuple[str, str]]:
-        return [(definition.german(e), "de" if isinstance(e, definition.Message) else "en") for e in self.refusals]
+        return [(german(e), "de" if isinstance(e, Message) else "en") for e in self.refusals]
 
     def pages(self) -> list[dict[str, Any]]:
         out = []
@@ -181,7 +181,7 @@ def definition_preview(request: HttpRequest, digest: str) -> HttpResponse:
 
 def _german(exc: DefinitionError, sep: str = " ") -> str:
     """The problems of a refusal as the staff area shows them: German where the message has it."""
-    return sep.join(str(definition.german(e)) for e in exc.errors)
+    return sep.join(str(german(e)) for e in exc.errors)
 
 
 def _apply(request: HttpRequest, key: str, report: Report) -> HttpResponse:

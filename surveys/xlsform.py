@@ -46,7 +46,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from . import conditions
-from .definition import XLSFORM_MARK, DefinitionError, Message
+from .definition_errors import XLSFORM_MARK, DefinitionError, Message
 
 # openpyxl is imported where it is used: it takes about a second to import, and the staff URLs import
 # this module when a web process starts.

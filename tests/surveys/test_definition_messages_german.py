@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import translation
 
-from surveys.definition import Message
+from surveys.definition_errors import Message
 from surveys.xlsform import UNSUPPORTED_TYPES
 from tests.conftest import KGST_DEFINITION
 
