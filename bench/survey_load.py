@@ -85,7 +85,7 @@ def main() -> None:
         validate_definition,
     )
     from surveys.models import Survey
-    from surveys.xlsform import write_xlsform
+    from surveys.xlsform.write import write_xlsform
 
     call_command("migrate", verbosity=0)
     tmp = Path(tempfile.mkdtemp(prefix="bench-survey-load-"))

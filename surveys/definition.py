@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from . import conditions
 from .definition_errors import XLSFORM_MARK, DefinitionError, DefinitionRefused, Message
 from .models import Option, Page, Question, Row, Survey
-from .xlsform import read_xlsform
+from .xlsform.read import read_xlsform
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 # libyaml's parser when PyYAML was built with it: the same safe loader, twenty times faster on big files.

@@ -32,7 +32,7 @@ from .models import Survey, SurveyChange
 from .permissions import analyst_required, staff_required
 from .staff_definition_forms import DefinitionUploadForm, NewSurveyForm, NewWaveForm
 from .uploads import Uploads
-from .xlsform import write_xlsform
+from .xlsform.write import write_xlsform
 
 log = logging.getLogger(__name__)
 

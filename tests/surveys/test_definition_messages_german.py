@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from surveys.definition_errors import Message
-from surveys.xlsform import UNSUPPORTED_TYPES
+from surveys.xlsform.read import UNSUPPORTED_TYPES
 from tests.conftest import KGST_DEFINITION
 
 from . import kgst_xlsform as kx

@@ -23,7 +23,9 @@ from surveys.definition import (
     validate_definition,
 )
 from surveys.models import Survey
-from surveys.xlsform import condition_to_xpath, read_xlsform, write_xlsform, xpath_to_condition
+from surveys.xlsform.expressions import condition_to_xpath, xpath_to_condition
+from surveys.xlsform.read import read_xlsform
+from surveys.xlsform.write import write_xlsform
 from tests.conftest import KGST_DEFINITION
 
 pytestmark = pytest.mark.django_db
