@@ -76,7 +76,10 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from surveys.definition import export_definition, read_definition, sync_survey, validate_definition
+    from surveys.definition.export import export_definition
+    from surveys.definition.read import read_definition
+    from surveys.definition.sync import sync_survey
+    from surveys.definition.validate import validate_definition
     from surveys.models import Survey
     from surveys.permissions import role_group
     from tests.surveys.editor_helpers import question_post

@@ -31,17 +31,11 @@ from django.db.models.functions import Concat
 from django.utils.translation import gettext as _
 
 from . import conditions
-from .definition import (
-    CHOICE_TYPES,
-    ConditionContext,
-    canonical_question,
-    check_condition,
-    mark_edited,
-    question_definition,
-    question_defs,
-    question_refusals,
-    question_variables,
-)
+from .definition.canonical import CHOICE_TYPES, canonical_question, question_variables
+from .definition.condition_checks import ConditionContext, check_condition
+from .definition.export import question_definition, question_defs
+from .definition.refusals import question_refusals
+from .definition.sync import mark_edited
 from .models import Option, Page, Question, Row, Survey, SurveyChange
 
 

@@ -1,6 +1,6 @@
 """What is asked: a Survey with its Pages, Questions, Options and matrix Rows.
 
-The tables are filled from a definition file by `load_survey` (see surveys/definition.py);
+The tables are filled from a definition file by `load_survey` (see surveys/definition/);
 codes are the contract with analysts and never change once answers exist.
 """
 
@@ -99,7 +99,7 @@ class Survey(models.Model):
     EDIT_MARK = "edit-"
 
     def new_version(self) -> None:
-        """Mark the stored definition as superseded by edits (not saved here; see surveys.definition.mark_edited)."""
+        """Mark the stored definition as superseded by edits (not saved here; see definition/sync.py mark_edited)."""
         import uuid
 
         self.definition = {}

@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from . import conditions
-from .definition import CHOICE_TYPES
+from .definition.canonical import CHOICE_TYPES
 from .models import Page, Question
 
 CODE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*\Z"  # surveys/schema.json $defs.code

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from . import staff_definition_views
 from . import staff_views as views
+from .definition import views as definition_views
 
 urlpatterns = [
     path("", views.survey_list, name="home"),
@@ -11,15 +11,15 @@ urlpatterns = [
     path("befragungen/<slug:slug>/feldphase/", views.survey_dates, name="survey_dates"),
     path("befragungen/<slug:slug>/organisation/", views.survey_branding, name="survey_branding"),
     path("befragungen/<slug:slug>/status/<slug:action>/", views.survey_transition, name="survey_transition"),
-    # Creating surveys and definition files (surveys/staff_definition_views.py).
-    path("neue-befragung/", staff_definition_views.survey_create, name="survey_create"),
-    path("neue-befragung/hochladen/", staff_definition_views.definition_upload, name="definition_upload"),
-    path("neue-befragung/hochladen/<str:digest>/", staff_definition_views.definition_preview,
+    # Creating surveys and definition files (surveys/definition_views.py).
+    path("neue-befragung/", definition_views.survey_create, name="survey_create"),
+    path("neue-befragung/hochladen/", definition_views.definition_upload, name="definition_upload"),
+    path("neue-befragung/hochladen/<str:digest>/", definition_views.definition_preview,
          name="definition_preview"),
-    path("befragungen/<slug:slug>/neue-welle/", staff_definition_views.survey_copy, name="survey_copy"),
-    path("befragungen/<slug:slug>/fragebogen.yaml", staff_definition_views.definition_yaml,
+    path("befragungen/<slug:slug>/neue-welle/", definition_views.survey_copy, name="survey_copy"),
+    path("befragungen/<slug:slug>/fragebogen.yaml", definition_views.definition_yaml,
          name="definition_yaml"),
-    path("befragungen/<slug:slug>/fragebogen.xlsx", staff_definition_views.definition_xlsform,
+    path("befragungen/<slug:slug>/fragebogen.xlsx", definition_views.definition_xlsform,
          name="definition_xlsform"),
 ]
 

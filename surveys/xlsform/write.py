@@ -12,7 +12,7 @@ from .layout import EMAIL_REGEX, ENGLISH, GERMAN, OTHER_TEXT_LABEL, OTHER_TEXT_L
 
 
 def write_xlsform(data: dict[str, Any]) -> bytes:
-    """A canonical definition (definition.canonical / export_definition) as an XLSForm workbook."""
+    """A definition in canonical form (surveys/definition/canonical.py, export.py) as an XLSForm workbook."""
     # Imported on use: openpyxl's import takes tenths of a second that every web process would pay at start.
     from openpyxl import Workbook
 

@@ -16,7 +16,10 @@ import pytest
 from django.db import transaction
 
 from surveys import editor
-from surveys.definition import DefinitionError, canonical, export_definition, validate_definition
+from surveys.definition.canonical import canonical
+from surveys.definition.export import export_definition
+from surveys.definition.validate import validate_definition
+from surveys.definition_errors import DefinitionError
 from surveys.models import Page, Question, Survey
 
 pytestmark = pytest.mark.django_db

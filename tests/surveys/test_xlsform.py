@@ -9,14 +9,11 @@ from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
 from surveys import conditions
-from surveys.definition import (
-    DefinitionError,
-    canonical,
-    export_definition,
-    parse_definition,
-    read_definition,
-    validate_definition,
-)
+from surveys.definition.canonical import canonical
+from surveys.definition.export import export_definition
+from surveys.definition.read import parse_definition, read_definition
+from surveys.definition.validate import validate_definition
+from surveys.definition_errors import DefinitionError
 from surveys.models import Survey
 from surveys.xlsform.expressions import XPathError, condition_to_xpath, xpath_to_condition
 from surveys.xlsform.read import read_xlsform

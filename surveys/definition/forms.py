@@ -15,8 +15,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from .definition import MAX_FILE_BYTES
-from .models import Survey
+from surveys.models import Survey
+
+from .read import MAX_FILE_BYTES
 
 DEFINITION_EXTENSIONS = (".yaml", ".yml", ".json", ".xlsx")
 SLUG_HELP = _("Kurze Kennung für Adressen und Dateinamen: Kleinbuchstaben, Ziffern und Bindestriche, "
