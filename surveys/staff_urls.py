@@ -33,7 +33,7 @@ urlpatterns += [
          name="survey_printable_pdf"),
 ]
 
-from . import staff_editor_views as editor_views  # noqa: E402 - the editor's URLs follow the survey's own
+from .editor import views as editor_views  # noqa: E402 - the editor's URLs follow the survey's own
 
 _editor = "befragungen/<slug:slug>/fragebogen/"
 urlpatterns += [

@@ -2,7 +2,7 @@
 
 The forms check what can be checked on the form itself (code format, the fields a type takes, limits);
 whatever needs the whole questionnaire — unique codes, conditions, the rules once answers exist — is
-checked by surveys/editor.py on the questionnaire as it would be after the change.
+checked by checks.py on the questionnaire as it would be after the change.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from . import conditions
-from .definition.canonical import CHOICE_TYPES
-from .models import Page, Question
+from surveys import conditions
+from surveys.definition.canonical import CHOICE_TYPES
+from surveys.models import Page, Question
 
 CODE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*\Z"  # surveys/schema.json $defs.code
 OPTION_CODE_PATTERN = r"^[A-Za-z0-9_]+\Z"  # surveys/schema.json $defs.option.code
@@ -81,7 +81,9 @@ def check_syntax(expr: str) -> str:
     return expr
 
 
-class PageForm(EditorForm):
+class PageSettingsForm(EditorForm):
+    """A page's own settings (code, title, introduction, condition); its questions have their own forms."""
+
     code = forms.CharField(label=_("Code der Seite"), max_length=50, validators=[code_validator],
                            widget=_code_input("seite"),
                            help_text=_("Kurzer, stabiler Bezeichner, z. B. P3. Erscheint in Adressen."))
