@@ -1,8 +1,6 @@
-"""Forms of the staff area that belong to the survey itself: field period and lifecycle.
+"""Forms of the staff area that belong to the survey itself: field period, lifecycle, organisation and logo.
 
-Staff forms render with django-crispy-forms and its Bootstrap 5 pack (`{{ form|crispy }}`); Django
-links help text and errors to each field with aria-describedby, the page lists every error in
-staff/_form_errors.html.
+They render like every staff form (surveys/widgets.py).
 """
 
 from __future__ import annotations
@@ -14,13 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Survey
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
+from .widgets import DateInput
 
 
 def _check_period(opens_on: object, closes_on: object, form: forms.Form) -> None:
