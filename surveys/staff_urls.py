@@ -24,12 +24,12 @@ urlpatterns = [
 ]
 
 # The survey's texts and its printable questionnaire (surveys/staff_texts_views.py).
-from . import staff_texts_views  # noqa: E402
+from .texts import views as texts_views  # noqa: E402
 
 urlpatterns += [
-    path("befragungen/<slug:slug>/texte/", staff_texts_views.survey_texts, name="survey_texts"),
-    path("befragungen/<slug:slug>/druckfassung/", staff_texts_views.survey_printable, name="survey_printable"),
-    path("befragungen/<slug:slug>/druckfassung.pdf", staff_texts_views.survey_printable_pdf,
+    path("befragungen/<slug:slug>/texte/", texts_views.survey_texts, name="survey_texts"),
+    path("befragungen/<slug:slug>/druckfassung/", views.survey_printable, name="survey_printable"),
+    path("befragungen/<slug:slug>/druckfassung.pdf", views.survey_printable_pdf,
          name="survey_printable_pdf"),
 ]
 

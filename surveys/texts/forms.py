@@ -13,8 +13,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Survey
-from .widgets import DateInput, FieldsetModelForm
+from surveys.models import Survey
+from surveys.widgets import DateInput, FieldsetModelForm
 
 TEXT_FIELDS = [
     "title", "title_en", "intro", "intro_en", "estimated_minutes", "closing_text", "closing_text_en",
