@@ -37,7 +37,7 @@ class Survey(models.Model):
     # A wave copied from an earlier survey keeps its codes; the results comparison of waves starts here.
     copied_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="waves")
     # Shown on every respondent page and in the e-mails; the logo is re-encoded as PNG on upload
-    # (surveys.staff_forms.SurveyBrandingForm) and served by surveys.views.logo.
+    # (surveys.staff.forms.SurveyBrandingForm) and served by surveys.views.logo.
     organisation_name = models.CharField(max_length=200, blank=True)
     logo = models.FileField(upload_to="logos/", blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)

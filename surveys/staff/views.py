@@ -1,4 +1,5 @@
-"""Staff area: survey list, survey page, field period and lifecycle (draft → open → closed ⇄ open).
+"""Staff area: survey list, survey page, field period, organisation and logo, lifecycle (draft → open →
+closed ⇄ open), and the printable questionnaire.
 
 Reading is for analysts and staff; every change is staff-only and POST with CSRF. Lifecycle
 steps are confirmed on their own page (no JavaScript) and applied under a row lock, so two
@@ -17,11 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
-from . import printable
-from .listing import sort_headers
-from .models import Survey
-from .permissions import analyst_required, can_manage, staff_required
-from .staff_forms import TRANSITIONS, SurveyBrandingForm, SurveyDatesForm, Transition, TransitionForm
+from surveys import printable
+from surveys.listing import sort_headers
+from surveys.models import Survey
+from surveys.permissions import analyst_required, can_manage, staff_required
+
+from .forms import TRANSITIONS, SurveyBrandingForm, SurveyDatesForm, Transition, TransitionForm
 
 SURVEYS_PER_PAGE = 25
 # Sortable columns of the survey list (surveys/listing.py); the newest survey first unless chosen otherwise.
