@@ -4,8 +4,12 @@ The tables are filled from a definition file by `load_survey` (see surveys/defin
 codes are the contract with analysts and never change once answers exist.
 """
 
+import uuid
+
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import models, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -68,15 +72,11 @@ class Survey(models.Model):
     @property
     def logo_url(self) -> str:
         """Path of the logo on this site ("" without one); the file name changes with every upload."""
-        from django.urls import reverse
-
         return reverse("surveys:logo", args=[self.slug, self.logo.name.rsplit("/", 1)[-1]]) if self.logo else ""
 
     @property
     def logo_absolute_url(self) -> str:
         """For the HTML e-mails, which need the site address."""
-        from django.conf import settings
-
         return settings.SITE_URL + self.logo_url if self.logo else ""
 
     @classmethod
@@ -100,8 +100,6 @@ class Survey(models.Model):
 
     def new_version(self) -> None:
         """Mark the stored definition as superseded by edits (not saved here; see definition/sync.py mark_edited)."""
-        import uuid
-
         self.definition = {}
         self.definition_hash = self.EDIT_MARK + uuid.uuid4().hex
 
