@@ -1,7 +1,7 @@
 """Questionnaire editor at size: every editor page and one question save, 1,000 questions vs the KGSt survey.
 
 Generates a survey of 1,000 questions on 100 pages (`generated_definition`; every type, options,
-matrix rows, conditions on earlier questions), loads it with surveys.definition.sync_survey next to
+matrix rows, conditions on earlier questions), loads it with surveys.definition.sync.sync_survey next to
 the 20-question KGSt survey, and times each editor request in-process through Django's test client
 (the whole request/response cycle with middleware, sessions and templates; no network) as a staff
 user: median and max wall time over --repeat runs, and the number of queries. The KGSt survey is the
