@@ -1,7 +1,7 @@
 """Questionnaire editor at size: every editor page and one question save, 1,000 questions vs the KGSt survey.
 
 Generates a survey of 1,000 questions on 100 pages (`generated_definition`; every type, options,
-matrix rows, conditions on earlier questions), loads it with surveys.definition.sync_survey next to
+matrix rows, conditions on earlier questions), loads it with surveys.definition.sync.sync_survey next to
 the 20-question KGSt survey, and times each editor request in-process through Django's test client
 (the whole request/response cycle with middleware, sessions and templates; no network) as a staff
 user: median and max wall time over --repeat runs, and the number of queries. The KGSt survey is the
@@ -76,7 +76,10 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from surveys.definition import export_definition, read_definition, sync_survey, validate_definition
+    from surveys.definition.export import export_definition
+    from surveys.definition.read import read_definition
+    from surveys.definition.sync import sync_survey
+    from surveys.definition.validate import validate_definition
     from surveys.models import Survey
     from surveys.permissions import role_group
     from tests.surveys.editor_helpers import question_post

@@ -77,15 +77,13 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from surveys.definition import (
-        dump_yaml,
-        export_definition,
-        load_definition_file,
-        read_definition,
-        validate_definition,
-    )
+    from surveys.definition.export import export_definition
+    from surveys.definition.read import read_definition
+    from surveys.definition.sync import load_definition_file
+    from surveys.definition.validate import validate_definition
+    from surveys.definition.write import dump_yaml
     from surveys.models import Survey
-    from surveys.xlsform import write_xlsform
+    from surveys.xlsform.write import write_xlsform
 
     call_command("migrate", verbosity=0)
     tmp = Path(tempfile.mkdtemp(prefix="bench-survey-load-"))

@@ -20,7 +20,7 @@ from surveys.forms import PageForm, answers_to_data
 from surveys.models import Survey
 from surveys.permissions import staff_required
 from surveys.structure import SurveyStructure, get_structure
-from surveys.texts import privacy_paragraphs
+from surveys.texts.privacy import privacy_paragraphs
 
 from . import preview, services
 from .start_views import welcome_context

@@ -20,7 +20,7 @@ from surveys import printable as printable_questionnaire
 from surveys.models import Survey
 from surveys.permissions import can_manage
 from surveys.structure import get_structure
-from surveys.texts import privacy_paragraphs
+from surveys.texts.privacy import privacy_paragraphs
 
 from . import views as flow
 from .models import Response

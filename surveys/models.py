@@ -1,11 +1,15 @@
 """What is asked: a Survey with its Pages, Questions, Options and matrix Rows.
 
-The tables are filled from a definition file by `load_survey` (see surveys/definition.py);
+The tables are filled from a definition file by `load_survey` (see surveys/definition/);
 codes are the contract with analysts and never change once answers exist.
 """
 
+import uuid
+
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import models, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -37,7 +41,7 @@ class Survey(models.Model):
     # A wave copied from an earlier survey keeps its codes; the results comparison of waves starts here.
     copied_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="waves")
     # Shown on every respondent page and in the e-mails; the logo is re-encoded as PNG on upload
-    # (surveys.staff_forms.SurveyBrandingForm) and served by surveys.views.logo.
+    # (surveys.staff.forms.SurveyBrandingForm) and served by surveys.views.logo.
     organisation_name = models.CharField(max_length=200, blank=True)
     logo = models.FileField(upload_to="logos/", blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -68,15 +72,11 @@ class Survey(models.Model):
     @property
     def logo_url(self) -> str:
         """Path of the logo on this site ("" without one); the file name changes with every upload."""
-        from django.urls import reverse
-
         return reverse("surveys:logo", args=[self.slug, self.logo.name.rsplit("/", 1)[-1]]) if self.logo else ""
 
     @property
     def logo_absolute_url(self) -> str:
         """For the HTML e-mails, which need the site address."""
-        from django.conf import settings
-
         return settings.SITE_URL + self.logo_url if self.logo else ""
 
     @classmethod
@@ -99,9 +99,7 @@ class Survey(models.Model):
     EDIT_MARK = "edit-"
 
     def new_version(self) -> None:
-        """Mark the stored definition as superseded by edits (not saved here; see surveys.definition.mark_edited)."""
-        import uuid
-
+        """Mark the stored definition as superseded by edits (not saved here; see definition/sync.py mark_edited)."""
         self.definition = {}
         self.definition_hash = self.EDIT_MARK + uuid.uuid4().hex
 

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from .models import Survey
 from .structure import PageDef, QuestionDef, SurveyStructure, get_structure
-from .texts import condition_in_words
+from .texts.in_words import condition_in_words
 
 # Only the print stylesheet: it is complete on its own, and Bootstrap would triple the render time.
 PRINT_CSS = "css/printable.css"

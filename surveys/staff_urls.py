@@ -1,52 +1,45 @@
-"""Staff URLs of the surveys app (namespace "staff", see config/staff_urls.py)."""
+"""Staff URLs of the surveys app (namespace "staff", see config/staff_urls.py), each block in its room."""
 
 from django.urls import path
 
-from . import staff_definition_views
-from . import staff_views as views
+from .definition import views as definition
+from .editor import views as editor
+from .staff import views as staff
+from .texts import views as texts
+
+_survey = "befragungen/<slug:slug>/"
+_editor = _survey + "fragebogen/"
 
 urlpatterns = [
-    path("", views.survey_list, name="home"),
-    path("befragungen/<slug:slug>/", views.survey_detail, name="survey_detail"),
-    path("befragungen/<slug:slug>/feldphase/", views.survey_dates, name="survey_dates"),
-    path("befragungen/<slug:slug>/organisation/", views.survey_branding, name="survey_branding"),
-    path("befragungen/<slug:slug>/status/<slug:action>/", views.survey_transition, name="survey_transition"),
-    # Creating surveys and definition files (surveys/staff_definition_views.py).
-    path("neue-befragung/", staff_definition_views.survey_create, name="survey_create"),
-    path("neue-befragung/hochladen/", staff_definition_views.definition_upload, name="definition_upload"),
-    path("neue-befragung/hochladen/<str:digest>/", staff_definition_views.definition_preview,
-         name="definition_preview"),
-    path("befragungen/<slug:slug>/neue-welle/", staff_definition_views.survey_copy, name="survey_copy"),
-    path("befragungen/<slug:slug>/fragebogen.yaml", staff_definition_views.definition_yaml,
-         name="definition_yaml"),
-    path("befragungen/<slug:slug>/fragebogen.xlsx", staff_definition_views.definition_xlsform,
-         name="definition_xlsform"),
-]
-
-# The survey's texts and its printable questionnaire (surveys/staff_texts_views.py).
-from . import staff_texts_views  # noqa: E402
-
-urlpatterns += [
-    path("befragungen/<slug:slug>/texte/", staff_texts_views.survey_texts, name="survey_texts"),
-    path("befragungen/<slug:slug>/druckfassung/", staff_texts_views.survey_printable, name="survey_printable"),
-    path("befragungen/<slug:slug>/druckfassung.pdf", staff_texts_views.survey_printable_pdf,
-         name="survey_printable_pdf"),
-]
-
-from . import staff_editor_views as editor_views  # noqa: E402 - the editor's URLs follow the survey's own
-
-_editor = "befragungen/<slug:slug>/fragebogen/"
-urlpatterns += [
-    path(_editor, editor_views.overview, name="editor"),
-    path(_editor + "aenderungen/", editor_views.history, name="editor_history"),
-    path(_editor + "pruefen/", editor_views.check, name="editor_check"),
-    path(_editor + "seiten/neu/", editor_views.page_create, name="editor_page_create"),
-    path(_editor + "seiten/<int:page_id>/", editor_views.page_detail, name="editor_page"),
-    path(_editor + "seiten/<int:page_id>/bearbeiten/", editor_views.page_edit, name="editor_page_edit"),
-    path(_editor + "seiten/<int:page_id>/verschieben/", editor_views.page_move, name="editor_page_move"),
-    path(_editor + "seiten/<int:page_id>/loeschen/", editor_views.page_delete, name="editor_page_delete"),
-    path(_editor + "seiten/<int:page_id>/fragen/neu/", editor_views.question_create, name="editor_question_create"),
-    path(_editor + "fragen/<int:question_id>/", editor_views.question_edit, name="editor_question"),
-    path(_editor + "fragen/<int:question_id>/verschieben/", editor_views.question_move, name="editor_question_move"),
-    path(_editor + "fragen/<int:question_id>/loeschen/", editor_views.question_delete, name="editor_question_delete"),
+    # The survey list and a survey's own staff pages: surveys/staff/.
+    path("", staff.survey_list, name="home"),
+    path(_survey, staff.survey_detail, name="survey_detail"),
+    path(_survey + "feldphase/", staff.survey_dates, name="survey_dates"),
+    path(_survey + "organisation/", staff.survey_branding, name="survey_branding"),
+    path(_survey + "status/<slug:action>/", staff.survey_transition, name="survey_transition"),
+    # New surveys, new waves, definition files up and down: surveys/definition/views.py.
+    path("neue-befragung/", definition.survey_create, name="survey_create"),
+    path("neue-befragung/hochladen/", definition.definition_upload, name="definition_upload"),
+    path("neue-befragung/hochladen/<str:digest>/", definition.definition_preview, name="definition_preview"),
+    path(_survey + "neue-welle/", definition.survey_copy, name="survey_copy"),
+    path(_survey + "fragebogen.yaml", definition.definition_yaml, name="definition_yaml"),
+    path(_survey + "fragebogen.xlsx", definition.definition_xlsform, name="definition_xlsform"),
+    # The texts respondents read around the questions: surveys/texts/.
+    path(_survey + "texte/", texts.survey_texts, name="survey_texts"),
+    # The printable questionnaire (surveys/printable.py) for staff: surveys/staff/.
+    path(_survey + "druckfassung/", staff.survey_printable, name="survey_printable"),
+    path(_survey + "druckfassung.pdf", staff.survey_printable_pdf, name="survey_printable_pdf"),
+    # The questionnaire editor: surveys/editor/.
+    path(_editor, editor.overview, name="editor"),
+    path(_editor + "aenderungen/", editor.history, name="editor_history"),
+    path(_editor + "pruefen/", editor.check, name="editor_check"),
+    path(_editor + "seiten/neu/", editor.page_create, name="editor_page_create"),
+    path(_editor + "seiten/<int:page_id>/", editor.page_detail, name="editor_page"),
+    path(_editor + "seiten/<int:page_id>/bearbeiten/", editor.page_edit, name="editor_page_edit"),
+    path(_editor + "seiten/<int:page_id>/verschieben/", editor.page_move, name="editor_page_move"),
+    path(_editor + "seiten/<int:page_id>/loeschen/", editor.page_delete, name="editor_page_delete"),
+    path(_editor + "seiten/<int:page_id>/fragen/neu/", editor.question_create, name="editor_question_create"),
+    path(_editor + "fragen/<int:question_id>/", editor.question_edit, name="editor_question"),
+    path(_editor + "fragen/<int:question_id>/verschieben/", editor.question_move, name="editor_question_move"),
+    path(_editor + "fragen/<int:question_id>/loeschen/", editor.question_delete, name="editor_question_delete"),
 ]

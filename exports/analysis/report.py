@@ -21,7 +21,7 @@ from django.utils import timezone
 from invitations.models import GROESSENKLASSEN, LAENDER, Invitation
 from surveys.models import Survey
 from surveys.structure import get_structure
-from surveys.texts import condition_in_words
+from surveys.texts.in_words import condition_in_words
 
 from . import aggregation, protection
 from .representativeness import representativeness

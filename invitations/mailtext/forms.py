@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Survey
-from surveys.staff_texts_forms import FieldsetModelForm
+from surveys.widgets import FieldsetModelForm
 
 from . import texts
 

@@ -1,7 +1,7 @@
 /* Questionnaire editor: check codes and conditions while they are typed.
  *
  * Progressive enhancement: the form works without this file, and saving checks everything again.
- * The server answers with the messages a save would give (surveys/staff_editor_views.py `check`), so the
+ * The server answers with the messages a save would give (surveys/editor/views.py `check`), so the
  * rules are the same; option codes are also compared with the other lines of the same question here.
  * Each message goes into a live region linked to its input by aria-describedby, so screen readers hear it.
  */

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from surveys.definition import canonical_yaml_of_file
+from surveys.definition.write import canonical_yaml_of_file
 from surveys.models import Survey
 from tests.conftest import KGST_DEFINITION
 from tests.surveys import kgst_xlsform

@@ -7,7 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 from bench.export_data import insert_plans
-from surveys.definition import read_definition, sync_survey, validate_definition
+from surveys.definition.read import read_definition
+from surveys.definition.sync import sync_survey
+from surveys.definition.validate import validate_definition
 from tests.exports.conftest import make_plans
 
 from .conftest import check_accessibility, screenshot

@@ -289,7 +289,9 @@ def analysis_world(staff_world):
     import copy
 
     from bench.export_data import insert_plans
-    from surveys.definition import read_definition, sync_survey, validate_definition
+    from surveys.definition.read import read_definition
+    from surveys.definition.sync import sync_survey
+    from surveys.definition.validate import validate_definition
     from surveys.structure import get_structure
     from tests.exports.conftest import make_plans
 

@@ -20,7 +20,9 @@ from exports.formats.registry import build_export
 from exports.jobs.exportjob import run_job
 from exports.models import DownloadLog, ExportJob, ResultSet
 from invitations.models import Member
-from surveys.definition import read_definition, sync_survey, validate_definition
+from surveys.definition.read import read_definition
+from surveys.definition.sync import sync_survey
+from surveys.definition.validate import validate_definition
 from surveys.structure import get_structure
 from tests.exports.conftest import make_plans
 from tests.exports.independent import count_plans

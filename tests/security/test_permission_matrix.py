@@ -21,7 +21,7 @@ from exports.models import ExportJob
 from invitations.models import LocalMail, OutboxMessage
 from invitations.register.views import _store_upload
 from responses.models import Response
-from surveys.staff_definition_views import _store_upload as _store_definition_upload
+from surveys.definition.views import _store_upload as _store_definition_upload
 
 pytestmark = pytest.mark.django_db
 

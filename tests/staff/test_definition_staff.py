@@ -12,7 +12,8 @@ from openpyxl import load_workbook
 
 from invitations.models import Invitation, OutboxMessage
 from responses.models import Answer, Response
-from surveys.definition import canonical_yaml_of_file, dump_yaml, export_definition
+from surveys.definition.export import export_definition
+from surveys.definition.write import canonical_yaml_of_file, dump_yaml
 from surveys.models import Survey, SurveyChange
 from tests.conftest import KGST_DEFINITION
 from tests.surveys import kgst_xlsform

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from surveys.models import Survey
+from surveys.staff.views import SURVEYS_PER_PAGE
 
 from .conftest import make_survey
 
@@ -103,8 +104,6 @@ def test_open_survey_past_deadline_is_flagged(staff_client, db):
 def test_survey_list_is_paged_and_sortable(staff_client, db):
     """The start page lists the newest survey first, 25 a page; headings sort (again for descending), paging
     keeps the order, hand-edited values fall back to the default."""
-    from surveys.staff_views import SURVEYS_PER_PAGE
-
     now = timezone.now()
     count = SURVEYS_PER_PAGE + 3
     for n in range(count):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from surveys.definition import export_definition
+from surveys.definition.export import export_definition
 from surveys.models import Survey
 
 

@@ -1,6 +1,6 @@
 """The KGSt questionnaire written by hand as an XLSForm, the way an Excel user would write it.
 
-Independent of surveys/xlsform.py's writer: shared choice lists (ja_nein, ziele), `select one` with a
+Independent of surveys/xlsform/write.py: shared choice lists (ja_nein, ziele), `select one` with a
 space, a field-list matrix with `${...}` conditions, other texts as separate text questions, the
 exclusive option as an ODK constraint, e-mail by regex. `workbook_bytes()` gives the .xlsx.
 """

@@ -13,8 +13,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import translation
 
-from surveys.definition import Message
-from surveys.xlsform import UNSUPPORTED_TYPES
+from surveys.definition import views as definition_views
+from surveys.definition_errors import DefinitionRefused, Message
+from surveys.xlsform.read import UNSUPPORTED_TYPES
 from tests.conftest import KGST_DEFINITION
 
 from . import kgst_xlsform as kx
@@ -180,14 +181,12 @@ def test_schema_errors_all_listed_in_german_and_the_english_ui_in_english(staff_
 
 def test_a_refusal_at_confirmation_is_shown_in_german(staff_client, monkeypatch):
     """Answers may arrive between report and confirmation; the refusal then is German too."""
-    from surveys import definition
-
     def refuse(data):
-        raise definition.DefinitionRefused([Message("A1: would remove an answered question",
+        raise DefinitionRefused([Message("A1: would remove an answered question",
                                                     "A1: würde eine beantwortete Frage entfernen")])
 
     response = staff_client.post(reverse("staff:definition_upload"),
                                  {"file": SimpleUploadedFile("kgst.xlsx", kx.workbook_bytes())}, follow=True)
-    monkeypatch.setattr(definition, "sync_survey", refuse)
+    monkeypatch.setattr(definition_views, "sync_survey", refuse)
     body = staff_client.post(response.redirect_chain[-1][0], follow=True).content.decode()
     assert "Nicht übernommen: A1: würde eine beantwortete Frage entfernen" in html.unescape(body)

@@ -12,18 +12,16 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from surveys import conditions
-from surveys.definition import (
-    canonical,
-    canonical_yaml_of_file,
-    dump_yaml,
-    export_definition,
-    parse_definition,
-    read_definition,
-    sync_survey,
-    validate_definition,
-)
+from surveys.definition.canonical import canonical
+from surveys.definition.export import export_definition
+from surveys.definition.read import parse_definition, read_definition
+from surveys.definition.sync import sync_survey
+from surveys.definition.validate import validate_definition
+from surveys.definition.write import canonical_yaml_of_file, dump_yaml
 from surveys.models import Survey
-from surveys.xlsform import condition_to_xpath, read_xlsform, write_xlsform, xpath_to_condition
+from surveys.xlsform.expressions import condition_to_xpath, xpath_to_condition
+from surveys.xlsform.read import read_xlsform
+from surveys.xlsform.write import write_xlsform
 from tests.conftest import KGST_DEFINITION
 
 pytestmark = pytest.mark.django_db

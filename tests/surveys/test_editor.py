@@ -10,15 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from surveys.definition import (
-    EDIT_MARK,
-    canonical,
-    definition_hash,
-    export_definition,
-    read_definition,
-    sync_survey,
-    validate_definition,
-)
+from surveys.definition.canonical import canonical
+from surveys.definition.export import export_definition
+from surveys.definition.read import read_definition
+from surveys.definition.sync import EDIT_MARK, definition_hash, sync_survey
+from surveys.definition.validate import validate_definition
 from surveys.models import Option, Page, Question, Survey, SurveyChange
 from surveys.structure import get_structure
 from tests.conftest import KGST_DEFINITION

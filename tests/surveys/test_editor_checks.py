@@ -1,7 +1,7 @@
 """The editor checks only what a change can affect; its verdict must still be that of checking everything.
 
-Every change below is tried on the KGSt questionnaire through surveys/editor.py and, independently, applied
-to the downloaded definition, which `validate_definition` (the check of load_survey, on the whole
+Every change below is tried on the KGSt questionnaire through surveys/editor/services.py and, independently,
+applied to the downloaded definition, which `validate_definition` (the check of load_survey, on the whole
 questionnaire) accepts or refuses. The two must agree, and an accepted change must leave the tables
 holding exactly that definition.
 """
@@ -15,8 +15,12 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from surveys import editor
-from surveys.definition import DefinitionError, canonical, export_definition, validate_definition
+from surveys.definition.canonical import canonical
+from surveys.definition.export import export_definition
+from surveys.definition.validate import validate_definition
+from surveys.definition_errors import DefinitionError
+from surveys.editor import services
+from surveys.editor.checks import EditRefused
 from surveys.models import Page, Question, Survey
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +62,7 @@ def _question_changes(data: dict[str, Any]) -> Iterator[Change]:
         def save(new: dict[str, Any], code: str = code) -> Callable[[Survey], None]:
             def run(survey: Survey) -> None:
                 question = Question.objects.get(survey=survey, code=code)
-                editor.save_question(survey, question.page, question, new, None)
+                services.save_question(survey, question.page, question, new, None)
             return run
 
         def replace(new: dict[str, Any], code: str = code) -> Callable[[dict[str, Any]], None]:
@@ -69,7 +73,7 @@ def _question_changes(data: dict[str, Any]) -> Iterator[Change]:
 
         for step in (-1, 1):
             def move(survey: Survey, code: str = code, step: int = step) -> None:
-                editor.move_question(survey, Question.objects.get(survey=survey, code=code), step, None)
+                services.move_question(survey, Question.objects.get(survey=survey, code=code), step, None)
 
             def swap(d: dict[str, Any], code: str = code, step: int = step) -> None:
                 questions, i = _where(d, code)
@@ -78,7 +82,7 @@ def _question_changes(data: dict[str, Any]) -> Iterator[Change]:
             yield f"move {code} {step}", move, swap
 
         def delete(survey: Survey, code: str = code) -> None:
-            editor.delete_question(survey, Question.objects.get(survey=survey, code=code), None)
+            services.delete_question(survey, Question.objects.get(survey=survey, code=code), None)
 
         def remove(d: dict[str, Any], code: str = code) -> None:
             questions, i = _where(d, code)
@@ -109,7 +113,7 @@ def _question_changes(data: dict[str, Any]) -> Iterator[Change]:
 
         def to_last_page(survey: Survey, code: str = code, new: dict[str, Any] = original) -> None:
             question = Question.objects.get(survey=survey, code=code)
-            editor.save_question(survey, survey.pages.order_by("position").last(), question, new, None)
+            services.save_question(survey, survey.pages.order_by("position").last(), question, new, None)
 
         def append_last(d: dict[str, Any], code: str = code, new: dict[str, Any] = original) -> None:
             questions, i = _where(d, code)
@@ -124,7 +128,7 @@ def _page_changes(data: dict[str, Any]) -> Iterator[Change]:
         code = pdef["code"]
         for step in (-1, 1):
             def move(survey: Survey, code: str = code, step: int = step) -> None:
-                editor.move_page(survey, Page.objects.get(survey=survey, code=code), step, None)
+                services.move_page(survey, Page.objects.get(survey=survey, code=code), step, None)
 
             def swap(d: dict[str, Any], index: int = index, step: int = step) -> None:
                 if 0 <= index + step < len(d["pages"]):
@@ -132,7 +136,7 @@ def _page_changes(data: dict[str, Any]) -> Iterator[Change]:
             yield f"move page {code} {step}", move, swap
 
         def delete(survey: Survey, code: str = code) -> None:
-            editor.delete_page(survey, Page.objects.get(survey=survey, code=code), None)
+            services.delete_page(survey, Page.objects.get(survey=survey, code=code), None)
 
         def remove(d: dict[str, Any], index: int = index) -> None:
             del d["pages"][index]
@@ -141,8 +145,8 @@ def _page_changes(data: dict[str, Any]) -> Iterator[Change]:
 
         def condition(survey: Survey, code: str = code, first: str = first) -> None:
             page = Page.objects.get(survey=survey, code=code)
-            values = {name: getattr(page, name) for name in editor.PAGE_FIELDS} | {"condition": f"answered {first}"}
-            editor.save_page(survey, page, values, None)
+            values = {name: getattr(page, name) for name in services.PAGE_FIELDS} | {"condition": f"answered {first}"}
+            services.save_page(survey, page, values, None)
 
         def set_condition(d: dict[str, Any], index: int = index, first: str = first) -> None:
             d["pages"][index]["show_if"] = f"answered {first}"
@@ -160,7 +164,7 @@ def test_the_verdict_is_that_of_the_whole_questionnaire(kgst_survey):
             with transaction.atomic():
                 try:
                     change(Survey.objects.get(pk=kgst_survey.pk))
-                except editor.EditRefused:
+                except EditRefused:
                     assert not should_pass, f"{name}: refused, but the whole questionnaire would be valid"
                     refused += 1
                 else:

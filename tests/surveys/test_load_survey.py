@@ -10,7 +10,9 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from surveys.definition import definition_hash, read_definition, validate_definition
+from surveys.definition.read import read_definition
+from surveys.definition.sync import definition_hash
+from surveys.definition.validate import validate_definition
 from surveys.models import Option, Page, Question, Row, Survey
 
 KGST = Path(__file__).resolve().parents[2] / "surveys/definitions/kgst-social-media-2013.yaml"

@@ -11,7 +11,8 @@ from django.urls import reverse
 from surveys.models import Survey, SurveyChange
 from surveys.progress import page_progress
 from surveys.structure import get_structure
-from surveys.texts import condition_in_words, privacy_paragraphs
+from surveys.texts.in_words import condition_in_words
+from surveys.texts.privacy import privacy_paragraphs
 
 pytestmark = pytest.mark.django_db
 

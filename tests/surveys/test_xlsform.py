@@ -9,16 +9,15 @@ from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
 from surveys import conditions
-from surveys.definition import (
-    DefinitionError,
-    canonical,
-    export_definition,
-    parse_definition,
-    read_definition,
-    validate_definition,
-)
+from surveys.definition.canonical import canonical
+from surveys.definition.export import export_definition
+from surveys.definition.read import parse_definition, read_definition
+from surveys.definition.validate import validate_definition
+from surveys.definition_errors import DefinitionError
 from surveys.models import Survey
-from surveys.xlsform import XPathError, condition_to_xpath, read_xlsform, write_xlsform, xpath_to_condition
+from surveys.xlsform.expressions import XPathError, condition_to_xpath, xpath_to_condition
+from surveys.xlsform.read import read_xlsform
+from surveys.xlsform.write import write_xlsform
 from tests.conftest import KGST_DEFINITION
 
 from . import kgst_xlsform as kx
@@ -275,9 +274,9 @@ def test_a_group_in_a_page_that_is_not_a_matrix_is_refused():
 
 
 def test_a_huge_sheet_is_refused_without_reading_it_all(monkeypatch):
-    from surveys import xlsform
+    from surveys.xlsform import sheets
 
-    monkeypatch.setattr(xlsform, "MAX_ROWS", 10)
+    monkeypatch.setattr(sheets, "MAX_ROWS", 10)
     rows = [["text", f"q{i}", "Frage?"] for i in range(12)]
     assert _errors(_form(rows, choices=[])) == [
         "form.xlsx: sheet 'survey' has more than 10 rows; that is not a questionnaire"]

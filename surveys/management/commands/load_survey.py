@@ -4,7 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from surveys.definition import DefinitionError, load_definition_file
+from surveys.definition.sync import load_definition_file
+from surveys.definition_errors import DefinitionError
 
 
 class Command(BaseCommand):

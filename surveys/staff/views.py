@@ -1,4 +1,5 @@
-"""Staff area: survey list, survey page, field period and lifecycle (draft → open → closed ⇄ open).
+"""Staff area: survey list, survey page, field period, organisation and logo, lifecycle (draft → open →
+closed ⇄ open), and the printable questionnaire.
 
 Reading is for analysts and staff; every change is staff-only and POST with CSRF. Lifecycle
 steps are confirmed on their own page (no JavaScript) and applied under a row lock, so two
@@ -11,15 +12,18 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
-from .listing import sort_headers
-from .models import Survey
-from .permissions import analyst_required, can_manage, staff_required
-from .staff_forms import TRANSITIONS, SurveyBrandingForm, SurveyDatesForm, Transition, TransitionForm
+from surveys import printable
+from surveys.listing import sort_headers
+from surveys.models import Survey
+from surveys.permissions import analyst_required, can_manage, staff_required
+
+from .forms import TRANSITIONS, SurveyBrandingForm, SurveyDatesForm, Transition, TransitionForm
 
 SURVEYS_PER_PAGE = 25
 # Sortable columns of the survey list (surveys/listing.py); the newest survey first unless chosen otherwise.
@@ -114,3 +118,21 @@ def survey_branding(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "surveys/staff/survey_branding.html",
                   {"survey": survey, "form": form, "active_tab": "detail"})
 
+
+# --- the printable questionnaire (surveys/printable.py), here without a member -----------------------
+
+
+@analyst_required
+@require_safe
+def survey_printable(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    return printable.html_response(
+        request, survey, pdf_url=reverse("staff:survey_printable_pdf", args=[survey.slug]),
+        back_url=reverse("staff:survey_detail", args=[survey.slug]), back_label=_("Zurück zur Befragung"),
+    )
+
+
+@analyst_required
+@require_safe
+def survey_printable_pdf(request: HttpRequest, slug: str) -> HttpResponse:
+    return printable.pdf_response(get_object_or_404(Survey, slug=slug), request)

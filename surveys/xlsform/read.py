@@ -1,8 +1,4 @@
-"""XLSForm workbooks (.xlsx, the spreadsheet format of ODK and KoboToolbox, https://xlsform.org) ↔ definitions.
-
-`read_xlsform` turns a workbook into the definition dict of surveys/definition.py (then validated and
-loaded like a YAML file); `write_xlsform` writes a definition dict as a workbook of the same shape, so
-XLSForm → database → XLSForm gives the same workbook.
+"""Reading an XLSForm workbook into a definition dict (then validated and loaded like a YAML file).
 
 Why openpyxl and not pyxform: pyxform 4.5 pins openpyxl 3.1.5 (our version) but adds xlrd, lark and
 defusedxml, and what it offers beyond reading cells is the conversion to an ODK XForm, which we do not
@@ -36,7 +32,6 @@ What is understood (anything else is refused with sheet, row, column and reason 
 
 from __future__ import annotations
 
-import datetime
 import io
 import re
 from collections.abc import Iterable
@@ -45,24 +40,28 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from . import conditions
-from .definition import XLSFORM_MARK, DefinitionError, Message
+from surveys.definition_errors import XLSFORM_MARK, DefinitionError, Message
 
-# openpyxl is imported where it is used: it takes about a second to import, and the staff URLs import
-# this module when a web process starts.
+from .expressions import (
+    LENGTH_CONSTRAINT,
+    REGEX_CONSTRAINT,
+    XPathError,
+    exclusive_codes,
+    number_limits,
+    xpath_to_condition,
+)
+from .layout import (
+    GERMAN,
+    OTHER_LABEL,
+    OTHER_LABEL_EN,
+    SETTINGS_TEXTS,
+    SURVEY_COLUMNS,
+    TRANSLATED,
+)
+from .sheets import Problem, Sheet, known_columns, language_code, languages, read_sheet
 
-GERMAN, ENGLISH = "Deutsch (de)", "English (en)"
-SURVEY_COLUMNS = ("type", "name", "label", "hint", "required", "relevant", "constraint", "appearance")
-TRANSLATED = {"label", "hint"}
-# Extra settings columns: Rücklauf's survey texts that XLSForm has no place for; names as in the definition.
-SETTINGS_TEXTS = ("title_en", "intro", "intro_en", "estimated_minutes", "closing_text", "closing_text_en",
-                  "privacy_notice", "organisers", "contact_email", "sender_name", "opens", "closes",
-                  "invitation_subject", "invitation_body", "reminder_subject", "reminder_body")
-OTHER_LABEL, OTHER_LABEL_EN = "Sonstiges", "Other"
-OTHER_TEXT_LABEL, OTHER_TEXT_LABEL_EN = "Bitte angeben", "Please specify"
-EMAIL_REGEX = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MAX_PROBLEMS = 30
-MAX_ROWS, MAX_COLUMNS = 50_000, 200
+
 
 # Types XLSForm has and Rücklauf does not: a reason instead of "unknown type".
 # Why each is refused: English on the command line, German in the staff report.
@@ -122,438 +121,6 @@ UNSUPPORTED_TYPES = {kind: Message(why, _WHY[why]) for kind, why in {
 }.items()}
 
 
-@dataclass
-class Problem:
-    sheet: str
-    row: int | None
-    column: str | None
-    reason: str  # a Message: English as the string, German via message()
-
-    def __str__(self) -> str:
-        where = f"sheet {self.sheet!r}"
-        if self.row:
-            where += f", row {self.row}"
-        if self.column:
-            where += f", column {self.column}"
-        return f"{where}: {self.reason}"
-
-    def text(self) -> Message:
-        """The problem as a Message: `str()` is the English line above, `message()` the German one."""
-        if self.row and self.column:
-            where = Message("", _("Tabellenblatt „%(sheet)s“, Zeile %(row)s, Spalte %(column)s"),
-                            sheet=self.sheet, row=self.row, column=self.column)
-        elif self.row:
-            where = Message("", _("Tabellenblatt „%(sheet)s“, Zeile %(row)s"), sheet=self.sheet, row=self.row)
-        elif self.column:
-            where = Message("", _("Tabellenblatt „%(sheet)s“, Spalte %(column)s"), sheet=self.sheet,
-                            column=self.column)
-        else:
-            where = Message("", _("Tabellenblatt „%(sheet)s“"), sheet=self.sheet)
-        return Message(str(self), _("%(where)s: %(problem)s"), where=where, problem=self.reason)
-
-
-class _Refused(Exception):
-    def __init__(self, problem: Problem) -> None:
-        self.problem = problem
-
-
-# --- cells ---------------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str:
-    """A cell as text: Excel numbers 1 / 1.0 → "1", dates → ISO, everything stripped."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-_LANG_NAMES = {"deutsch": "de", "german": "de", "english": "en", "englisch": "en"}
-
-
-def _language_code(name: str) -> str | None:
-    match = re.search(r"\(([A-Za-z-]+)\)\s*$", name)
-    if match:
-        return match.group(1).lower()
-    return _LANG_NAMES.get(name.strip().lower())
-
-
-@dataclass
-class _Sheet:
-    """One sheet read into rows of {header: text}, remembering where each header is."""
-
-    name: str
-    headers: dict[str, int]  # header text (as written) → column index (1-based)
-    rows: list[tuple[int, dict[str, str]]]
-
-    def column(self, header: str) -> str:
-        from openpyxl.utils import get_column_letter
-
-        index = self.headers.get(header)
-        return f"{header} ({get_column_letter(index)})" if index else header
-
-    def problem(self, row: int | None, header: str | None, reason: str) -> Problem:
-        return Problem(self.name, row, self.column(header) if header else None, reason)
-
-
-def _read_sheet(ws: Any) -> _Sheet:
-    """Rows below the first non-empty row (the header), numbered as Excel shows them; empty rows skipped."""
-    headers: dict[str, int] = {}
-    rows: list[tuple[int, dict[str, str]]] = []
-    # Bounded: a small file may declare a huge sheet; no questionnaire needs more than this.
-    for number, values in enumerate(ws.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1):
-        if number > MAX_ROWS:
-            raise DefinitionError(Message(
-                f"sheet {ws.title!r} has more than {MAX_ROWS} rows; that is not a questionnaire",
-                _("Das Tabellenblatt „%(sheet)s“ hat mehr als %(limit)s Zeilen; das ist kein Fragebogen."),
-                sheet=ws.title, limit=MAX_ROWS))
-        texts = [_text(v) for v in values]
-        if not headers:
-            headers = {cell: i + 1 for i, cell in enumerate(texts) if cell}
-            continue
-        cells = {header: texts[i - 1] for header, i in headers.items() if i - 1 < len(texts)}
-        if any(cells.values()):
-            rows.append((number, cells))
-    return _Sheet(ws.title, headers, rows)
-
-
-# --- languages -----------------------------------------------------------------------------
-
-
-@dataclass
-class _Languages:
-    """Which header holds the main (German) and which the English text of a translated column."""
-
-    main: dict[str, str] = field(default_factory=dict)  # base ("label") → header
-    english: dict[str, str] = field(default_factory=dict)
-
-
-def _languages(sheet: _Sheet, default: str | None, problems: list[Problem], allowed: Iterable[str]) -> _Languages:
-    langs = _Languages()
-    allowed = set(allowed)
-    for header in sheet.headers:
-        base, sep, lang = header.partition("::")
-        base = base.strip().lower().replace(" ", "_")
-        if base not in allowed:
-            continue
-        code = _language_code(lang) if sep else default
-        if sep and code is None:
-            problems.append(sheet.problem(None, header, Message(
-                f"language {lang.strip()!r} has no code; write it like {GERMAN!r} or {ENGLISH!r}",
-                _("Die Sprache „%(lang)s“ hat kein Kürzel; bitte so schreiben: „%(german)s“ oder „%(english)s“."),
-                lang=lang.strip(), german=GERMAN, english=ENGLISH)))
-            continue
-        if code == default or code is None:
-            target = langs.main
-        elif code == "en":
-            target = langs.english
-        else:
-            problems.append(sheet.problem(None, header, Message(
-                f"language {lang.strip()!r} is not supported: questions are asked in German, with an optional "
-                "English translation",
-                _("Die Sprache „%(lang)s“ wird nicht unterstützt: Gefragt wird auf Deutsch, auf Wunsch mit "
-                  "englischer Übersetzung."), lang=lang.strip())))
-            continue
-        if base in target:
-            problems.append(sheet.problem(None, header, Message(
-                f"a second column for the same text as {target[base]!r}",
-                _("Eine zweite Spalte für denselben Text wie „%(other)s“."), other=target[base])))
-            continue
-        target[base] = header
-    return langs
-
-
-def _known_columns(sheet: _Sheet, allowed: Iterable[str], problems: list[Problem]) -> dict[str, str]:
-    """Plain (untranslated) header per base name; unknown columns with content are refused."""
-    allowed = set(allowed)
-    plain: dict[str, str] = {}
-    for header in sheet.headers:
-        base = header.partition("::")[0].strip().lower().replace(" ", "_")
-        if base in allowed:
-            if "::" not in header:
-                plain.setdefault(base, header)
-            continue
-        filled = next((number for number, cells in sheet.rows if cells.get(header)), None)
-        if filled is not None:
-            problems.append(sheet.problem(filled, header, Message(
-                f"column {header!r} is not supported", _("Die Spalte „%(column)s“ wird nicht unterstützt."),
-                column=header)))
-    return plain
-
-
-# --- relevant: XPath subset → condition language -------------------------------------------
-
-_XPATH_TOKEN = re.compile(r"""
-    (?P<space>\s+)
-  | (?P<var>\$\{(?P<name>[^}]*)\})
-  | (?P<string>'[^']*'|"[^"]*")
-  | (?P<number>-?\d+(?:\.\d+)?)
-  | (?P<op>!=|<=|>=|=|<|>)
-  | (?P<punct>[(),])
-  | (?P<word>[A-Za-z_][A-Za-z0-9_:.-]*)
-  | (?P<dot>\.)
-""", re.VERBOSE)
-_CANONICAL_INT = re.compile(r"-?(0|[1-9][0-9]*)\Z")
-
-
-class XPathError(ValueError):
-    """`message` is a Message (English string, German via message()); `position` 0-based."""
-
-    def __init__(self, message: str, position: int) -> None:
-        self.message, self.position = message, position
-        super().__init__(f"at position {position}: {message}")
-
-
-@dataclass
-class _Tok:
-    kind: str
-    text: str
-    pos: int
-
-
-def _xpath_tokens(expr: str) -> list[_Tok]:
-    tokens, pos = [], 0
-    while pos < len(expr):
-        match = _XPATH_TOKEN.match(expr, pos)
-        if match is None:
-            raise XPathError(Message(f"unexpected character {expr[pos]!r}", _("unerwartetes Zeichen „%(char)s“"),
-                                     char=expr[pos]), pos)
-        kind = match.lastgroup or ""
-        if kind == "name":
-            kind = "var"
-        if kind != "space":
-            text = match.group("name") if kind == "var" else match.group(0)
-            tokens.append(_Tok(kind, text, pos))
-        pos = match.end()
-    tokens.append(_Tok("end", "", len(expr)))
-    return tokens
-
-
-def _found(tok: _Tok) -> Message:
-    """What the parser found, for its messages: the token quoted, or the end of the expression."""
-    if tok.kind == "end":
-        return Message("the end of the expression", _("das Ende des Ausdrucks"))
-    return Message(repr(tok.text), _("„%(text)s“"), text=tok.text)
-
-
-class _XPathParser:
-    def __init__(self, expr: str) -> None:
-        self.tokens = _xpath_tokens(expr)
-        self.i = 0
-        self.depth = 0
-
-    def peek(self) -> _Tok:
-        return self.tokens[self.i]
-
-    def take(self, kind: str, text: str | None = None) -> _Tok:
-        tok = self.peek()
-        if tok.kind != kind or (text is not None and tok.text != text):
-            wanted = repr(text) if text else {"var": "a question reference ${name}", "end": "the end"}.get(kind, kind)
-            gewollt = f"„{text}“" if text else {"var": _("ein Verweis auf eine Frage ${name}"),
-                                                "end": _("das Ende")}.get(kind, kind)
-            raise XPathError(Message(f"expected {wanted}, found {_found(tok)}",
-                                     _("erwartet wurde %(wanted)s, gefunden %(found)s"), wanted=gewollt,
-                                     found=_found(tok)), tok.pos)
-        self.i += 1
-        return tok
-
-    def parse(self) -> conditions.Node:
-        node = self.or_expr()
-        self.take("end")
-        return node
-
-    def or_expr(self) -> conditions.Node:
-        items = [self.and_expr()]
-        while self.peek().kind == "word" and self.peek().text == "or":
-            self.i += 1
-            items.append(self.and_expr())
-        return items[0] if len(items) == 1 else conditions.Or(tuple(items))
-
-    def and_expr(self) -> conditions.Node:
-        items = [self.unary()]
-        while self.peek().kind == "word" and self.peek().text == "and":
-            self.i += 1
-            items.append(self.unary())
-        return items[0] if len(items) == 1 else conditions.And(tuple(items))
-
-    def unary(self) -> conditions.Node:
-        tok = self.peek()
-        self.depth += 1
-        if self.depth > conditions.MAX_DEPTH:
-            raise XPathError(Message("the expression is too deeply nested",
-                                     _("der Ausdruck ist zu tief verschachtelt")), tok.pos)
-        try:
-            if tok.kind == "punct" and tok.text == "(":
-                self.i += 1
-                node = self.or_expr()
-                self.take("punct", ")")
-                return node
-            if tok.kind == "word":
-                return self.function(tok)
-            if tok.kind == "var":
-                return self.comparison()
-            raise XPathError(Message(f"expected a comparison such as ${{x}} = 'v', found {_found(tok)}",
-                                     _("erwartet wurde ein Vergleich wie ${x} = 'v', gefunden %(found)s"),
-                                     found=_found(tok)), tok.pos)
-        finally:
-            self.depth -= 1
-
-    def function(self, tok: _Tok) -> conditions.Node:
-        self.i += 1
-        if tok.text not in ("not", "selected"):
-            if self.peek().kind == "punct" and self.peek().text == "(":
-                raise XPathError(Message(f"function {tok.text}() is not supported (only selected() and not())",
-                                         _("die Funktion %(name)s() wird nicht unterstützt (nur selected() und not())"),
-                                         name=tok.text), tok.pos)
-            raise XPathError(Message(f"{tok.text!r} is not supported here",
-                                     _("„%(word)s“ wird hier nicht unterstützt"), word=tok.text), tok.pos)
-        self.take("punct", "(")
-        if tok.text == "not":
-            node = self.or_expr()
-            self.take("punct", ")")
-            return conditions.Not(node)
-        var = self.take("var")
-        self.take("punct", ",")
-        value = self.literal()
-        self.take("punct", ")")
-        return conditions.Contains(conditions.Var(var.text, var.pos), value)
-
-    def literal(self) -> conditions.Literal:
-        tok = self.peek()
-        if tok.kind == "number":
-            self.i += 1
-            return conditions.Literal(tok.text, True)
-        if tok.kind == "string":
-            self.i += 1
-            value = tok.text[1:-1]
-            return conditions.Literal(value, bool(_CANONICAL_INT.match(value)))
-        raise XPathError(Message(f"expected a value such as '1' or 42, found {_found(tok)}",
-                                 _("erwartet wurde ein Wert wie '1' oder 42, gefunden %(found)s"), found=_found(tok)),
-                         tok.pos)
-
-    def comparison(self) -> conditions.Node:
-        var = self.take("var")
-        op = self.peek()
-        if op.kind != "op":
-            raise XPathError(Message(f"expected a comparison operator (=, !=, <, <=, >, >=) after ${{{var.text}}}, "
-                                     f"found {_found(op)}",
-                                     _("erwartet wurde ein Vergleichsoperator (=, !=, <, <=, >, >=) nach ${%(name)s}, "
-                                       "gefunden %(found)s"), name=var.text, found=_found(op)), op.pos)
-        self.i += 1
-        value = self.literal()
-        target = conditions.Var(var.text, var.pos)
-        if value.value == "" and not value.is_number and op.text in ("=", "!="):
-            answered = conditions.Answered(target)
-            return answered if op.text == "!=" else conditions.Not(answered)
-        return conditions.Compare(target, op.text, value)
-
-
-def xpath_to_condition(expr: str) -> str:
-    """The condition-language text of an XLSForm `relevant` expression; XPathError if outside the subset."""
-    return conditions.to_source(_XPathParser(expr).parse())
-
-
-def _xpath_literal(lit: conditions.Literal) -> str:
-    # '1' is written as 1, as read_xlsform reads it back: for option codes both mean the same.
-    if lit.is_number or _CANONICAL_INT.match(lit.value):
-        return lit.value
-    if "'" not in lit.value:
-        return f"'{lit.value}'"
-    if '"' not in lit.value:
-        return f'"{lit.value}"'
-    raise ValueError(f"the value {lit.value!r} contains both kinds of quotes and cannot be written in XPath")
-
-
-def condition_to_xpath(expr: str) -> str:
-    """An XLSForm `relevant` expression for a condition of the condition language."""
-    return _to_xpath(conditions.parse(expr))
-
-
-def _to_xpath(node: conditions.Node, inner: bool = False) -> str:
-    if isinstance(node, conditions.Or | conditions.And):
-        sep = " or " if isinstance(node, conditions.Or) else " and "
-        text = sep.join(_to_xpath(item, True) for item in node.items)
-        return f"({text})" if inner else text
-    if isinstance(node, conditions.Not):
-        return f"not({_to_xpath(node.operand)})"
-    if isinstance(node, conditions.Answered):
-        return f"${{{node.var.name}}} != ''"
-    if isinstance(node, conditions.Contains):
-        return f"selected(${{{node.var.name}}}, '{node.value.value}')"
-    if isinstance(node, conditions.In):
-        text = " or ".join(f"selected(${{{node.var.name}}}, '{v.value}')" for v in node.values)
-        return f"({text})" if inner and len(node.values) > 1 else text
-    return f"${{{node.var.name}}} {node.op} {_xpath_literal(node.value)}"
-
-
-# --- constraints ---------------------------------------------------------------------------
-
-_LIMIT = re.compile(r"\.\s*(>=|<=|>|<)\s*(-?\d+)\Z")
-_LENGTH = re.compile(r"string-length\(\s*\.\s*\)\s*(<=|<)\s*(\d+)\Z")
-_EXCLUSIVE = re.compile(r"not\(\s*selected\(\s*\.\s*,\s*'([^']*)'\s*\)\s+and\s+count-selected\(\s*\.\s*\)\s*>\s*1\s*\)")
-_REGEX = re.compile(r"regex\(\s*\.\s*,\s*'([^']*)'\s*\)\Z")
-
-
-def _split_and(expr: str) -> list[str]:
-    """Split at top-level ` and ` (outside parentheses and quotes)."""
-    parts, depth, quote, start, i = [], 0, "", 0, 0
-    while i < len(expr):
-        ch = expr[i]
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif depth == 0 and expr.startswith(" and ", i):
-            parts.append(expr[start:i].strip())
-            start = i = i + 5
-            continue
-        i += 1
-    parts.append(expr[start:].strip())
-    return parts
-
-
-def _number_limits(expr: str) -> dict[str, int]:
-    limits: dict[str, int] = {}
-    for part in _split_and(expr):
-        match = _LIMIT.match(part)
-        if match is None:
-            raise ValueError(Message(f"{part!r} is not a number limit such as '. >= 1' or '. <= 100'",
-                                     _("„%(part)s“ ist keine Zahlengrenze wie „. >= 1“ oder „. <= 100“."), part=part))
-        op, number = match.group(1), int(match.group(2))
-        key = "min" if op.startswith(">") else "max"
-        if key in limits:
-            raise ValueError(Message(f"two limits for the {'minimum' if key == 'min' else 'maximum'}",
-                                     _("zwei Grenzen für den kleinsten Wert") if key == "min" else
-                                     _("zwei Grenzen für den größten Wert")))
-        limits[key] = number + (1 if op == ">" else -1 if op == "<" else 0)
-    return limits
-
-
-def _exclusive_codes(expr: str) -> list[str]:
-    codes = []
-    for part in _split_and(expr):
-        match = _EXCLUSIVE.fullmatch(part)
-        if match is None:
-            raise ValueError(Message(f"{part!r} is not supported; on select_multiple only "
-                                     "not(selected(., 'code') and count-selected(.) > 1) (an exclusive option) is",
-                                     _("„%(part)s“ wird nicht unterstützt; bei select_multiple nur "
-                                       "not(selected(., 'code') and count-selected(.) > 1) (eine exklusive Option)."),
-                                     part=part))
-        codes.append(match.group(1))
-    return codes
-
-
 # --- reading -------------------------------------------------------------------------------
 
 
@@ -575,6 +142,7 @@ class _Choices:
 
 def read_xlsform(raw: bytes, name: str = "workbook") -> dict[str, Any]:
     """The definition dict of an XLSForm workbook; DefinitionError lists every problem with its place."""
+    # Imported on use: openpyxl's import takes tenths of a second that every web process would pay at start.
     from openpyxl import load_workbook
 
     try:
@@ -586,7 +154,7 @@ def read_xlsform(raw: bytes, name: str = "workbook") -> dict[str, Any]:
                                         "als „Excel-Arbeitsmappe (.xlsx)“ speichern und erneut hochladen."),
                                       name=name))
     try:
-        sheets = {ws.title.strip().lower(): _read_sheet(ws) for ws in workbook.worksheets}
+        sheets = {ws.title.strip().lower(): read_sheet(ws) for ws in workbook.worksheets}
     except DefinitionError as exc:
         raise DefinitionError(Message(f"{name}: {exc}", _("%(name)s: %(problem)s"), name=name, problem=exc.errors[0]))
     except Exception:
@@ -603,12 +171,12 @@ def read_xlsform(raw: bytes, name: str = "workbook") -> dict[str, Any]:
 
 
 class _Reader:
-    def __init__(self, sheets: dict[str, _Sheet], problems: list[Problem]) -> None:
+    def __init__(self, sheets: dict[str, Sheet], problems: list[Problem]) -> None:
         self.sheets = sheets
         self.problems = problems
         self.rows: dict[str, str] = {}
 
-    def refuse(self, sheet: _Sheet, row: int | None, header: str | None, reason: Message) -> None:
+    def refuse(self, sheet: Sheet, row: int | None, header: str | None, reason: Message) -> None:
         self.problems.append(sheet.problem(row, header, reason))
 
     def read(self) -> dict[str, Any]:
@@ -649,7 +217,7 @@ class _Reader:
         for header in sheet.headers:
             if header.lower() == "default_language":
                 default_name = cells.get(header, "")
-        default = _language_code(default_name) if default_name else "de"
+        default = language_code(default_name) if default_name else "de"
         if default is None:
             self.refuse(sheet, number, "default_language",
                         Message(f"language {default_name!r} has no code; write it like {GERMAN!r}",
@@ -657,8 +225,8 @@ class _Reader:
                                 lang=default_name, german=GERMAN))
             default = "de"
         allowed = {"form_title", "form_id", "default_language", "version", *SETTINGS_TEXTS}
-        _known_columns(sheet, allowed, self.problems)
-        langs = _languages(sheet, default, self.problems, {"form_title"})
+        known_columns(sheet, allowed, self.problems)
+        langs = languages(sheet, default, self.problems, {"form_title"})
         title_header = langs.main.get("form_title")
         data["title"] = cells.get(title_header, "") if title_header else ""
         if not data["title"]:
@@ -706,8 +274,8 @@ class _Reader:
         result = _Choices({}, {})
         if sheet is None:
             return result
-        _known_columns(sheet, {"list_name", "name", "label"}, self.problems)
-        langs = _languages(sheet, default, self.problems, {"label"})
+        known_columns(sheet, {"list_name", "name", "label"}, self.problems)
+        langs = languages(sheet, default, self.problems, {"label"})
         list_header = next((h for h in sheet.headers if h.lower().replace(" ", "_") == "list_name"), "list_name")
         for number, cells in sheet.rows:
             list_name, code = cells.get(list_header, ""), cells.get("name", "")
@@ -745,11 +313,11 @@ class _Group:
 
 
 class _SurveySheet:
-    def __init__(self, reader: _Reader, sheet: _Sheet, choices: _Choices, default: str) -> None:
+    def __init__(self, reader: _Reader, sheet: Sheet, choices: _Choices, default: str) -> None:
         self.reader, self.sheet, self.choices = reader, sheet, choices
         self.problems = reader.problems
-        self.columns = _known_columns(sheet, SURVEY_COLUMNS, self.problems)
-        self.langs = _languages(sheet, default, self.problems, TRANSLATED)
+        self.columns = known_columns(sheet, SURVEY_COLUMNS, self.problems)
+        self.langs = languages(sheet, default, self.problems, TRANSLATED)
         self.names: dict[str, int] = {}
 
     def refuse(self, row: int | None, column: str | None, reason: Message) -> None:
@@ -929,7 +497,7 @@ class _SurveySheet:
             question["options"] = options
             if constraint and qtype == "multi":
                 try:
-                    exclusive = _exclusive_codes(constraint)
+                    exclusive = exclusive_codes(constraint)
                 except ValueError as exc:
                     self.refuse(number, "constraint", exc.args[0])
                 else:
@@ -953,7 +521,7 @@ class _SurveySheet:
             question["type"] = "number"
             if constraint:
                 try:
-                    question.update(_number_limits(constraint))
+                    question.update(number_limits(constraint))
                 except ValueError as exc:
                     self.refuse(number, "constraint", exc.args[0])
             if appearance:
@@ -996,14 +564,14 @@ class _SurveySheet:
         return question
 
     def text_constraint(self, number: int, constraint: str, question: dict[str, Any]) -> None:
-        regex = _REGEX.match(constraint)
+        regex = REGEX_CONSTRAINT.match(constraint)
         if regex:
             if "@" not in regex.group(1):
                 self.refuse(number, "constraint", Message("regex() is only supported for e-mail addresses",
                                                           _("regex() wird nur für E-Mail-Adressen unterstützt.")))
             question["type"] = "email"
             return
-        match = _LENGTH.match(constraint)
+        match = LENGTH_CONSTRAINT.match(constraint)
         if match is None:
             self.refuse(number, "constraint", Message(
                 f"{constraint!r} is not supported on text; only string-length(.) <= N or an e-mail regex()",
@@ -1095,113 +663,3 @@ class _SurveySheet:
         question["rows"] = rows
         question["options"] = options
         return question
-
-
-# --- writing -------------------------------------------------------------------------------
-
-
-def write_xlsform(data: dict[str, Any]) -> bytes:
-    """A canonical definition (definition.canonical / export_definition) as an XLSForm workbook."""
-    from openpyxl import Workbook
-
-    pages = data.get("pages", [])
-    questions = [q for p in pages for q in p["questions"]]
-    english_labels = bool(data.get("title_en")) or any(
-        p.get("title_en") for p in pages) or any(
-        q.get("text_en") or any(o.get("label_en") for o in q.get("options", []) + q.get("rows", []))
-        for q in questions)
-    english_hints = any(p.get("intro_en") for p in pages) or any(q.get("help_en") for q in questions)
-    header = ["type", "name", f"label::{GERMAN}"] + ([f"label::{ENGLISH}"] if english_labels else []) + \
-        [f"hint::{GERMAN}"] + ([f"hint::{ENGLISH}"] if english_hints else []) + \
-        ["required", "relevant", "constraint", "appearance"]
-    survey_rows: list[dict[str, str]] = []
-    choice_rows: list[dict[str, str]] = []
-    for page in pages:
-        survey_rows.append({"type": "begin_group", "name": page["code"], "label": page["title"],
-                            "label_en": page.get("title_en", ""), "hint": page.get("intro", ""),
-                            "hint_en": page.get("intro_en", ""), "relevant": _xpath(page.get("show_if")),
-                            "appearance": "field-list"})
-        for question in page["questions"]:
-            survey_rows.extend(_question_rows(question))
-            if question.get("options"):
-                choice_rows.extend({"list_name": question["code"], "name": o["code"], "label": o["label"],
-                                    "label_en": o.get("label_en", "")} for o in question["options"])
-        survey_rows.append({"type": "end_group", "name": page["code"]})
-    workbook = Workbook()
-    ws = workbook.active
-    ws.title = "survey"
-    keys = {"type": "type", "name": "name", f"label::{GERMAN}": "label", f"label::{ENGLISH}": "label_en",
-            f"hint::{GERMAN}": "hint", f"hint::{ENGLISH}": "hint_en", "required": "required",
-            "relevant": "relevant", "constraint": "constraint", "appearance": "appearance"}
-    _write_rows(ws, header, [[row.get(keys[h], "") for h in header] for row in survey_rows])
-    choice_header = ["list_name", "name", f"label::{GERMAN}"] + ([f"label::{ENGLISH}"] if english_labels else [])
-    _write_rows(workbook.create_sheet("choices"), choice_header,
-                [[row["list_name"], row["name"], row["label"]] + ([row["label_en"]] if english_labels else [])
-                 for row in choice_rows])
-    settings = {"form_title": data.get("title", ""), "form_id": data.get("slug", ""), "default_language": GERMAN}
-    if data.get("title_en"):
-        settings[f"form_title::{ENGLISH}"] = data["title_en"]
-    emails = {f"{kind}_{part}": value for kind, texts in data.get("emails", {}).items()
-              for part, value in texts.items()}
-    flat = {**data, **data.get("field_period", {}), **emails}
-    settings.update({key: str(flat[key]) for key in SETTINGS_TEXTS if key != "title_en" and flat.get(key)})
-    _write_rows(workbook.create_sheet("settings"), list(settings), [list(settings.values())])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
-def _xpath(condition: str | None) -> str:
-    return condition_to_xpath(condition) if condition else ""
-
-
-def _question_rows(q: dict[str, Any]) -> list[dict[str, str]]:
-    base = {"name": q["code"], "label": q["text"], "label_en": q.get("text_en", ""), "hint": q.get("help", ""),
-            "hint_en": q.get("help_en", ""), "required": "yes" if q.get("required") else "",
-            "relevant": _xpath(q.get("show_if"))}
-    qtype = q["type"]
-    if qtype == "matrix":
-        rows = [{**base, "type": "begin_group", "required": "", "appearance": "table-list"}]
-        rows += [{"type": f"select_one {q['code']}", "name": r["code"], "label": r["label"],
-                  "label_en": r.get("label_en", ""), "required": base["required"]} for r in q.get("rows", [])]
-        return rows + [{"type": "end_group", "name": q["code"]}]
-    row = dict(base)
-    if qtype in ("single", "multi"):
-        row["type"] = f"{'select_one' if qtype == 'single' else 'select_multiple'} {q['code']}"
-        row["constraint"] = " and ".join(f"not(selected(., '{o['code']}') and count-selected(.) > 1)"
-                                         for o in q.get("options", []) if o.get("exclusive"))
-    elif qtype == "number":
-        row["type"] = "integer"
-        row["constraint"] = " and ".join(part for part in (
-            f". >= {q['min']}" if "min" in q else "", f". <= {q['max']}" if "max" in q else "") if part)
-    elif qtype in ("text", "textarea"):
-        row["type"] = "text"
-        row["appearance"] = "multiline" if qtype == "textarea" else ""
-        row["constraint"] = f"string-length(.) <= {q['max_length']}" if "max_length" in q else ""
-    elif qtype == "email":
-        row["type"] = "text"
-        row["constraint"] = f"regex(., '{EMAIL_REGEX}')"
-    else:
-        row["type"] = qtype
-    rows = [row]
-    for option in q.get("options", []):
-        if option.get("other_text") and qtype in ("single", "multi"):
-            rows.append({"type": "text", "name": f"{q['code']}_{option['code']}_text", "label": OTHER_TEXT_LABEL,
-                         "label_en": OTHER_TEXT_LABEL_EN if q.get("text_en") else "",
-                         "relevant": f"selected(${{{q['code']}}}, '{option['code']}')"})
-    return rows
-
-
-def _write_rows(ws: Any, header: list[str], rows: list[list[Any]]) -> None:
-    """Every cell as a string cell: a text starting with "=" stays text and is never a formula."""
-    from openpyxl.utils import get_column_letter
-
-    ws.append(header)
-    for values in rows:
-        ws.append([None if value in ("", None) else str(value) for value in values])
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            if cell.value is not None:
-                cell.data_type = "s"
-    for index, title in enumerate(header, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = 40 if "label" in title or "hint" in title else 18

@@ -1,63 +1,20 @@
 """Staff form "Texte der Befragung": what respondents read around the questions.
 
-Rendered with crispy-forms (Bootstrap 5 pack). Django links help texts to their inputs
-(aria-describedby); `AccessibleErrorsMixin` adds the error messages to that list so a screen
-reader reads the reason with the field, and the template shows an error summary at the top.
+Rendered with crispy-forms (Bootstrap 5 pack) in fieldsets (surveys/widgets.py `FieldsetModelForm`).
+Django links help texts to their inputs (aria-describedby); `AccessibleErrorsMixin` adds the error
+messages to that list so a screen reader reads the reason with the field, and the template shows an
+error summary at the top.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Survey
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class AccessibleErrorsMixin:
-    """After validation: every field with an error points at its message (and keeps its help text)."""
-
-    def full_clean(self) -> None:
-        super().full_clean()  # type: ignore[misc]
-        for name in self.errors:  # type: ignore[attr-defined]
-            if name not in self.fields:  # type: ignore[attr-defined]
-                continue
-            bound = self[name]  # type: ignore[index]
-            ids = [f"{bound.auto_id}_error"]
-            if bound.help_text:
-                ids.insert(0, f"{bound.auto_id}_helptext")
-            self.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)  # type: ignore[attr-defined]
-
-
-class FieldsetModelForm(AccessibleErrorsMixin, forms.ModelForm):
-    """A staff form of some of the survey's fields, rendered by crispy-forms in `fieldsets` (legend, field
-    names) without its own <form> tag; `read_only` shows the values to analysts, who may not change them."""
-
-    fieldsets: tuple[tuple[Any, tuple[str, ...]], ...] = ()
-    submit_label: Any = None  # a "speichern" button inside the form, or None when the template has its own
-
-    def __init__(self, *args: Any, read_only: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if read_only:
-            for field in self.fields.values():
-                field.disabled = True
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = Layout(*(Fieldset(legend, *names) for legend, names in self.fieldsets))
-        if self.submit_label is not None and not read_only:
-            self.helper.layout.append(Submit("speichern", self.submit_label))
-
+from surveys.models import Survey
+from surveys.widgets import DateInput, FieldsetModelForm
 
 TEXT_FIELDS = [
     "title", "title_en", "intro", "intro_en", "estimated_minutes", "closing_text", "closing_text_en",

@@ -9,29 +9,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from .definition import MAX_FILE_BYTES
-from .models import Survey
+from surveys.models import Survey
+from surveys.widgets import CrispyStaffForm, DateInput
+
+from .read import MAX_FILE_BYTES
 
 DEFINITION_EXTENSIONS = (".yaml", ".yml", ".json", ".xlsx")
 SLUG_HELP = _("Kurze Kennung für Adressen und Dateinamen: Kleinbuchstaben, Ziffern und Bindestriche, "
               "z. B. kgst-social-media-2025. Sie kann später nicht geändert werden.")
 _SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
-
-
-class CrispyStaffForm:
-    """Crispy layout without its own <form> tag: the template adds the form, CSRF and the buttons."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
 
 
 def _clean_slug(value: str) -> str:
@@ -42,13 +33,6 @@ def _clean_slug(value: str) -> str:
     if Survey.objects.filter(slug=value).exists():
         raise forms.ValidationError(_("Eine Befragung mit dieser Kennung gibt es bereits."))
     return value
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class NewSurveyForm(CrispyStaffForm, forms.Form):

@@ -1,9 +1,7 @@
-"""Staff area: the survey's own texts and its printable questionnaire.
+"""Staff area: the survey's own texts ("Texte der Befragung").
 
-"Texte der Befragung" is read by analysts and changed by staff only; every change is recorded
-(SurveyChange, with the changed fields before and after) so the change history shows who
-reworded what. The printable questionnaire is the same page respondents reach from their
-welcome page (surveys.printable), here without a member.
+Read by analysts and changed by staff only; every change is recorded (SurveyChange, with the changed
+fields before and after) so the change history shows who reworded what.
 """
 
 from __future__ import annotations
@@ -12,14 +10,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods
 
-from . import printable
-from .models import Survey
-from .permissions import analyst_required, can_manage
-from .staff_texts_forms import TEXT_FIELDS, SurveyTextsForm
+from surveys.models import Survey
+from surveys.permissions import analyst_required, can_manage
+
+from .forms import TEXT_FIELDS, SurveyTextsForm
 
 TEXTS_TARGET = "Texte der Befragung"
 
@@ -44,19 +41,3 @@ def survey_texts(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _save_texts(request: HttpRequest, pk: int, form: SurveyTextsForm) -> None:
     Survey.update_recorded(pk, request.user, TEXTS_TARGET, {name: form.cleaned_data[name] for name in TEXT_FIELDS})
-
-
-@analyst_required
-@require_safe
-def survey_printable(request: HttpRequest, slug: str) -> HttpResponse:
-    survey = get_object_or_404(Survey, slug=slug)
-    return printable.html_response(
-        request, survey, pdf_url=reverse("staff:survey_printable_pdf", args=[survey.slug]),
-        back_url=reverse("staff:survey_detail", args=[survey.slug]), back_label=_("Zurück zur Befragung"),
-    )
-
-
-@analyst_required
-@require_safe
-def survey_printable_pdf(request: HttpRequest, slug: str) -> HttpResponse:
-    return printable.pdf_response(get_object_or_404(Survey, slug=slug), request)

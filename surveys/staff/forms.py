@@ -1,26 +1,21 @@
-"""Forms of the staff area that belong to the survey itself: field period and lifecycle.
+"""Forms of the staff area that belong to the survey itself: field period, lifecycle, organisation and logo.
 
-Staff forms render with django-crispy-forms and its Bootstrap 5 pack (`{{ form|crispy }}`); Django
-links help text and errors to each field with aria-describedby, the page lists every error in
-staff/_form_errors.html.
+They render like every staff form (surveys/widgets.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from io import BytesIO
 
 from django import forms
+from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Survey
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
+from surveys.models import Survey
+from surveys.widgets import DateInput
 
 
 def _check_period(opens_on: object, closes_on: object, form: forms.Form) -> None:
@@ -146,8 +141,7 @@ class SurveyBrandingForm(forms.ModelForm):
             return None
         if upload.size > LOGO_MAX_BYTES:
             raise forms.ValidationError(_("Die Datei ist größer als 1 MB. Bitte verkleinern Sie das Bild."))
-        from io import BytesIO
-
+        # Imported on use: Pillow's import (tens of milliseconds) would otherwise delay every web process's start.
         from PIL import Image, UnidentifiedImageError
 
         try:
@@ -172,10 +166,6 @@ class SurveyBrandingForm(forms.ModelForm):
         return out.getvalue()
 
     def save(self, commit: bool = True) -> Survey:
-        import hashlib
-
-        from django.core.files.base import ContentFile
-
         survey = super().save(commit=False)
         png = self.cleaned_data.get("logo_upload")
         if self.cleaned_data.get("remove_logo") or png:

@@ -1,7 +1,7 @@
 """The questionnaire editor in the staff area: pages, questions, options and rows, and the change history.
 
 Analysts may look (overview, a page's questions, history); every change is staff-only, an ordinary
-POST with CSRF followed by a redirect (works without JavaScript), and goes through surveys/editor.py,
+POST with CSRF followed by a redirect (works without JavaScript), and goes through services.py,
 which checks what the change can affect (with the verdict of checking the whole questionnaire), refuses what
 answers forbid, records it and gives the survey a new version token (so every process's structure cache sees
 it). `check` answers the editor's script, which checks codes and conditions as they are typed.
@@ -25,14 +25,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import editor
-from .models import Page, Question, Survey, SurveyChange
-from .permissions import analyst_required, can_manage, staff_required
-from .staff_editor_forms import (
+from surveys.models import Page, Question, Survey, SurveyChange
+from surveys.permissions import analyst_required, can_manage, staff_required
+
+from . import checks, services
+from .checks import EditRefused
+from .forms import (
     CHOICE_TYPES,
     OptionForm,
     OptionFormSet,
-    PageForm,
+    PageSettingsForm,
     QuestionForm,
     QuestionTypeForm,
     RowForm,
@@ -49,7 +51,7 @@ HISTORY_PAGE_SIZE = 50
 
 def _survey(slug: str) -> Survey:
     """The survey without its stored definition: the editor's pages never read it, and at 1,000 questions
-    decoding it costs more than the rest of a request (surveys/editor.py reads it where it needs it)."""
+    decoding it costs more than the rest of a request (services.py reads it where it needs it)."""
     return get_object_or_404(Survey.objects.defer("definition"), slug=slug)
 
 
@@ -57,7 +59,7 @@ def _context(survey: Survey, request: HttpRequest, **extra: Any) -> dict[str, An
     return {"survey": survey, "active_tab": "editor", "can_manage": can_manage(request.user), **extra}
 
 
-def _apply_refusal(form: Any, refused: editor.EditRefused) -> None:
+def _apply_refusal(form: Any, refused: EditRefused) -> None:
     for name, errors in refused.field_errors.items():
         for error in errors:
             form.add_error(name if name in form.fields else None, error)
@@ -94,12 +96,12 @@ def _url_patterns(survey: Survey, kwarg: str, **names: str) -> dict[str, str]:
 @require_http_methods(["GET", "HEAD", "POST"])
 def page_create(request: HttpRequest, slug: str) -> HttpResponse:
     survey = _survey(slug)
-    form = PageForm(request.POST if request.method == "POST" else None,
+    form = PageSettingsForm(request.POST if request.method == "POST" else None,
                     initial={"code": f"P{survey.pages.count() + 1}"})
     if request.method == "POST" and form.is_valid():
         try:
-            page = editor.save_page(survey, None, form.cleaned_data, request.user)
-        except editor.EditRefused as refused:
+            page = services.save_page(survey, None, form.cleaned_data, request.user)
+        except EditRefused as refused:
             _apply_refusal(form, refused)
         else:
             messages.success(request, _("Die Seite %(code)s wurde angelegt.") % {"code": page.code})
@@ -134,11 +136,12 @@ def page_detail(request: HttpRequest, slug: str, page_id: int) -> HttpResponse:
 def page_edit(request: HttpRequest, slug: str, page_id: int) -> HttpResponse:
     survey = _survey(slug)
     page = get_object_or_404(Page, pk=page_id, survey=survey)
-    form = PageForm(request.POST if request.method == "POST" else None, initial=PageForm.initial_for(page))
+    form = PageSettingsForm(request.POST if request.method == "POST" else None,
+                            initial=PageSettingsForm.initial_for(page))
     if request.method == "POST" and form.is_valid():
         try:
-            editor.save_page(survey, page, form.cleaned_data, request.user)
-        except editor.EditRefused as refused:
+            services.save_page(survey, page, form.cleaned_data, request.user)
+        except EditRefused as refused:
             _apply_refusal(form, refused)
         else:
             messages.success(request, _("Die Seite %(code)s wurde gespeichert.") % {"code": page.code})
@@ -156,8 +159,8 @@ def page_move(request: HttpRequest, slug: str, page_id: int) -> HttpResponse:
     survey = _survey(slug)
     page = get_object_or_404(Page, pk=page_id, survey=survey)
     try:
-        editor.move_page(survey, page, _step(request), request.user)
-    except editor.EditRefused as refused:
+        services.move_page(survey, page, _step(request), request.user)
+    except EditRefused as refused:
         for message in refused.messages or [m for ms in refused.field_errors.values() for m in ms]:
             messages.error(request, message)
     else:
@@ -173,8 +176,8 @@ def page_delete(request: HttpRequest, slug: str, page_id: int) -> HttpResponse:
     problems: list[str] = []
     if request.method == "POST":
         try:
-            editor.delete_page(survey, page, request.user)
-        except editor.EditRefused as refused:
+            services.delete_page(survey, page, request.user)
+        except EditRefused as refused:
             problems = refused.messages
         else:
             messages.success(request, _("Die Seite %(code)s wurde gelöscht.") % {"code": page.code})
@@ -235,8 +238,8 @@ def _question_page(request: HttpRequest, survey: Survey, question: Question | No
         target = next(p for p in pages if p.pk == form.cleaned_data["page"])
         qdef = form.qdef(options.items() if options else [], rows.items() if rows else [])
         try:
-            saved = editor.save_question(survey, target, question, qdef, request.user)
-        except editor.EditRefused as refused:
+            saved = services.save_question(survey, target, question, qdef, request.user)
+        except EditRefused as refused:
             _apply_refusal(form, refused)
         else:
             messages.success(request, _("Die Frage %(code)s wurde gespeichert.") % {"code": saved.code})
@@ -299,8 +302,8 @@ def question_move(request: HttpRequest, slug: str, question_id: int) -> HttpResp
     survey = _survey(slug)
     question = get_object_or_404(Question.objects.select_related("page"), pk=question_id, survey=survey)
     try:
-        editor.move_question(survey, question, _step(request), request.user)
-    except editor.EditRefused as refused:
+        services.move_question(survey, question, _step(request), request.user)
+    except EditRefused as refused:
         for message in refused.messages:
             messages.error(request, message)
     else:
@@ -318,8 +321,8 @@ def question_delete(request: HttpRequest, slug: str, question_id: int) -> HttpRe
     problems: list[str] = []
     if request.method == "POST":
         try:
-            editor.delete_question(survey, question, request.user)
-        except editor.EditRefused as refused:
+            services.delete_question(survey, question, request.user)
+        except EditRefused as refused:
             problems = refused.messages
         else:
             messages.success(request, _("Die Frage %(code)s wurde gelöscht.") % {"code": question.code})
@@ -334,14 +337,14 @@ def question_delete(request: HttpRequest, slug: str, question_id: int) -> HttpRe
 # --- live checks -------------------------------------------------------------------------------
 
 _CODE_FIELDS = {"frage": QuestionForm.base_fields["code"], "zeile": RowForm.base_fields["code"],
-                "option": OptionForm.base_fields["code"], "seite": PageForm.base_fields["code"]}
+                "option": OptionForm.base_fields["code"], "seite": PageSettingsForm.base_fields["code"]}
 
 
 @staff_required
 @require_safe
 def check(request: HttpRequest, slug: str) -> JsonResponse:
     """The editor's check of one value as it is typed (static/js/editor-checks.js): the messages a save would
-    give for it, by the same rules (form field, then surveys/editor.py). Without JavaScript the save says so.
+    give for it, by the same rules (form field, then checks.py). Without JavaScript the save says so.
 
     `art`: frage, zeile, option, seite (codes), bedingung, seitenbedingung; `wert`: the value; `frage` and
     `seite`: the question and page being edited (empty for a new one)."""
@@ -360,16 +363,16 @@ def check(request: HttpRequest, slug: str) -> JsonResponse:
         elif kind == "option":
             found = []  # unique within its question only: the page checks that itself
         else:
-            found = editor.code_messages(survey, value, question)
+            found = checks.code_messages(survey, value, question)
     elif kind in ("bedingung", "seitenbedingung"):
         try:
-            value = PageForm.base_fields["condition"].clean(value)
+            value = PageSettingsForm.base_fields["condition"].clean(value)
             check_syntax(value)
         except forms.ValidationError as exc:
             return JsonResponse({"ok": False, "messages": list(exc.messages)})
         if kind == "bedingung" and page is None:
             return JsonResponse({"ok": True, "messages": []})  # no page, no place to check it at
-        found = editor.condition_messages(survey, value, page, question, of_question=kind == "bedingung")
+        found = checks.condition_messages(survey, value, page, question, of_question=kind == "bedingung")
     else:
         return JsonResponse({"ok": True, "messages": []})  # nothing this check knows: nothing to say
     return JsonResponse({"ok": not found, "messages": found})

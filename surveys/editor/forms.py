@@ -2,24 +2,21 @@
 
 The forms check what can be checked on the form itself (code format, the fields a type takes, limits);
 whatever needs the whole questionnaire — unique codes, conditions, the rules once answers exist — is
-checked by surveys/editor.py on the questionnaire as it would be after the change.
+checked by checks.py on the questionnaire as it would be after the change.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.validators import RegexValidator
-from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from . import conditions
-from .definition import CHOICE_TYPES
-from .models import Page, Question
+from surveys import conditions
+from surveys.definition.canonical import CHOICE_TYPES
+from surveys.models import Page, Question
+from surveys.widgets import CrispyStaffForm, PlainSelect
 
 CODE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*\Z"  # surveys/schema.json $defs.code
 OPTION_CODE_PATTERN = r"^[A-Za-z0-9_]+\Z"  # surveys/schema.json $defs.option.code
@@ -29,29 +26,6 @@ code_validator = RegexValidator(CODE_PATTERN, _("Ein Code beginnt mit einem Buch
                                                 "(ohne Umlaute), Ziffern und Unterstriche, z. B. B1_nutzung."))
 option_code_validator = RegexValidator(OPTION_CODE_PATTERN, _("Ein Optionscode enthält nur Buchstaben (ohne "
                                                               "Umlaute), Ziffern und Unterstriche, z. B. 1 oder 99."))
-
-
-class PlainSelect(forms.Select):
-    """A <select> built in Python: Django renders every <option> through a template, which for the 100 pages
-    of a large survey took longer than the rest of the question form."""
-
-    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> str:
-        final = {**self.build_attrs(self.attrs, attrs), "name": name}
-        chosen = {str(v) for v in (value if isinstance(value, list | tuple) else [value])}
-        options = format_html_join("", "<option value=\"{}\"{}>{}</option>", (
-            (key, mark_safe(" selected") if str(key) in chosen else "", label)  # noqa: S308 - a constant
-            for key, label in self.choices))
-        return format_html("<select{}>{}</select>", flatatt(final), options)
-
-
-class EditorForm(forms.Form):
-    """Crispy rendering without its own <form> tag (the template holds the form and its buttons)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
 
 
 def _condition_field(help_text: Any, check: str) -> forms.CharField:
@@ -81,7 +55,9 @@ def check_syntax(expr: str) -> str:
     return expr
 
 
-class PageForm(EditorForm):
+class PageSettingsForm(CrispyStaffForm, forms.Form):
+    """A page's own settings (code, title, introduction, condition); its questions have their own forms."""
+
     code = forms.CharField(label=_("Code der Seite"), max_length=50, validators=[code_validator],
                            widget=_code_input("seite"),
                            help_text=_("Kurzer, stabiler Bezeichner, z. B. P3. Erscheint in Adressen."))
@@ -102,11 +78,11 @@ class PageForm(EditorForm):
         return check_syntax(self.cleaned_data["condition"])
 
 
-class QuestionTypeForm(EditorForm):
+class QuestionTypeForm(CrispyStaffForm, forms.Form):
     typ = forms.ChoiceField(label=_("Fragetyp"), choices=Question.Type.choices)
 
 
-class QuestionForm(EditorForm):
+class QuestionForm(CrispyStaffForm, forms.Form):
     """The fields every question has, plus those of its type; `qtype` decides which are shown."""
 
     code = forms.CharField(label=_("Code (Variablenname)"), max_length=50, validators=[code_validator],

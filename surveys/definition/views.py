@@ -2,7 +2,7 @@
 
 - a new empty survey (slug and title; the questionnaire editor fills it);
 - a new wave of a survey: the same questionnaire and codes under a new slug, title and field period,
-  remembering the survey it came from (surveys.definition.copy_survey);
+  remembering the survey it came from (surveys/definition/waves.py);
 - an upload of a definition (YAML/JSON or XLSForm) with the validation of `load_survey`: first a report
   of what would be created or updated — or every problem with its place — and only a confirmation POST
   stores it. The uploaded bytes wait in the shared cache under their sha256 (bound to the uploading
@@ -26,13 +26,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from . import definition
-from .definition import DefinitionError, DefinitionRefused
-from .models import Survey, SurveyChange
-from .permissions import analyst_required, staff_required
-from .staff_definition_forms import DefinitionUploadForm, NewSurveyForm, NewWaveForm
-from .uploads import Uploads
-from .xlsform import write_xlsform
+from surveys.definition_errors import DefinitionError, DefinitionRefused, Message, german
+from surveys.models import Survey, SurveyChange
+from surveys.permissions import analyst_required, staff_required
+from surveys.uploads import Uploads
+from surveys.xlsform.write import write_xlsform
+
+from .canonical import question_variables
+from .export import export_definition
+from .forms import DefinitionUploadForm, NewSurveyForm, NewWaveForm
+from .read import parse_definition
+from .sync import existing_survey_refusals, is_unchanged, sync_survey
+from .validate import validate_definition
+from .waves import copy_survey
+from .write import dump_yaml
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +78,7 @@ def survey_copy(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            wave = definition.copy_survey(source, data["slug"], data["title"], data["opens_on"], data["closes_on"])
+            wave = copy_survey(source, data["slug"], data["title"], data["opens_on"], data["closes_on"])
         except DefinitionError as exc:
             log.warning("copy of %s refused: %s", source.slug, exc)
             form.add_error(None, _("Die Befragung konnte nicht kopiert werden: %(reason)s")
@@ -111,20 +118,19 @@ class Report:
 
     @cached_property
     def unchanged(self) -> bool:
-        return self.existing is not None and self.data is not None and definition.is_unchanged(self.existing,
-                                                                                               self.data)
+        return self.existing is not None and self.data is not None and is_unchanged(self.existing, self.data)
 
     def error_items(self) -> list[tuple[str, str]]:
         """(text, language) of the errors: German where the message has been translated, English otherwise."""
-        return [(definition.german(e), "de" if isinstance(e, definition.Message) else "en") for e in self.errors]
+        return [(german(e), "de" if isinstance(e, Message) else "en") for e in self.errors]
 
     def refusal_items(self) -> list[tuple[str, str]]:
-        return [(definition.german(e), "de" if isinstance(e, definition.Message) else "en") for e in self.refusals]
+        return [(german(e), "de" if isinstance(e, Message) else "en") for e in self.refusals]
 
     def pages(self) -> list[dict[str, Any]]:
         out = []
         for page in (self.data or {}).get("pages", []):
-            questions = [{**q, "variables": list(definition.question_variables(q))} for q in page["questions"]]
+            questions = [{**q, "variables": list(question_variables(q))} for q in page["questions"]]
             out.append({**page, "questions": questions})
         return out
 
@@ -132,15 +138,15 @@ class Report:
         pages = (self.data or {}).get("pages", [])
         questions = [q for p in pages for q in p["questions"]]
         return {"pages": len(pages), "questions": len(questions),
-                "variables": sum(len(definition.question_variables(q)) for q in questions)}
+                "variables": sum(len(question_variables(q)) for q in questions)}
 
 
 def _report(filename: str, raw: bytes) -> Report:
     try:
-        data = definition.validate_definition(definition.parse_definition(raw, filename))
+        data = validate_definition(parse_definition(raw, filename))
     except DefinitionError as exc:
         return Report(filename, exc.errors, [])
-    existing, refusals = definition.existing_survey_refusals(data)
+    existing, refusals = existing_survey_refusals(data)
     return Report(filename, [], refusals, data, existing)
 
 
@@ -181,14 +187,14 @@ def definition_preview(request: HttpRequest, digest: str) -> HttpResponse:
 
 def _german(exc: DefinitionError, sep: str = " ") -> str:
     """The problems of a refusal as the staff area shows them: German where the message has it."""
-    return sep.join(str(definition.german(e)) for e in exc.errors)
+    return sep.join(str(german(e)) for e in exc.errors)
 
 
 def _apply(request: HttpRequest, key: str, report: Report) -> HttpResponse:
     assert report.data is not None
     before = {"definition_hash": report.existing.definition_hash} if report.existing else {}
     try:
-        result = definition.sync_survey(report.data)
+        result = sync_survey(report.data)
     except DefinitionRefused as exc:  # answers arrived since the report was shown
         messages.error(request, _("Nicht übernommen: %(reason)s") % {"reason": _german(exc)})
         return redirect("staff:definition_preview", digest=key)
@@ -219,7 +225,7 @@ def _attachment(content: bytes | str, content_type: str, filename: str) -> HttpR
 @require_safe
 def definition_yaml(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
-    text = definition.dump_yaml(definition.export_definition(survey))
+    text = dump_yaml(export_definition(survey))
     return _attachment(text.encode("utf-8"), "application/yaml; charset=utf-8", f"{survey.slug}.yaml")
 
 
@@ -228,7 +234,7 @@ def definition_yaml(request: HttpRequest, slug: str) -> HttpResponse:
 def definition_xlsform(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     try:
-        content = write_xlsform(definition.export_definition(survey))
+        content = write_xlsform(export_definition(survey))
     except ValueError as exc:  # a condition value with both kinds of quotes has no XPath form
         messages.error(request, _("Dieser Fragebogen lässt sich nicht als XLSForm schreiben: %(reason)s")
                        % {"reason": exc})
