@@ -28,9 +28,8 @@ from django.db.models import Field, Model
 
 from invitations import credentials
 from invitations.models import Invitation, Member
+from responses.models import Answer, Response, ResponseEvent
 from surveys.models import Survey
-
-from .models import Answer, Response, ResponseEvent
 
 
 def _qn(name: str) -> str:
