@@ -16,7 +16,7 @@ PAGES: list[tuple[str, list[tuple[str, str]]]] = [
 ]
 
 # One answer per page changes from walk to walk, so every save really writes: a save that
-# changes nothing keeps the page's version and touches no answer rows (responses/services.py).
+# changes nothing keeps the page's version and touches no answer rows (responses/respondent/services.py).
 VARYING: dict[str, tuple[str, list[str]]] = {
     "P1": ("A2_beschaeftigte", [str(n) for n in range(100, 110)]),
     "P2": ("B3_dauer", ["1", "2", "3"]),

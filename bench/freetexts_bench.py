@@ -22,7 +22,7 @@ from bench import export_bench as eb  # noqa: E402  (reads BENCH_DATABASE_URL at
 
 def measure(n: int) -> dict:
     from exports.analysis import freetexts
-    from responses import history
+    from responses.detail import history
     from responses.models import Response
     from surveys.models import Survey
 

@@ -35,9 +35,9 @@ def main() -> None:
     from django.utils import timezone
 
     from invitations.models import LAENDER, Invitation, Member
-    from responses import dashboard as dash
+    from responses.dashboard import figures as dash
+    from responses.dashboard.views import nonresponder_rows
     from responses.models import Response
-    from responses.staff_views import nonresponder_rows
     from surveys.models import Survey
 
     call_command("migrate", verbosity=0)

@@ -4,7 +4,7 @@ Storage choice: a long answer table (response, question, variable, value) instea
 JSONB document per response. A page save replaces only that page's rows inside one
 transaction that holds a lock on the Response row, and counting is a plain GROUP BY
 that PostgreSQL does fastest on this shape (0.4 s vs 0.9 s for 100,000 × 60 answers,
-see DESIGN.md). It also works unchanged on SQLite for `make run`.
+see DESIGN.md).
 
 No IP address, user agent or other client data is stored here.
 """

@@ -1,8 +1,8 @@
-"""The respondent's URLs (see responses/views.py for the protocol)."""
+"""The respondent's URLs (see responses/respondent/views.py for the protocol)."""
 
 from django.urls import path
 
-from . import start_views, views
+from .respondent import start_views, views
 
 app_name = "responses"
 urlpatterns = [

@@ -36,6 +36,7 @@ from django.utils import translation
 from django.utils.datastructures import MultiValueDict
 from django.utils.formats import number_format
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from surveys import conditions
@@ -252,6 +253,9 @@ class QuestionView:
     # For static/js/conditions.js: the condition as data and the answers from other pages it reads.
     condition_data: dict | None = None
     condition_context: dict = field(default_factory=dict)
+    # ' lang="de"' on the question's texts when they are German in another interface language (screen
+    # readers switch voice); decided once here instead of in every option and matrix cell of the template
+    lang_attr: str = ""
 
     @property
     def code(self) -> str:
@@ -260,7 +264,7 @@ class QuestionView:
     @property
     def html(self) -> str:
         """The question's fieldset in the active language (survey texts are marked German)."""
-        return render_to_string(self.template, {"q": self, "LANGUAGE_CODE": translation.get_language()})
+        return render_to_string(self.template, {"q": self})
 
     @property
     def condition_attrs(self) -> str:
@@ -318,6 +322,9 @@ def answers_to_data(answers: Mapping[str, str | list[str]]) -> MultiValueDict:
     for name, value in answers.items():
         data.setlist(name, list(value) if isinstance(value, list) else [value])
     return data
+
+
+GERMAN = mark_safe(' lang="de"')  # noqa: S308 - a constant
 
 
 def _input_id(name: str, option: str | None = None) -> str:
@@ -514,7 +521,8 @@ class PageForm(forms.Form):
     def _view(self, q: Any) -> QuestionView:
         template = f"surveys/questions/{q.type if q.type in TEMPLATES else 'text'}.html"
         view = QuestionView(question=q, template=template, first_id=_input_id(q.code),
-                            errors=list(self.question_errors.get(q.code, [])))
+                            errors=list(self.question_errors.get(q.code, [])),
+                            lang_attr=GERMAN if q.lang == "de" and translation.get_language() != "de" else "")
         if q.code in self._same_page_deps:
             view.condition_hint = condition_hint(q, self.page)
             view.condition_data = conditions.to_data(q.condition_node)

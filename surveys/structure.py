@@ -5,7 +5,12 @@ definition_hash and keeps it in a module-level dict: later calls do no database 
 questionnaire editor and the survey's text forms change definition_hash with every edit (a new version
 token, surveys.definition.mark_edited), so each process rebuilds on its next request after an edit.
 The cache only holds what the definition says, so it is safe for several processes: each builds
-its own copy, and a reload changes definition_hash, which changes the key.
+its own copy, and a reload changes definition_hash, which changes the key. It is per process rather
+than in Django's cache on Redis because every respondent request needs it: from memory it costs
+microseconds, from Redis a round trip plus unpickling (KGSt: 9 KB, ~0.4 ms) on every request, against
+building it from the tables (~20 ms) once per process and version. Each structure also remembers the
+visibility per combination of condition answers (SurveyStructure.visibility), bounded, and drops it with
+the structure when the definition changes.
 
 Visibility works on *effective* answers: walking the questions in order, an answer to a question
 that is not shown counts as no answer. So a left-over answer (say B2_zweck after B1_nutzung was
@@ -111,6 +116,9 @@ class SurveyStructure:
     _question_by_variable: Mapping[str, QuestionDef] = field(default_factory=dict, compare=False, repr=False)
     # every variable a page or question condition refers to
     condition_variables: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    # Visibility by the values of condition_variables (see visibility()); bounded, and it goes with the
+    # structure when the definition changes.
+    _visibility_memo: dict[tuple, Visibility] = field(default_factory=dict, compare=False, repr=False)
 
     # lookups (computed once: the structure is immutable)
     @functools.cached_property
@@ -140,7 +148,22 @@ class SurveyStructure:
     # visibility
     def visibility(self, answers: Answers) -> Visibility:
         """The shown pages and questions for `answers`: one pass in order, where a question's
-        condition sees only the answers of shown questions."""
+        condition sees only the answers of shown questions.
+
+        Conditions read only condition_variables, so the result depends on their values alone and is
+        remembered per combination: one request asks four to six times (page shown? questions shown?
+        progress, next and previous page) with the same answers, and respondents share combinations.
+        """
+        key = tuple(_hashable(answers.get(name)) for name in self.condition_variables)
+        found = self._visibility_memo.get(key)
+        if found is None:
+            found = self._visibility(answers)
+            if len(self._visibility_memo) >= VISIBILITY_MEMO_SIZE:
+                self._visibility_memo.clear()
+            self._visibility_memo[key] = found
+        return found
+
+    def _visibility(self, answers: Answers) -> Visibility:
         effective: dict[str, str | list[str]] = {}
         pages, questions = [], []
         for page in self.pages:
@@ -194,6 +217,13 @@ class SurveyStructure:
         position = self.page(code).position
         earlier = [p for p in self.visible_pages(answers) if p.position < position]
         return earlier[-1] if earlier else None
+
+
+VISIBILITY_MEMO_SIZE = 256  # combinations of condition answers kept per structure
+
+
+def _hashable(value: str | list[str] | None) -> str | tuple[str, ...] | None:
+    return tuple(value) if isinstance(value, list) else value
 
 
 _cache: dict[tuple[int, str], SurveyStructure] = {}

@@ -9,8 +9,8 @@ from django.db import transaction
 from exports.jobs import refresh
 from exports.models import ResultSet
 from invitations.models import Invitation
-from responses import services as respondent
 from responses.models import Response
+from responses.respondent import services as respondent
 from tests.worker import celery_worker, wait_for
 
 WINDOW = 4  # seconds; settings.RESULTS_REFRESH_SECONDS is 60 outside the tests

@@ -227,7 +227,7 @@ def test_without_imap_settings_the_task_does_nothing(settings):
 def test_member_page_and_dashboard_show_the_bounce(survey, mailbox, staff_client, django_capture_on_commit_callbacks):
     from django.urls import reverse
 
-    from responses import dashboard
+    from responses.dashboard import figures as dashboard
 
     messages = sent_invitations(survey, 3, django_capture_on_commit_callbacks)
     Member.objects.filter(pk=messages[2].invitation.member_id).update(land="Bayern")

@@ -195,7 +195,7 @@ def test_a_second_start_after_a_kill_cleans_up(tmp_path):
         stack_processes(clone)
 
 
-# The respondent's path (responses/queries.py) and the result tables (exports: `= ANY(%s)`, `~`) are
+# The respondent's path (responses/respondent/queries.py) and the result tables (exports: `= ANY(%s)`, `~`) are
 # PostgreSQL SQL; these modules run again on the embedded server `make test` starts without DATABASE_URL.
 ON_THE_EMBEDDED_SERVER = ["tests/responses/test_flow.py", "tests/responses/test_queries.py",
                           "tests/exports/test_aggregation.py", "tests/exports/test_crosstab.py",

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 def test_head_on_a_fresh_link_creates_no_response(client, invitation):
     entry = client.head(f"/s/{invitation.token}/")
-    # a new respondent's link leads to the welcome page (responses/start_views.py)
+    # a new respondent's link leads to the welcome page (responses/respondent/start_views.py)
     assert entry.status_code == 302 and entry["Location"].endswith("/willkommen/")
     assert client.head(entry["Location"]).status_code == 200
     page = client.head(f"/s/{invitation.token}/seite/P1/")

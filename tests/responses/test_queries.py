@@ -1,4 +1,4 @@
-"""The hot-path SQL (responses/queries.py) gives what the ORM gives, on the real PostgreSQL."""
+"""The hot-path SQL (responses/respondent/queries.py) gives what the ORM gives, on the real PostgreSQL."""
 
 import datetime
 
@@ -7,8 +7,8 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 
 from invitations.models import Invitation
-from responses import queries
 from responses.models import Answer, Response
+from responses.respondent import queries
 from surveys.models import Question
 
 

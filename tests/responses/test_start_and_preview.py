@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from invitations.models import Invitation
 from responses.models import Answer, Response
-from responses.preview import SESSION_KEY
+from responses.preview.services import SESSION_KEY
 
 from .helpers import location
 

@@ -8,8 +8,8 @@ from django.db import connection, connections, models
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from responses import services
 from responses.models import Answer, Response
+from responses.respondent import services
 
 from .helpers import Flow, location
 from .test_flow import NON_USER, USER, walk

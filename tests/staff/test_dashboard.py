@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from responses import dashboard as dash
+from responses.dashboard import figures as dash
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from responses.staff_views import neutralise
+from responses.dashboard.views import neutralise
 
 pytestmark = pytest.mark.django_db
 

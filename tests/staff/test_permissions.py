@@ -28,7 +28,7 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     "survey_texts": ("analyst", GET),
     "survey_printable": ("analyst", GET),
     "survey_printable_pdf": ("analyst", GET),
-    # staff preview (responses/staff_preview_views.py)
+    # staff preview (responses/preview/views.py)
     "preview_start": ("staff", GET),
     "preview_privacy": ("staff", GET),
     "preview_page": ("staff", BOTH),

@@ -34,9 +34,8 @@ from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
 from invitations.models import GROESSENKLASSEN, LAENDER, Invitation, Member, OutboxMessage
+from responses.models import Response
 from surveys.models import Survey
-
-from .models import Response
 
 
 class MemberStatus:

@@ -1,7 +1,7 @@
 """Staff preview: any survey (draft, open or closed) page by page as a respondent sees it.
 
 Same templates, page form, validation, conditions, progress and review as the respondent's
-pages (responses/preview.py explains the storage); nothing is written to the database except
+pages (services.py explains the storage); nothing is written to the database except
 the staff user's session.
 """
 
@@ -16,14 +16,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from responses.respondent import services
+from responses.respondent.start_views import welcome_context
 from surveys.forms import PageForm, answers_to_data
 from surveys.models import Survey
 from surveys.permissions import staff_required
 from surveys.structure import SurveyStructure, get_structure
 from surveys.texts.privacy import privacy_paragraphs
 
-from . import preview, services
-from .start_views import welcome_context
+from . import services as preview
 
 
 def _page_url(survey: Survey, code: str) -> str:

@@ -1,17 +1,16 @@
-"""Staff forms of the responses app: the member list's filters, the reason for reopening a response."""
+"""The member list's filters (also applied to the non-responder download)."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from crispy_forms.helper import FormHelper
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy
 
 from invitations.models import GROESSENKLASSEN, LAENDER, Member
 
-from . import dashboard as dash
+from . import figures as dash
 
 
 class MemberFilterForm(forms.Form):
@@ -48,21 +47,3 @@ class MemberFilterForm(forms.Form):
         if not self.is_valid():
             return ""
         return urlencode({k: v for k, v in self.cleaned_data.items() if v not in (None, "")})
-
-
-class ReopenForm(forms.Form):
-    """Why a submitted response is reopened: required, it goes into the response's history."""
-
-    reason = forms.CharField(
-        label=gettext_lazy("Grund"), max_length=1000, strip=True,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=gettext_lazy("Zum Beispiel: „Anruf von Frau Muster am 3. Mai: Seite 4 wird korrigiert.“ "
-                               "Der Grund steht danach in der Historie dieser Antwort."),
-        error_messages={"required": gettext_lazy("Bitte geben Sie einen Grund für das Wiederöffnen an.")},
-    )
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True

@@ -27,13 +27,13 @@ from django.views.decorators.http import require_http_methods
 
 from invitations import ratelimit
 from invitations.models import Invitation, normalize_access_code
+from responses.models import Response
 from surveys.forms import PageForm, answers_to_data
 from surveys.models import Survey
 from surveys.permissions import can_manage
 from surveys.structure import SurveyStructure, get_structure
 
 from . import queries, services
-from .models import Response
 
 TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_\-]{16,64}")
 
@@ -98,7 +98,7 @@ def _open(request: HttpRequest, token: str, *, receipt: bool = False) -> tuple[I
     if gate is not None:
         return None, gate
     # A HEAD request does not count as the member opening it (link checkers and mail scanners send
-    # those). A staff preview never reaches here: _gate sends staff to responses/staff_preview_views.py.
+    # those). A staff preview never reaches here: _gate sends staff to responses/preview/views.py.
     if request.method != "HEAD":
         found.mark_opened()
     return found, None

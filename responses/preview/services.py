@@ -16,10 +16,9 @@ from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
 
+from responses.respondent import services
 from surveys.forms import Answers, PageForm
 from surveys.structure import SurveyStructure
-
-from . import services
 
 SESSION_KEY = "survey_preview"
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from responses.models import Response
 from surveys import printable as printable_questionnaire
 from surveys.models import Survey
 from surveys.permissions import can_manage
@@ -23,7 +24,6 @@ from surveys.structure import get_structure
 from surveys.texts.privacy import privacy_paragraphs
 
 from . import views as flow
-from .models import Response
 
 
 def first_page_code(survey: Survey) -> str | None:

@@ -24,13 +24,13 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from invitations.models import Invitation
+from responses.models import Answer, Response, ResponseEvent
+from responses.signals import announce_change
 from surveys.forms import Answers, PageForm, answers_to_data, display_value
 from surveys.progress import page_progress
 from surveys.structure import SurveyStructure, get_structure
 
 from . import queries
-from .models import Answer, Response, ResponseEvent
-from .signals import announce_change
 
 REVIEW = "_review"  # Response.current_page once the respondent reached the review page
 
@@ -308,34 +308,3 @@ def submit(invitation: Invitation) -> SubmitResult:
         announce_change(invitation.survey_id)
         queries.insert_event(response.pk, ResponseEvent.Kind.SUBMITTED, response.submitted_at)
     return SubmitResult(SubmitResult.SUBMITTED)
-
-
-# -- reopening (staff) --------------------------------------------------------------------
-
-
-def reopen(response: Response, user: Any, reason: str) -> bool:
-    """Set a submitted response back to in progress on the member's request; False when it is not
-    submitted (any more). The personal link leads to the review page again, and the answers stay.
-
-    Logged as an event with who and why. As after any change of answers, `answers_changed` is sent
-    once the transaction commits (result tables recompute), and `updated_at` moves on (cached figures
-    are keyed by it).
-    A response submitted before events were recorded first gets its submission as an event, so
-    clearing `submitted_at` loses nothing of its history.
-    """
-    with transaction.atomic():
-        locked = Response.objects.select_for_update().get(pk=response.pk)
-        if not locked.is_submitted:
-            return False
-        now = timezone.now()
-        if locked.submitted_at and not locked.events.filter(kind=ResponseEvent.Kind.SUBMITTED).exists():
-            ResponseEvent.objects.create(response=locked, kind=ResponseEvent.Kind.SUBMITTED, at=locked.submitted_at)
-        locked.status = Response.Status.STARTED
-        locked.submitted_at = None
-        locked.current_page = REVIEW
-        locked.save(update_fields=["status", "submitted_at", "current_page", "updated_at"])
-        ResponseEvent.objects.create(response=locked, kind=ResponseEvent.Kind.REOPENED, at=now, by=user,
-                                     reason=reason.strip())
-        announce_change(locked.survey_id)  # a submitted response fewer: results recompute (after commit)
-    response.refresh_from_db()
-    return True

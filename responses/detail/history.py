@@ -14,11 +14,10 @@ from typing import Any
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from responses.models import Response, ResponseEvent
+from responses.respondent import services
 from surveys.forms import display_value
 from surveys.structure import get_structure
-
-from . import services
-from .models import Response, ResponseEvent
 
 
 @dataclass
