@@ -117,6 +117,6 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     report = clean_up(now)
     jobs, sets = waiting(now)
-    report["requeued"] = sum(_send(run_export_job, pk) for pk in jobs) + sum(_send(compute_result_set, pk)
-                                                                             for pk in sets)
+    sent = [_send(run_export_job, pk) for pk in jobs] + [_send(compute_result_set, pk) for pk in sets]
+    report["requeued"] = sum(sent)
     return report

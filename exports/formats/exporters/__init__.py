@@ -1,0 +1,1 @@
+"""One module per file format; the registry (../registry.py) imports each and registers its Exporter."""
