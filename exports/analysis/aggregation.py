@@ -54,11 +54,11 @@ DIMENSIONS = ("land", "groessenklasse")
 def snapshot() -> Iterator[bool]:
     """One consistent view of the database for everything read inside the block.
 
-    On PostgreSQL outside a transaction: REPEATABLE READ READ ONLY. Inside an existing
-    transaction (tests wrapped in one) or on SQLite, the surrounding transaction is used.
-    Yields True when a snapshot transaction was opened here.
+    Outside a transaction: REPEATABLE READ READ ONLY. Inside an existing transaction (tests
+    wrapped in one) the surrounding transaction is used. Yields True when a snapshot
+    transaction was opened here.
     """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if connection.in_atomic_block:
         yield False
         return
     with transaction.atomic():
@@ -370,9 +370,8 @@ def _inc(counter: dict, key: Any, by: int = 1) -> None:
 
 
 def raw_counts(survey: Survey, include_partial: bool = False) -> RawCounts:
-    if connection.vendor == "postgresql":
-        return sql_counts(survey, include_partial)
-    return python_counts(survey, include_partial)
+    """Counted in PostgreSQL; `python_counts` is the tests' independent reference."""
+    return sql_counts(survey, include_partial)
 
 
 # --- tables --------------------------------------------------------------------------------

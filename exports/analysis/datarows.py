@@ -200,11 +200,9 @@ _ANSWERS_SQL = sql("SELECT {A.response}, {A.variable}, {A.value} FROM {A} WHERE 
 
 
 def _answers_of(ids: list[int]) -> Iterable[tuple[int, str, str]]:
-    if connection.vendor == "postgresql":  # raw rows: no ORM per-row work on millions of answers
-        with connection.cursor() as cursor:
-            cursor.execute(_ANSWERS_SQL, [ids])
-            return cursor.fetchall()
-    return Answer.objects.filter(response_id__in=ids).order_by().values_list("response_id", "variable", "value")
+    with connection.cursor() as cursor:  # raw rows: no ORM per-row work on millions of answers
+        cursor.execute(_ANSWERS_SQL, [ids])
+        return cursor.fetchall()
 
 
 def count_rows(survey: Survey, include_partial: bool) -> int:

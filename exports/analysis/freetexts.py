@@ -91,10 +91,8 @@ def answers(survey: Survey, variable: str, search: str = "", include_partial: bo
 
 
 def _id_list(ids: list[int]) -> Any:
-    """`ids` for an `__in` lookup: one array parameter on PostgreSQL, whatever their number."""
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
-    return ids
+    """`ids` for an `__in` lookup: one array parameter, whatever their number."""
+    return RawSQL("SELECT unnest(%s::bigint[])", [ids])
 
 
 # Responses with an answer to the variable, grouped by their condition answers ("signature", as in
@@ -145,22 +143,11 @@ def _signatures(survey: Survey, structure: SurveyStructure, item: FreeTextVariab
     if not cond_vars:  # nothing decides: one signature (no answers), evaluated once by the caller
         return [([], [], [])] if structure.is_question_shown(item.question, {}) else [([], [], _all_ids(
             survey, item, include_partial))]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_SIGNATURES_SQL, {"survey": survey.pk, "statuses": statuses(include_partial),
-                                             "qid": item.question.id, "variable": item.variable,
-                                             "cond_vars": cond_vars})
-            return cursor.fetchall()
-    # SQLite (`make run`): the same grouping in Python
-    ids = set(_all_ids(survey, item, include_partial))
-    pairs: dict[int, list[tuple[str, str]]] = {rid: [] for rid in ids}
-    for rid, variable, value in (Answer.objects.filter(response_id__in=ids, variable__in=cond_vars)
-                                 .exclude(value="").values_list("response_id", "variable", "value")):
-        pairs[rid].append((variable, value))
-    groups: dict[tuple, list[int]] = {}
-    for rid, found in pairs.items():
-        groups.setdefault(tuple(sorted(found)), []).append(rid)
-    return [([v for v, _ in key], [x for _, x in key], rids) for key, rids in groups.items()]
+    with connection.cursor() as cursor:
+        cursor.execute(_SIGNATURES_SQL, {"survey": survey.pk, "statuses": statuses(include_partial),
+                                         "qid": item.question.id, "variable": item.variable,
+                                         "cond_vars": cond_vars})
+        return cursor.fetchall()
 
 
 def _all_ids(survey: Survey, item: FreeTextVariable, include_partial: bool) -> list[int]:

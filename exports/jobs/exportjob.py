@@ -50,7 +50,7 @@ class JobProgress:
         self.attempt = attempt
         self.last_pct = -100
         self.last_time = 0.0
-        self.conn = connections.create_connection("default") if connection.vendor == "postgresql" else None
+        self.conn = connections.create_connection("default")
 
     def __call__(self, pct: int) -> None:
         now = time.monotonic()

@@ -57,24 +57,6 @@ def test_free_texts_equal_an_independent_count(kgst_survey, kgst_structure, seed
                        for row in freetexts.answers(kgst_survey, variable, "veraltet", include_partial))
 
 
-def test_python_path_gives_the_same_signatures(kgst_survey, kgst_structure, monkeypatch):
-    """SQLite (`make run`) groups in Python; both paths split shown and hidden the same way."""
-    plans = make_plans(kgst_structure, 7, 30, 0.2)
-    ids = insert_plans(kgst_survey, kgst_structure, plans)
-    add_stale_texts(kgst_structure, plans, ids, random.Random(7))
-    sql = {item.variable: freetexts._split(kgst_survey, kgst_structure, item, True)
-           for item in freetexts.free_text_variables(kgst_structure)}
-
-    class FakeConnection:
-        vendor = "sqlite"
-
-    monkeypatch.setattr(freetexts, "connection", FakeConnection())
-    python = {item.variable: freetexts._split(kgst_survey, kgst_structure, item, True)
-              for item in freetexts.free_text_variables(kgst_structure)}
-    assert {k: (n, sorted(h)) for k, (n, h) in sql.items()} == {k: (n, sorted(h)) for k, (n, h) in python.items()}
-    assert any(hidden for _n, hidden in sql.values()), "the stale texts must be found hidden"
-
-
 def test_deciding_variables_follow_the_conditions_back(kgst_structure):
     """What can hide a question: its page's and its own condition, and what decides about those."""
     question = kgst_structure.question
