@@ -277,7 +277,7 @@ DKIM_DOMAIN = os.getenv("DKIM_DOMAIN", "")
 
 # Rate limit for wrong tokens / access codes: attempts per client and window.
 TOKEN_RATELIMIT = os.getenv("TOKEN_RATELIMIT", "20/10m")
-# Counted with django-ratelimit (config/ratelimit.py); a cache error lets the request through.
+# Counted with django-ratelimit (invitations/ratelimit.py); a cache error lets the request through.
 RATELIMIT_FAIL_OPEN = True
 # Key of the personal links and access codes at rest (invitations/credentials.py): the database holds
 # only keyed hashes and ciphertexts. Defaults to SECRET_KEY; a separate secret lets SECRET_KEY change

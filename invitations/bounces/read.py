@@ -5,6 +5,7 @@ bounce names its message: in the headers it arrived with, else in the returned c
 (its Return-Path or, where a server rewrote the envelope, its Message-ID); no address is guessed from
 free text. The email package parses the mail; an RFC 3464 delivery status notification is read per
 recipient, other formats (Exim's text, old Exchange, qmail, …) go to flufl.bounce's public API.
+Auto-replies are ignored; a mail to the List-Unsubscribe mailto address opts out.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from email.utils import getaddresses
 from typing import NamedTuple
 
 from django.conf import settings
+from django.db import DatabaseError
 from flufl.bounce import all_failures
 
 from ..models import OutboxMessage
@@ -51,7 +53,10 @@ def _verp(msg: Message, text: str) -> mail.VerpMatch | None:
     pattern = re.compile(re.escape(settings.BOUNCE_LOCAL_PART) + r"\+[a-z0-9.\-]+@"
                          + re.escape(settings.BOUNCE_DOMAIN), re.IGNORECASE)
     arrival = "\n".join(str(value) for header in ENVELOPE_HEADERS for value in msg.get_all(header, []))
-    return next(filter(None, map(mail.parse_verp, pattern.findall(arrival) + pattern.findall(text))), None)
+    for candidate in pattern.findall(arrival) + pattern.findall(text):
+        if match := mail.parse_verp(candidate):
+            return match
+    return None
 
 
 def _message_by_id(msg: Message, text: str) -> int | None:
@@ -124,9 +129,12 @@ def classify(raw: bytes) -> Verdict:
         if pk is None:  # nothing of ours in it: no need to ask the heuristics
             return Verdict(UNMATCHED)
         temporary, permanent = all_failures(msg)
-        kind = HARD if permanent else SOFT if temporary else UNMATCHED
-        return Verdict(kind, pk, _reason_in_text(msg) or f"{kind} bounce without a status code") \
-            if kind != UNMATCHED else Verdict(UNMATCHED, pk)
+        if not (permanent or temporary):
+            return Verdict(UNMATCHED, pk)
+        kind = HARD if permanent else SOFT
+        return Verdict(kind, pk, _reason_in_text(msg) or f"{kind} bounce without a status code")
+    except DatabaseError:  # not the mail's fault: the batch stays in the inbox for the next run
+        raise
     except Exception:  # a malformed mail, or a detector tripping over it, must not stop the run
         log.exception("bounce mailbox: could not read a mail; moved to the unmatched folder")
         return Verdict(UNMATCHED)

@@ -209,6 +209,22 @@ def test_classify_reads_each_fixture_without_imap(survey, settings, django_captu
     assert {kinds[n] for n, e in EXPECTED.items() if e == "unmatched"} == {read.UNMATCHED}
 
 
+def test_a_database_error_is_not_taken_for_an_unreadable_mail(survey, settings, monkeypatch,
+                                                               django_capture_on_commit_callbacks):
+    """The batch must stay in the inbox for the next run, not go to the unmatched folder for a person."""
+    from django.db import DatabaseError
+
+    settings.BOUNCE_DOMAIN = "bounces.kgst.example"
+    [message] = sent_invitations(survey, 1, django_capture_on_commit_callbacks)
+
+    def database_gone(*args):
+        raise DatabaseError("database gone")
+
+    monkeypatch.setattr(read, "_message_by_id", database_gone)
+    with pytest.raises(DatabaseError):
+        read.classify(fill("exchange_2003_gateway.eml", message))  # matched by its Message-ID alone
+
+
 def test_imap_down_is_logged_and_nothing_changes(survey, settings, caplog, django_capture_on_commit_callbacks):
     from .imap_server import free_port
 
