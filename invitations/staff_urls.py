@@ -15,6 +15,7 @@ urlpatterns = [
     path("befragungen/<slug:slug>/einladen/", outbox.send_invitations, name="send_invitations"),
     path("befragungen/<slug:slug>/erinnern/", outbox.send_reminders, name="send_reminders"),
     path("befragungen/<slug:slug>/postausgang/", outbox.outbox, name="outbox"),
+    path("befragungen/<slug:slug>/postausgang/stand/", outbox.outbox_status, name="outbox_status"),
     path("befragungen/<slug:slug>/postausgang/<int:message_id>/", outbox.outbox_message, name="outbox_message"),
     path("befragungen/<slug:slug>/postausgang/<int:message_id>/html/", outbox.outbox_message_html,
          name="outbox_message_html"),

@@ -29,7 +29,7 @@ def partial(request: HttpRequest) -> bool:
 
 
 def live(request: HttpRequest, url: str, text: str, state: str, page_url: str = "") -> dict[str, str]:
-    """What exports/_live_status.html needs: the JSON URL the script polls, the status text, a state token
+    """What staff/_live_status.html needs: the JSON URL the script polls, the status text, a state token
     (when the JSON's state differs from the page's, the content is out of date) and the page to reload."""
     return {"status_url": url, "text": text, "state": state, "page_url": page_url or request.get_full_path()}
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Min
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -57,6 +57,7 @@ def _send(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             _report_queued(request, kind, count)
+            return redirect("staff:outbox", slug=survey.slug)  # the worker sends; the outbox shows how far
         return redirect("staff:survey_detail", slug=survey.slug)
     invitation_plan = queueing.invitation_plan(survey) if kind == "invitations" else None
     count = invitation_plan.will_send if invitation_plan else queueing.reminder_candidates(survey).count()
@@ -104,12 +105,45 @@ OUTBOX_SORTS = {
 }
 
 
+def _sending_state(by_status: dict[str, int]) -> tuple[bool, str, str, int | None]:
+    """(active, text, state, progress) of the survey's mails for static/js/live-status.js: the state changes
+    with every mail that leaves the queue, so the page's counts follow the worker."""
+    waiting = by_status.get(OutboxMessage.Status.QUEUED, 0) + by_status.get(OutboxMessage.Status.SENDING, 0)
+    total = sum(by_status.values())
+    done = total - waiting
+    state = "-".join(str(by_status.get(code, 0)) for code, _label in OutboxMessage.Status.choices)
+    if not waiting:
+        return False, _("Keine Nachricht wartet auf den Versand."), state, None
+    text = ngettext("Versand läuft: %(done)d von %(total)d Nachricht verarbeitet, %(waiting)d wartet.",
+                    "Versand läuft: %(done)d von %(total)d Nachrichten verarbeitet, %(waiting)d warten.",
+                    total) % {"done": done, "total": total, "waiting": waiting}
+    return True, text, state, round(100 * done / total)
+
+
+def _status_counts(survey: Survey) -> dict[str, int]:
+    messages_qs = OutboxMessage.objects.filter(invitation__survey=survey)
+    return {row["status"]: row["n"] for row in messages_qs.order_by().values("status").annotate(n=Count("id"))}
+
+
+@staff_required
+@require_safe
+def outbox_status(request: HttpRequest, slug: str) -> JsonResponse:
+    """The JSON the outbox page polls while mails wait (never cached: it is about now)."""
+    active, text, state, progress = _sending_state(_status_counts(get_object_or_404(Survey, slug=slug)))
+    response = JsonResponse({"active": active, "text": text, "state": state, "progress": progress})
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @staff_required
 @require_safe
 def outbox(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     messages_qs = OutboxMessage.objects.filter(invitation__survey=survey)
-    by_status = {row["status"]: row["n"] for row in messages_qs.order_by().values("status").annotate(n=Count("id"))}
+    by_status = _status_counts(survey)
+    active, text, state, progress = _sending_state(by_status)
+    live = {"status_url": reverse("staff:outbox_status", args=[survey.slug]), "text": text, "state": state,
+            "page_url": request.get_full_path(), "progress": progress} if active else None
     steps: dict[str, dict[str, int]] = {}
     for row in messages_qs.order_by().values("step", "status").annotate(n=Count("id")):
         steps.setdefault(row["step"], {})[row["status"]] = row["n"]
@@ -129,7 +163,7 @@ def outbox(request: HttpRequest, slug: str) -> HttpResponse:
         "statuses": statuses, "page": page, "oldest_waiting": oldest_waiting,
         "recent": messages_qs.select_related("invitation__member").order_by("-queued_at", "-id")[:20],
         "smtp_configured": bool(settings.EMAIL_HOST), "plan": plan.reminder_plan(survey),
-        "sort_headers": sorting.headers, "querystring": sorting.query,
+        "sort_headers": sorting.headers, "querystring": sorting.query, "live": live,
     })
 
 

@@ -62,7 +62,7 @@ def staff_world(transactional_db, survey, make_invitation):
                                  subject="Einladung", body_text="…", status="bounced", error="550 unbekannt")
     OutboxMessage.objects.create(invitation=invitations[4], step="resend-1", to_email="y@example.org",
                                  subject="Link", body_text="…", status="failed", error="421 später")
-    # A failed job: pages of running work carry the polling script (exports/_live_status.html), and these
+    # A failed job: pages of running work carry the polling script (staff/_live_status.html), and these
     # pages are checked to load none; running work is audited in test_editor_texts_preview_and_analysis_pages.
     job = ExportJob.objects.create(survey=survey, format="xlsx", status="failed", error="Testfehler")
     return {"survey": survey, "ags": invitations[4].member.ags, "job": job, "response": submitted}

@@ -77,6 +77,7 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "staff/befragungen/<slug:slug>/einladen/": (STAFF, ("GET", "POST")),
     "staff/befragungen/<slug:slug>/erinnern/": (STAFF, ("GET", "POST")),
     "staff/befragungen/<slug:slug>/postausgang/": (STAFF, ("GET",)),
+    "staff/befragungen/<slug:slug>/postausgang/stand/": (STAFF, ("GET",)),
     "staff/befragungen/<slug:slug>/postausgang/<int:message_id>/": (STAFF, ("GET",)),
     "staff/befragungen/<slug:slug>/postausgang/<int:message_id>/html/": (STAFF, ("GET",)),
     "staff/befragungen/<slug:slug>/erinnerungsplan/": (STAFF, ("GET", "POST")),

@@ -68,6 +68,7 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     "send_invitations": ("staff", BOTH),
     "send_reminders": ("staff", BOTH),
     "outbox": ("staff", GET),
+    "outbox_status": ("staff", GET),
     "member_resend": ("staff", POST),
     "member_bounce": ("staff", BOTH),
     "survey_mail_texts": ("staff", BOTH),

@@ -76,3 +76,23 @@ def test_outbox_counts_and_failures(staff_client, dataset):
     assert "Älteste noch wartende Nachricht" in html
     # messages of the other survey are not counted
     assert "Hessendorf" not in html
+
+
+def test_sending_shows_its_progress_in_the_outbox(staff_client, dataset):
+    """After "Einladungen versenden" the outbox follows the worker: a live status while mails wait."""
+    response = staff_client.post(reverse("staff:send_invitations", args=[dataset.survey.slug]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("staff:outbox", args=[dataset.survey.slug])
+    page = response.content.decode()
+    assert "2 Einladungen wurden in die Warteschlange gestellt." in page
+    assert "data-live-status" in page and 'data-live-progress' in page
+    status = staff_client.get(reverse("staff:outbox_status", args=[dataset.survey.slug])).json()
+    waiting = OutboxMessage.objects.filter(invitation__survey=dataset.survey, status="queued").count()
+    total = OutboxMessage.objects.filter(invitation__survey=dataset.survey).count()
+    assert status["active"] and status["progress"] == round(100 * (total - waiting) / total)
+    assert f"{total - waiting} von {total} Nachrichten verarbeitet, {waiting} warten" in status["text"]
+
+    OutboxMessage.objects.filter(invitation__survey=dataset.survey).update(status="sent")
+    done = staff_client.get(reverse("staff:outbox_status", args=[dataset.survey.slug])).json()
+    assert not done["active"] and done["state"] != status["state"]
+    outbox = staff_client.get(reverse("staff:outbox", args=[dataset.survey.slug])).content.decode()
+    assert "data-live-status" not in outbox
