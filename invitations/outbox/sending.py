@@ -67,9 +67,6 @@ class Outcome:
 @contextlib.contextmanager
 def advisory_lock(pk: int, namespace: int = LOCK_NAMESPACE) -> Iterator[bool]:
     """A PostgreSQL session advisory lock on (namespace, pk), if free: yields whether it was got."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)", [namespace, pk])
         got = cursor.fetchone()[0]
@@ -90,9 +87,8 @@ def _relaxed_commit() -> None:
     status lost → "sending" with hand-off → presumed sent). The hand-off commit is durable and
     flushes every earlier commit with it.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _update(pk: int, **fields: object) -> None:
@@ -135,9 +131,6 @@ def _claim(pk: int) -> tuple[OutboxMessage | None, Outcome | None]:
         if message.status in (Status.SENT, Status.FAILED, Status.BOUNCED):
             return None, Outcome("done")
         if message.status == Status.SENDING:
-            if connection.vendor != "postgresql" and message.sending_since and \
-                    now - message.sending_since < timedelta(seconds=settings.OUTBOX_STALE_SECONDS):
-                return None, Outcome("busy")
             # We hold the advisory lock, so whoever set "sending" is dead.
             if message.handed_off_at:
                 _finish(pk, Status.SENT, "unconfirmed: the worker stopped after handing the message to the "
