@@ -255,7 +255,7 @@ class _Reader:
                 kind, _sep, part = key.partition("_")
                 data.setdefault("emails", {}).setdefault(kind, {})[part] = value
             elif key == "estimated_minutes":
-                if not value.isdigit():
+                if not (value.isascii() and value.isdigit()):
                     self.refuse(sheet, number, key, Message(f"{value!r} is not a whole number of minutes",
                                                             _("„%(value)s“ ist keine ganze Zahl von Minuten."),
                                                             value=value))
