@@ -37,7 +37,7 @@ def test_the_two_known_probe_urls(world):  # noqa: F811
     assert client.get(check).status_code == 200
     assert client.get(f"/staff/befragungen/{slug}/email-texte/?mitglied=%00").status_code == 400
     assert client.post(f"/staff/befragungen/{slug}/email-texte/", {"mitglied": "\x00"}).status_code == 400
-    assert client.get("/s/%00/").status_code == 400
+    assert client.get("/s/%00/").status_code == 404
 
 
 def test_no_store_and_noindex_on_every_personal_and_staff_page(world):  # noqa: F811
