@@ -1,8 +1,11 @@
 """Rate limit for wrong personal links and access codes, per client, with django-ratelimit.
 
-Only misses count (a wrong token or code): a miss increments the client's counter, every other
-lookup only reads it. Once a client has used up its allowance (settings.TOKEN_RATELIMIT, e.g.
-"20/10m") every token lookup from it is answered with 429 until the window ends. The counter
+Only misses count (a wrong token or code): a miss increments the client's counter. Once a client
+has used up its allowance (settings.TOKEN_RATELIMIT, e.g. "20/10m") its wrong tokens are answered
+with 429 until the window ends, but a valid link or code still opens: many municipalities reach the
+internet through one shared address of their Land's network, and one mistyped code there must not
+lock out every respondent behind it. While the address is over its allowance, each valid
+credential is throttled on its own (settings.TOKEN_CREDENTIAL_RATELIMIT per token or code). The counter
 lives in the shared cache (Redis), so all processes see the same count at once; nothing is kept in
 one process's memory. The client address is only hashed with the secret key into the counter's
 key; it is never written to the database or the logs. If the cache is unreachable the limit fails
@@ -25,6 +28,7 @@ from django_ratelimit.core import get_usage
 
 logger = logging.getLogger(__name__)
 GROUP = "token-miss"
+CREDENTIAL_GROUP = "token-use"
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -53,6 +57,32 @@ def is_blocked(request: HttpRequest) -> bool:
     """True once the client's misses have used up the allowance (reads the counter only)."""
     usage = _usage(request, increment=False)
     return usage is not None and usage["count"] >= usage["limit"]
+
+
+def _credential_usage(request: HttpRequest, credential: str) -> dict[str, Any] | None:
+    def key(group: str, request: HttpRequest) -> str:
+        return hmac.new(settings.SECRET_KEY.encode(), credential.encode(), hashlib.sha256).hexdigest()
+
+    rate = getattr(settings, "TOKEN_CREDENTIAL_RATELIMIT", "200/10m")
+    try:
+        return get_usage(request, group=CREDENTIAL_GROUP, key=key, rate=rate, increment=True)
+    except Exception:  # noqa: BLE001 - fail open when the cache is down
+        logger.warning("rate limit cache unavailable; not limiting")
+        return None
+
+
+def refuse_valid(request: HttpRequest, credential: str) -> bool:
+    """For a valid token or code: True only when its client is over the miss allowance *and* this one
+    credential has been used more than its own allowance; a valid credential otherwise always opens."""
+    if not is_blocked(request):
+        return False
+    usage = _credential_usage(request, credential)
+    return usage is not None and usage["should_limit"]
+
+
+def refuse_miss(request: HttpRequest) -> bool:
+    """Count a wrong token or code; True when the client is (now) over its allowance: answer 429."""
+    return record_miss(request)
 
 
 def record_miss(request: HttpRequest) -> bool:

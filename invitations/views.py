@@ -26,15 +26,15 @@ TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_\-]{16,64}")
 @require_http_methods(["GET", "POST"])
 def optout(request: HttpRequest, token: str) -> HttpResponse:
     # Check the shape first: a NUL byte in the path would make PostgreSQL refuse the query (500).
-    if ratelimit.is_blocked(request):
-        return ratelimit.too_many(request)
     invitation = None
     if TOKEN_FORMAT.fullmatch(token):
         invitation = Invitation.objects.select_related("survey").by_token(token).first()
     if invitation is None:
-        if ratelimit.record_miss(request):
+        if ratelimit.refuse_miss(request):
             return ratelimit.too_many(request)
         raise Http404
+    if ratelimit.refuse_valid(request, token):
+        return ratelimit.too_many(request)
     if request.method == "POST" and invitation.opted_out_at is None:
         Invitation.objects.filter(pk=invitation.pk, opted_out_at__isnull=True).update(opted_out_at=timezone.now())
         invitation.refresh_from_db(fields=["opted_out_at"])

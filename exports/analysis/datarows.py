@@ -68,7 +68,7 @@ class Column:
 
 
 def _code_value(code: str) -> int | str:
-    return int(code) if code.isdigit() else code
+    return int(code) if code.isascii() and code.isdigit() else code
 
 
 def _labels(options: Any) -> dict[Any, str]:
@@ -110,7 +110,7 @@ def columns(survey: Survey) -> list[Column]:
                 cols.append(Column(r.code, f"{q.text}: {r.label}", "matrix", value_labels=_labels(q.options),
                                    numeric=True, width=9, **common))
         elif q.type == "single":
-            numeric = all(o.code.isdigit() for o in q.options)
+            numeric = all(o.code.isascii() and o.code.isdigit() for o in q.options)
             cols.append(Column(q.code, q.text, "single", value_labels=_labels(q.options), numeric=numeric,
                                width=max(9, len(q.code) + 2), **common))
         elif q.type == "number":

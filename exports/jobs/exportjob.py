@@ -104,8 +104,10 @@ def run_job(job_id: int) -> None:
     partial_file = directory / f"{name}.part"
     progress = JobProgress(job.pk, job.attempts)
     try:
+        storage.create_private(partial_file)
         registry.build_export(job.survey, job.format, partial_file, job.include_partial, progress,
                               publication=job.publication, options=job.options or None)
+        storage.seal(partial_file)
         os.replace(partial_file, directory / name)
     except Exception as exc:
         partial_file.unlink(missing_ok=True)

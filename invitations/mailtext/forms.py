@@ -43,6 +43,9 @@ class MailTextsForm(FieldsetModelForm):
 
     def _check(self, name: str, *, body: bool) -> str:
         value = self.cleaned_data.get(name, "")
+        if not body and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            # A subject becomes a mail header: a line break there would stop every mail of the survey.
+            raise forms.ValidationError(_("Der Betreff darf keine Zeilenumbrüche oder Steuerzeichen enthalten."))
         if value.strip():
             found = texts.problems(value, require_link=body)
             if found:

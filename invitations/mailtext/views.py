@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from config.middleware import clean_value
 from surveys.models import Survey
 from surveys.permissions import staff_required
 
@@ -38,7 +40,10 @@ class PreviewMail:
 
 def _member(request: HttpRequest) -> tuple[Member | None, str]:
     """The member to preview with, and a note when the requested AGS was not found."""
-    ags = (request.GET.get("mitglied") or request.POST.get("mitglied") or "").strip()[:8]
+    ags = request.GET.get("mitglied") or request.POST.get("mitglied") or ""
+    if not clean_value(ags):
+        raise BadRequest("NUL or overlong member key")
+    ags = ags.strip()[:8]
     if ags:
         member = Member.objects.filter(ags=ags).first()
         if member is not None:

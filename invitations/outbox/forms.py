@@ -57,7 +57,7 @@ class ReminderPlanForm(forms.Form):
 
 
 def _plan_entry(token: str) -> int | datetime.date:
-    if token.isdigit():
+    if token.isascii() and token.isdigit():
         days = int(token)
         if not 1 <= days <= 365:
             raise forms.ValidationError(_("„%(value)s“: bitte eine Zahl von Tagen zwischen 1 und 365.")

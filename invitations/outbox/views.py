@@ -170,7 +170,7 @@ def outbox(request: HttpRequest, slug: str) -> HttpResponse:
 def _step_order(step: str) -> tuple[int, int, str]:
     kind, _sep, number = step.partition("-")
     rank = {"invitation": 0, "reminder": 1, "resend": 2}.get(kind, 3)
-    return rank, int(number) if number.isdigit() else 0, step
+    return rank, int(number) if number.isascii() and number.isdigit() else 0, step
 
 
 # --- one member ------------------------------------------------------------------------

@@ -33,12 +33,17 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from config.spreadsheets import Limits, SpreadsheetRefused, bounded_rows, check_table_row, check_xlsx
+
 from ..models import LAENDER, TYPEN, Member
 
 COLUMNS = ["ags", "name", "land", "typ", "einwohner", "email", "ansprechpartner"]
 REQUIRED_TEXT = {"name"}
 MAX_EINWOHNER = 100_000_000
 MAX_ROWS = 100_000
+# Header + MAX_ROWS rows of the seven columns, with room for a few extra columns a spreadsheet adds.
+# The readers stop after MAX_ROWS + 2 rows so that check_register reports "too_many_rows" itself.
+LIMITS = Limits(max_rows=MAX_ROWS + 3, max_columns=100, max_cells=(MAX_ROWS + 2) * 12)
 LAND_PREFIX = {land: f"{n:02d}" for n, land in enumerate(
     ["Schleswig-Holstein", "Hamburg", "Niedersachsen", "Bremen", "Nordrhein-Westfalen", "Hessen",
      "Rheinland-Pfalz", "Baden-Württemberg", "Bayern", "Saarland", "Berlin", "Brandenburg",
@@ -173,9 +178,15 @@ def _read_table(data: bytes, filename: str, problems: list[Problem]) -> list[lis
     if not data.strip(b" \t\r\n\x00") or data.strip() == b"\xef\xbb\xbf":
         problems.append(_problem(0, "", "empty", fatal=True))
         return None
-    if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(data, problems)
-    return _read_csv(data, problems)
+    try:
+        if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
+            check_xlsx(data, LIMITS)
+            return _read_xlsx(data, problems)
+        return _read_csv(data, problems)
+    except SpreadsheetRefused as exc:
+        problems.append(Problem(0, "", f"the file is not read: {exc.english}",
+                                f"Die Datei wird nicht gelesen: {exc.german_text}", fatal=True))
+        return None
 
 
 def _read_xlsx(data: bytes, problems: list[Problem]) -> list[list[object]] | None:
@@ -195,7 +206,7 @@ def _read_xlsx(data: bytes, problems: list[Problem]) -> list[list[object]] | Non
     try:
         sheet = workbook.worksheets[0]
         table = []
-        for values in sheet.iter_rows(values_only=True):
+        for values in bounded_rows(sheet, LIMITS):
             table.append(list(values))
             if len(table) > MAX_ROWS + 1:
                 break
@@ -220,7 +231,10 @@ def _read_csv(data: bytes, problems: list[Problem]) -> list[list[object]] | None
     delimiter = ";" if first_line.count(";") >= first_line.count(",") and ";" in first_line else ","
     try:
         table: list[list[object]] = []
-        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False):
+        cells = 0
+        for number, record in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
+                                                   strict=False), start=1):
+            cells = check_table_row(record, number, cells, LIMITS)
             table.append(list(record))
             if len(table) > MAX_ROWS + 1:
                 break
@@ -340,11 +354,12 @@ def _check_header(header: list[object], problems: list[Problem]) -> dict[str, in
     expected = ";".join(COLUMNS)
     positions: dict[str, int] = {}
     ok = True
-    for index, raw in enumerate(header):
-        name = _header_name(raw)
+    names = [_header_name(raw) for raw in header]
+    last_named = max((i for i, name in enumerate(names) if name), default=-1)  # once: linear in the width
+    for index, name in enumerate(names):
         if not name:
             # Trailing empty header cells (Excel) are harmless; an empty one in between is not.
-            if any(_header_name(h) for h in header[index + 1:]):
+            if index < last_named:
                 problems.append(_problem(1, "", "empty_header", fatal=True, expected=expected))
                 ok = False
             continue

@@ -46,12 +46,13 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 
 
 def _lookup(request: HttpRequest, token: str) -> Invitation | HttpResponse:
-    """The invitation for a personal token, or the 404/429 page. One query."""
-    if ratelimit.is_blocked(request):
-        return ratelimit.too_many(request)
+    """The invitation for a personal token, or the 404/429 page. One query; a valid token opens even from an
+    address over its miss allowance (see invitations/ratelimit.py)."""
     invitation = queries.invitation_by_token(token) if TOKEN_FORMAT.fullmatch(token) else None
     if invitation is None:
-        return ratelimit.too_many(request) if ratelimit.record_miss(request) else _not_found(request)
+        return ratelimit.too_many(request) if ratelimit.refuse_miss(request) else _not_found(request)
+    if ratelimit.refuse_valid(request, token):
+        return ratelimit.too_many(request)
     return invitation
 
 
@@ -136,8 +137,6 @@ def access_code(request: HttpRequest) -> HttpResponse:
     error = ""
     typed = ""
     if request.method == "POST":
-        if ratelimit.is_blocked(request):
-            return ratelimit.too_many(request)
         typed = request.POST.get("code", "")[:100]
         code = normalize_access_code(typed)
         if not code:
@@ -145,8 +144,10 @@ def access_code(request: HttpRequest) -> HttpResponse:
         else:
             invitation = Invitation.objects.by_access_code(code).only("token_encrypted").first()
             if invitation is not None:
+                if ratelimit.refuse_valid(request, code):
+                    return ratelimit.too_many(request)
                 return HttpResponseRedirect(_url("entry", invitation.token))
-            if ratelimit.record_miss(request):
+            if ratelimit.refuse_miss(request):
                 return ratelimit.too_many(request)
             error = _(
                 "Zu diesem Zugangscode haben wir keine Befragung gefunden. Bitte prüfen Sie die Eingabe "

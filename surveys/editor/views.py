@@ -379,7 +379,7 @@ def check(request: HttpRequest, slug: str) -> JsonResponse:
 
 
 def _optional(model: type[Page] | type[Question], pk: str | None, survey: Survey) -> Any:
-    return model.objects.filter(pk=int(pk), survey=survey).first() if pk and pk.isdigit() else None
+    return model.objects.filter(pk=int(pk), survey=survey).first() if pk and pk.isascii() and pk.isdigit() else None
 
 
 # --- history -----------------------------------------------------------------------------------

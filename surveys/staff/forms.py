@@ -135,6 +135,12 @@ class SurveyBrandingForm(forms.ModelForm):
         help_texts = {"organisation_name": _("Zum Beispiel „KGSt – Kommunale Gemeinschaftsstelle für "
                                              "Verwaltungsmanagement“; erscheint neben dem Logo.")}
 
+    def clean_organisation_name(self) -> str:
+        value = self.cleaned_data.get("organisation_name", "")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):  # it may become a mail header's display name
+            raise forms.ValidationError(_("Der Name darf keine Zeilenumbrüche oder Steuerzeichen enthalten."))
+        return value
+
     def clean_logo_upload(self) -> bytes | None:
         upload = self.cleaned_data.get("logo_upload")
         if not upload:

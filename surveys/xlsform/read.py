@@ -40,6 +40,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from config.spreadsheets import SpreadsheetRefused, check_xlsx
 from surveys.definition_errors import XLSFORM_MARK, DefinitionError, Message
 
 from .expressions import (
@@ -58,7 +59,7 @@ from .layout import (
     SURVEY_COLUMNS,
     TRANSLATED,
 )
-from .sheets import Problem, Sheet, known_columns, language_code, languages, read_sheet
+from .sheets import LIMITS, Problem, Sheet, known_columns, language_code, languages, read_sheet
 
 MAX_PROBLEMS = 30
 
@@ -146,6 +147,10 @@ def read_xlsform(raw: bytes, name: str = "workbook") -> dict[str, Any]:
     from openpyxl import load_workbook
 
     try:
+        check_xlsx(raw, LIMITS)
+    except SpreadsheetRefused as exc:
+        raise _refused(name, exc)
+    try:
         workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds (BadZipFile, KeyError, InvalidFileException, ...)
         raise DefinitionError(Message(f"{name}: not an Excel workbook (.xlsx); save the XLSForm as "
@@ -157,6 +162,8 @@ def read_xlsform(raw: bytes, name: str = "workbook") -> dict[str, Any]:
         sheets = {ws.title.strip().lower(): read_sheet(ws) for ws in workbook.worksheets}
     except DefinitionError as exc:
         raise DefinitionError(Message(f"{name}: {exc}", _("%(name)s: %(problem)s"), name=name, problem=exc.errors[0]))
+    except SpreadsheetRefused as exc:
+        raise _refused(name, exc)
     except Exception:
         raise DefinitionError(Message(f"{name}: the workbook cannot be read; save it again as .xlsx and try again",
                                       _("%(name)s: Die Arbeitsmappe kann nicht gelesen werden. Bitte erneut als .xlsx "
@@ -168,6 +175,11 @@ def read_xlsform(raw: bytes, name: str = "workbook") -> dict[str, Any]:
     if problems:
         raise DefinitionError([p.text() for p in problems[:MAX_PROBLEMS]])
     return data
+
+
+def _refused(name: str, exc: SpreadsheetRefused) -> DefinitionError:
+    return DefinitionError(Message(f"{name}: {exc.english}", _("%(name)s: %(problem)s"), name=name,
+                                   problem=Message(exc.english, exc.german, **exc.params)))
 
 
 class _Reader:
@@ -255,7 +267,7 @@ class _Reader:
                 kind, _sep, part = key.partition("_")
                 data.setdefault("emails", {}).setdefault(kind, {})[part] = value
             elif key == "estimated_minutes":
-                if not value.isdigit():
+                if not (value.isascii() and value.isdigit()):
                     self.refuse(sheet, number, key, Message(f"{value!r} is not a whole number of minutes",
                                                             _("„%(value)s“ ist keine ganze Zahl von Minuten."),
                                                             value=value))

@@ -14,11 +14,14 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from config.spreadsheets import Limits, bounded_rows
 from surveys.definition_errors import DefinitionError, Message
 
 from .layout import ENGLISH, GERMAN
 
 MAX_ROWS, MAX_COLUMNS = 50_000, 200
+# bounded_rows stops one row later, so the questionnaire's own "more than MAX_ROWS rows" message is shown.
+LIMITS = Limits(max_rows=MAX_ROWS + 1, max_columns=MAX_COLUMNS, max_cells=500_000)
 
 
 @dataclass
@@ -103,7 +106,9 @@ def read_sheet(ws: Any) -> Sheet:
     headers: dict[str, int] = {}
     rows: list[tuple[int, dict[str, str]]] = []
     # Bounded: a small file may declare a huge sheet; no questionnaire needs more than this.
-    for number, values in enumerate(ws.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1):
+    # Rows by content (bounded_rows ignores the <dimension> claim) and bounded in columns and cells.
+    rows_read = bounded_rows(ws, LIMITS)
+    for number, values in enumerate(rows_read, start=1):
         if number > MAX_ROWS:
             raise DefinitionError(Message(
                 f"sheet {ws.title!r} has more than {MAX_ROWS} rows; that is not a questionnaire",

@@ -163,9 +163,9 @@ def test_wrong_tokens_are_rate_limited_per_client(client, invitation, settings):
     response = client.get("/s/falscher-token-nummer-9999/")
     assert response.status_code == 429 and "Zu viele Versuche" in response.content.decode()
     assert response["Retry-After"]
-    # While limited, even a right token waits; another client is not affected.
-    assert client.get(f"/s/{invitation.token}/").status_code == 429
-    assert client.post("/s/", {"code": invitation.access_code}).status_code == 429
+    # Issue L: while limited, a right token or code still opens (a shared address must not lock out a Land).
+    assert client.get(f"/s/{invitation.token}/").status_code == 302
+    assert client.post("/s/", {"code": invitation.access_code}).status_code == 302
     other = Client(REMOTE_ADDR="198.51.100.7")
     assert other.get(f"/s/{invitation.token}/").status_code == 302
 
@@ -180,8 +180,8 @@ def test_a_block_set_by_another_process_holds_at_once(client, invitation, settin
     assert client.get(f"/s/{invitation.token}/").status_code == 302
     other_process = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1")  # the same client address
     assert [ratelimit.record_miss(other_process) for _ in range(4)] == [False, False, False, True]
-    assert client.get(f"/s/{invitation.token}/").status_code == 429
     assert client.get("/s/falscher-token-nummer-0001/").status_code == 429
+    assert client.get(f"/s/{invitation.token}/").status_code == 302  # issue L: a valid link still opens
 
 
 def test_wrong_access_codes_count_too(client, invitation, settings):
@@ -260,5 +260,18 @@ def test_wrong_opt_out_tokens_share_the_same_limit(client, invitation, settings)
     for attempt in range(3):
         assert client.get(f"/abmelden/falscher-token-nummer-{attempt:04d}/").status_code == 404
     assert client.get("/abmelden/falscher-token-nummer-9999/").status_code == 429
-    # The same client is now also held back on personal links.
-    assert client.get(f"/s/{invitation.token}/").status_code == 429
+    # The same client is now also held back on wrong personal links, not on its valid one (issue L).
+    assert client.get("/s/falscher-token-nummer-0001/").status_code == 429
+    assert client.get(f"/s/{invitation.token}/").status_code == 302
+
+
+def test_a_blocked_address_is_throttled_per_valid_credential(client, invitation, settings):
+    """Issue L: over the miss allowance, each valid token or code has its own allowance, and only then waits."""
+    settings.TOKEN_RATELIMIT = "2/10m"
+    settings.TOKEN_CREDENTIAL_RATELIMIT = "3/10m"
+    for attempt in range(3):
+        client.get(f"/s/falscher-token-nummer-{attempt:04d}/")
+    assert client.get("/s/falscher-token-nummer-0009/").status_code == 429
+    assert [client.get(f"/s/{invitation.token}/").status_code for _ in range(4)] == [302, 302, 302, 429]
+    assert client.post("/s/", {"code": invitation.access_code}).status_code == 302  # its own allowance
+    assert Client(REMOTE_ADDR="198.51.100.8").get(f"/s/{invitation.token}/").status_code == 302  # not blocked

@@ -161,7 +161,7 @@ class ResultWriter:
 
 
 def _code(code: str) -> int | str:
-    return int(code) if code.isdigit() else code
+    return int(code) if code.isascii() and code.isdigit() else code
 
 
 def _pct(ws: Any, value: float | None) -> Any:
