@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from config.spreadsheets import Limits, SpreadsheetRefused, bounded_rows, check_table_row, check_xlsx
+from surveys.spreadsheets import Limits, SpreadsheetRefused, bounded_rows, check_table_row, check_xlsx
 
 from ..models import LAENDER, TYPEN, Member
 

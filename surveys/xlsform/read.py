@@ -40,8 +40,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from config.spreadsheets import SpreadsheetRefused, check_xlsx
 from surveys.definition_errors import XLSFORM_MARK, DefinitionError, Message
+from surveys.spreadsheets import SpreadsheetRefused, check_xlsx
 
 from .expressions import (
     LENGTH_CONSTRAINT,

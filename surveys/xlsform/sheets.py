@@ -14,8 +14,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from config.spreadsheets import Limits, bounded_rows
 from surveys.definition_errors import DefinitionError, Message
+from surveys.spreadsheets import Limits, bounded_rows
 
 from .layout import ENGLISH, GERMAN
 

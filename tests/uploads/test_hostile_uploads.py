@@ -13,8 +13,8 @@ import psutil
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from config.spreadsheets import Limits, SpreadsheetRefused, check_xlsx
 from invitations.register.check import COLUMNS
+from surveys.spreadsheets import Limits, SpreadsheetRefused, check_xlsx
 
 from .hostile import many_tiny_shared_strings, one_huge_shared_string, sheet_xml, workbook
 
