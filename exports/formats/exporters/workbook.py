@@ -24,6 +24,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from exports import storage
+from exports.analysis import missing
 from exports.analysis.datarows import Column
 
 from ..rawdata import DataExporter, RawData
@@ -230,8 +231,11 @@ def write_codebook(ws: Any, cols: list[Column]) -> None:
     ws.freeze_panes = "A2"
     ws.append([_cell(ws, h, BOLD) for h in ("Variable", "Frage", "Typ", "Bedingung", "Wertelabels")])
     for c in cols:
-        labels = "; ".join(f"{k} = {v}" for k, v in c.value_labels.items())
+        values = {**c.value_labels, **(missing.LABELS if c.has_missing_codes else {})}
+        labels = "; ".join(f"{k} = {v}" for k, v in values.items())
         ws.append([c.code, c.label, TYPE_LABELS.get(c.kind, c.kind), c.condition or None, labels or None])
+    ws.append([])
+    ws.append([_cell(ws, "Fehlende Werte", BOLD), _cell(ws, missing.CODEBOOK_NOTE, wrap=True)])
 
 
 def write_data(ws: Any, cols: list[Column], rows: Iterable[list[Any]]) -> int:
