@@ -10,7 +10,8 @@ each chunk with one query, so memory stays flat however many responses there are
 `aggregation.snapshot()` every chunk reads the same snapshot.
 
 Values are plain Python values (int for codes and numbers, str for texts, naive local
-datetimes); the writers make text safe for their format (see exports/formats/safe.py).
+datetimes); the writers make text safe for their format (see exports/formats/safe.py). An empty
+numeric question variable holds a missing code (-1 not shown, -9 not answered: missing.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from surveys.models import Survey
 from surveys.structure import get_structure
 
 from .aggregation import statuses
+from .missing import NO_ANSWER, NOT_SHOWN
 from .rawsql import sql
 
 CHUNK_SIZE = 2000
@@ -60,6 +62,11 @@ class Column:
     value_labels: dict[Any, str] = field(default_factory=dict)
     numeric: bool = False  # values are numbers in the file
     width: float = 12
+
+    @property
+    def has_missing_codes(self) -> bool:
+        """Empty values of this column are written as -1/-9 (missing.py): a numeric question variable."""
+        return self.numeric and self.kind in ("single", "multi", "matrix", "number")
 
     @property
     def is_text(self) -> bool:
@@ -148,13 +155,22 @@ class RowBuilder:
             if c.kind in ("single", "matrix", "number", "text", "other"):
                 self.single[c.code] = (index[c.code], c.numeric)
         self.multi_sets = {q: list(opts.values()) for q, opts in self.multi.items()}
+        # question code → the columns that get a missing code when empty
+        self.coded: dict[str, list[int]] = {}
+        for i, c in enumerate(cols):
+            if c.has_missing_codes:
+                self.coded.setdefault(c.question_code, []).append(i)
 
     def row(self, head: tuple, answers: list[tuple[str, str]], partial: bool) -> list[Any]:
         row: list[Any] = [None] * self.width
         ags, name, land, typ, einwohner, gk, status, started, submitted = head
         row[:9] = [ags, name, land, typ, einwohner, gk, status, _local(started), _local(submitted)]
+        mapping = self._mapping(answers)
+        shown = self.structure.visibility(mapping).question_codes
         if partial:
-            answers = self._effective(answers)
+            # a partial response may still hold answers of questions a later change hid: drop them
+            keep = self.structure.effective_answers(mapping)
+            answers = [(v, x) for v, x in answers if v in keep]
         single, multi = self.single, self.multi
         for variable, value in answers:
             if value == "":
@@ -172,18 +188,24 @@ class RowBuilder:
                         if row[j] is None:
                             row[j] = 0
                     row[idx] = 1
+        for question, indices in self.coded.items():
+            code = NO_ANSWER if question in shown else NOT_SHOWN
+            for i in indices:
+                if row[i] is None:
+                    row[i] = code
         return row
 
-    def _effective(self, answers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """A partial response may still hold answers of questions a later change hid: drop them."""
+    def _mapping(self, answers: list[tuple[str, str]]) -> dict[str, Any]:
+        """The answers as the questionnaire's conditions read them (a multiple choice as a list)."""
         mapping: dict[str, Any] = {}
         for variable, value in answers:
+            if value == "":
+                continue
             if variable in self.multi:
                 mapping.setdefault(variable, []).append(value)
             else:
                 mapping[variable] = value
-        keep = self.structure.effective_answers(mapping)
-        return [(v, x) for v, x in answers if v in keep]
+        return mapping
 
 
 def _number(value: str) -> int | float | str:

@@ -1,7 +1,10 @@
 """Two waves of a survey side by side: per question and option the share in each wave, the
 difference in percentage points and each base; questions that exist in one wave only are listed.
 
-Waves share variable codes (a wave is a copy of a survey), so codes are the key. Both sides are
+Waves share variable codes (a wave is a copy of a survey), so codes are the key. The older wave
+(field period start, then creation) is always `first`, and a difference is later − earlier,
+whichever wave the comparison is opened from; a question reworded between the waves carries its
+old and new wording (`changed`). Both sides are
 the ordinary frequency tables (`aggregation`, counted in PostgreSQL) with small-cell protection
 applied: a protected share is not compared either.
 """
@@ -61,7 +64,8 @@ def compare_tables(first: dict[str, Any], second: dict[str, Any]) -> dict[str, A
             variables.append({"variable": variable, "label": label, "first_base": base_a, "second_base": base_b,
                               "options": options})
         if variables:
-            questions.append({"code": code, "text": ta["text"], "type": ta["type"], "variables": variables})
+            questions.append({"code": code, "text": ta["text"], "type": ta["type"], "variables": variables,
+                              "changed": wording_change(ta, tb)})
     only_first = [{"code": c, "text": t["text"]} for c, t in a.items() if c not in b]
     only_second = [{"code": c, "text": t["text"]} for c, t in b.items() if c not in a]
     different = [{"code": c, "text": t["text"]} for c, t in a.items() if c in b and b[c]["type"] != t["type"]]
@@ -70,12 +74,56 @@ def compare_tables(first: dict[str, Any], second: dict[str, Any]) -> dict[str, A
             "second_respondents": second["respondents"]}
 
 
-def compare(first: Survey, second: Survey, include_partial: bool = False) -> dict[str, Any]:
+def _labels(table: dict[str, Any]) -> dict[str, str]:
+    """{code: label} of the options and matrix rows ("row:<code>") of a frequency table."""
+    labels = {o["code"]: o["label"] for o in table.get("options", [])}
+    for row in table.get("rows", []):
+        labels[f"row:{row['code']}"] = row["label"]
+        labels.update({o["code"]: o["label"] for o in row.get("options", [])})
+    return labels
+
+
+def wording_change(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any] | None:
+    """The old and new wording of a question whose text or option/row labels differ, else None:
+    the shares are still compared by code, but a reader must know the question was not the same."""
+    la, lb = _labels(first), _labels(second)
+    labels = [{"code": code.removeprefix("row:"), "first": la[code], "second": lb[code]}
+              for code in la if code in lb and la[code] != lb[code]]
+    if first["text"] == second["text"] and not labels:
+        return None
+    return {"first_text": first["text"], "second_text": second["text"],
+            "text_changed": first["text"] != second["text"], "labels": labels}
+
+
+def in_time_order(one: Survey, other: Survey) -> tuple[Survey, Survey]:
+    """The older wave first: by the start of the field period, then by creation."""
+    def key(survey: Survey) -> tuple:
+        return (survey.opens_on or survey.created_at.date(), survey.created_at, survey.pk)
+
+    first, second = sorted((one, other), key=key)
+    return first, second
+
+
+def wave_name(survey: Survey) -> str:
+    """The wave's title and field period, as column heading."""
+    if survey.opens_on and survey.closes_on:
+        return f"{survey.title} ({survey.opens_on:%d.%m.%Y}–{survey.closes_on:%d.%m.%Y})"
+    if survey.opens_on:
+        return f"{survey.title} (ab {survey.opens_on:%d.%m.%Y})"
+    return survey.title
+
+
+def compare(one: Survey, other: Survey, include_partial: bool = False) -> dict[str, Any]:
+    """The two waves in time order, whichever is opened: `first` is the older, differences are
+    later − earlier."""
+    first, second = in_time_order(one, other)
     tables = []
     for survey in (first, second):
         raw = aggregation.compute_tables(survey, include_partial)
         tables.append(protection.protect_tables(raw, survey.min_base))
     result = compare_tables(*tables)
-    result.update(first=first.slug, second=second.slug, first_title=first.title, second_title=second.title)
+    result.update(first=first.slug, second=second.slug, first_title=first.title, second_title=second.title,
+                  first_name=wave_name(first), second_name=wave_name(second),
+                  changed=[{"code": q["code"], **q["changed"]} for q in result["questions"] if q["changed"]])
     return result
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from exports.analysis import missing
 from exports.analysis.datarows import Column
 
 from .safe import clean_text
@@ -70,7 +71,19 @@ def variable_labels(cols: list[Column], cut: Callable[[str], str] = _keep) -> li
 
 
 def value_labels(cols: list[Column], key: Callable[[int], Any] = float,
-                 cut: Callable[[str], str] = _keep) -> dict[str, dict[Any, str]]:
-    """{variable: {code: label}} of the coded variables, codes converted with `key`."""
-    return {c.code: {key(k): cut(clean_text(v)) for k, v in c.value_labels.items()}
-            for c in cols if _coded(c)}
+                 cut: Callable[[str], str] = _keep,
+                 missing_key: Callable[[int], Any] | None = None) -> dict[str, dict[Any, str]]:
+    """{variable: {code: label}} of the coded variables, codes converted with `key`; with
+    `missing_key`, every variable with missing codes also labels them (keys from `missing_key`)."""
+    labels = {c.code: {key(k): cut(clean_text(v)) for k, v in c.value_labels.items()}
+              for c in cols if _coded(c)}
+    if missing_key is not None:
+        for c in cols:
+            if c.has_missing_codes:
+                labels.setdefault(c.code, {}).update({missing_key(k): v for k, v in missing.LABELS.items()})
+    return labels
+
+
+def missing_columns(cols: list[Column]) -> list[str]:
+    """The variables whose empty values are coded -1/-9 (exports/analysis/missing.py)."""
+    return [c.code for c in cols if c.has_missing_codes]

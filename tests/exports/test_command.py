@@ -82,7 +82,9 @@ def test_spss_with_labels(kgst_survey, generated, tmp_path):
     assert len(df) == 50
     labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
     assert labels["B3_dauer"] == "Seit wann nutzt Ihre Kommune Social Media?"
+    missing = {-1.0: "nicht gezeigt (Filter)", -9.0: "keine Angabe"}  # the missing codes, labelled
     assert meta.variable_value_labels["B3_dauer"] == {1.0: "seit weniger als 12 Monaten",
-                                                      2.0: "seit 12 bis 24 Monaten", 3.0: "seit mehr als 24 Monaten"}
-    assert meta.variable_value_labels["D1_extern_3"] == {0.0: "nicht gewählt", 1.0: "gewählt"}
+                                                      2.0: "seit 12 bis 24 Monaten", 3.0: "seit mehr als 24 Monaten",
+                                                      **missing}
+    assert meta.variable_value_labels["D1_extern_3"] == {0.0: "nicht gewählt", 1.0: "gewählt", **missing}
     assert set(df["B1_nutzung"].dropna().unique()) <= {1.0, 2.0}

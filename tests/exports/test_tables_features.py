@@ -119,7 +119,9 @@ def test_publication_stats_files(kgst_survey, kgst_structure, tmp_path, fmt):
         df, meta = reader(str(path))
         labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
         assert labels["B1_nutzung"].startswith("Nutzt Ihre")
-        assert meta.variable_value_labels["B1_nutzung"] == {1: "Ja", 2: "Nein"}
+        missing = {-1: "nicht gezeigt (Filter)", -9: "keine Angabe"} if fmt == "sav" else {
+            "a": "nicht gezeigt (Filter)", "b": "keine Angabe"}  # the missing codes, labelled
+        assert meta.variable_value_labels["B1_nutzung"] == {1: "Ja", 2: "Nein", **missing}
         assert df["B1_nutzung"].tolist() == [1, 1, 1]
     assert not IDENTIFYING & set(df.columns)
     assert len(df) == 3

@@ -116,3 +116,26 @@ def test_workbook_weighted_tables(example, tmp_path):
     build_export(example, "xlsx", plain)
     rows = list(load_workbook(plain, read_only=True)["Ergebnisse"].iter_rows(values_only=True))
     assert rows[0][2] == "Anzahl" and not any("gewichtet" in str(r[0]) for r in rows if r and r[0])
+
+
+def test_workbook_weighted_figures_have_number_formats(example, tmp_path):
+    """Sums of weights and percentages are shown with one decimal or as percent, never as
+    1.384615384615384 in "General"; the unweighted base stays a whole number."""
+    path = tmp_path / "w.xlsx"
+    build_export(example, "xlsx", path, options={"by": "land", "weighted": True})
+    book = load_workbook(path)
+    fractional = []
+    for name in ("Ergebnisse", "Kreuztabellen"):
+        for row in book[name].iter_rows():
+            label = row[0].value
+            for cell in row[2:]:
+                if isinstance(cell.value, float) and not cell.value.is_integer():
+                    fractional.append((name, label, cell.number_format))
+                if (label and str(label).startswith(("Basis (gültige Antworten)", "Fehlend"))
+                        and isinstance(cell.value, float)):
+                    assert cell.number_format in ("#,##0.0", "#,##0"), (name, label, cell.number_format)
+    assert fractional and {sheet for sheet, _, _ in fractional} == {"Ergebnisse", "Kreuztabellen"}
+    assert all(fmt in ("#,##0.0", "0.0%") for _, _, fmt in fractional), [f for f in fractional if f[2] == "General"]
+    xt = book["Kreuztabellen"]
+    bases = [r for r in xt.iter_rows() if r[0].value == "Basis (gültige Antworten)"]
+    assert bases and all(c.number_format == "#,##0.0" for r in bases for c in r[2:] if c.value is not None)

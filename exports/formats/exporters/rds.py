@@ -3,7 +3,10 @@
 R gets every column with a "label" attribute holding its variable label — the attribute haven,
 labelled, sjlabelled and RStudio's data viewer read (`attr(df$B1_nutzung, "label")`) — and the coded
 variables as factors whose levels are the value labels; dates are POSIXct (in the project's time zone), numbers doubles,
-texts character vectors. `readRDS()` needs no package to read it.
+texts character vectors. `readRDS()` needs no package to read it. A question variable without a
+value is NA, and its attribute "na_reason" (a character vector as long as the column) says why for
+each NA — "nicht gezeigt (Filter)" or "keine Angabe" — and is NA where there is a value
+(`table(attr(df$G2_einfuehrung, "na_reason"))`; exports/analysis/missing.py).
 
 Why written here and not by a library: pyreadr (used before) writes no attributes at all, so the
 variable labels were missing. The `rdata` package's writer can write attributes, but it serialises
@@ -30,6 +33,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from exports.analysis import missing
 from exports.analysis.datarows import Column
 
 from ..rawdata import DataExporter, RawData
@@ -159,8 +163,20 @@ def _collect(cols: list[Column], rows: Iterable[list[Any]]) -> tuple[list[list[A
     return data, count
 
 
+def _na_reason(values: list[Any]) -> tuple[list[Any], list[str | None]]:
+    """The values with the missing codes turned into NA, and per row the reason (None where a value is)."""
+    reasons = [missing.LABELS[int(v)] if missing.is_missing_code(v) else None for v in values]
+    return [None if reason else v for v, reason in zip(values, reasons, strict=True)], reasons
+
+
 def _column(w: _Writer, c: Column, values: list[Any]) -> None:
     label = ("label", clean_text(c.label))
+    if c.has_missing_codes:
+        # R has one NA: the reason (not shown / not answered) goes into the attribute na_reason
+        values, reasons = _na_reason(values)
+        label_and_reason = [label, ("na_reason", reasons)]
+    else:
+        label_and_reason = [label]
     if _labelled(c):
         # distinct labels per level: R factors need unique levels; codes sharing a label share a level
         labels = {int(k): clean_text(v) for k, v in c.value_labels.items()}
@@ -174,9 +190,9 @@ def _column(w: _Writer, c: Column, values: list[Any]) -> None:
             return level_of.get(int(number), NA_INTEGER) if number is not None and number.is_integer() else NA_INTEGER
 
         codes = [known[v] if v in known else known.setdefault(v, code(v)) for v in values]
-        w.integers(codes, [("levels", levels), ("class", "factor"), label])
+        w.integers(codes, [("levels", levels), ("class", "factor"), *label_and_reason])
     elif c.numeric:
-        w.reals([_number(v) for v in values], [label])
+        w.reals([_number(v) for v in values], label_and_reason)
     elif c.code in ("started_at", "submitted_at"):
         w.reals([_seconds(v) for v in values],
                 [("class", ["POSIXct", "POSIXt"]), ("tzone", settings.TIME_ZONE), label])

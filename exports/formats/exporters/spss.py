@@ -1,4 +1,5 @@
-"""The raw data as SPSS .sav (pyreadstat) with variable labels and value labels.
+"""The raw data as SPSS .sav (pyreadstat) with variable labels and value labels; the missing codes
+-1 (not shown) and -9 (not answered) are declared user-missing (exports/analysis/missing.py).
 
 SPSS needs the whole table at once: the frame is built in memory (exports/formats/frames.py).
 """
@@ -12,9 +13,10 @@ from typing import Any
 import pyreadstat
 from django.utils.translation import gettext_lazy
 
+from exports.analysis import missing
 from exports.analysis.datarows import Column
 
-from ..frames import build_frame, value_labels, variable_labels
+from ..frames import build_frame, missing_columns, value_labels, variable_labels
 from ..rawdata import DataExporter, RawData
 
 MAX_LABEL = 250
@@ -29,8 +31,10 @@ def write_sav(path: Path | str, cols: list[Column], rows: Iterable[list[Any]]) -
     pyreadstat.write_sav(
         df, str(path),
         column_labels=variable_labels(cols, _cut),
-        variable_value_labels=value_labels(cols, float, _cut),
+        variable_value_labels=value_labels(cols, float, _cut, missing_key=float),
         variable_measure={c.code: "nominal" for c in cols if c.value_labels},
+        # -1 and -9 are user-missing: SPSS leaves them out of every statistic but keeps the reason
+        missing_ranges={code: [float(k) for k in missing.LABELS] for code in missing_columns(cols)},
     )
     return count
 

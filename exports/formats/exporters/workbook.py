@@ -24,6 +24,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from exports import storage
+from exports.analysis import missing
 from exports.analysis.datarows import Column
 
 from ..rawdata import DataExporter, RawData
@@ -170,6 +171,14 @@ def _pct(ws: Any, value: float | None) -> Any:
     return _cell(ws, value, fmt=PERCENT)
 
 
+def _figure(ws: Any, value: float | None, weighted: bool) -> Any:
+    """A count, base or missing figure: a sum of weights gets one decimal (never 5.999999999999999
+    in "General"), a plain count stays a whole number."""
+    if value is None or not weighted:
+        return value
+    return _cell(ws, value, fmt=DECIMAL)
+
+
 def _num(ws: Any, value: float | None, fmt: str) -> Any:
     if value is None:
         return None
@@ -222,8 +231,11 @@ def write_codebook(ws: Any, cols: list[Column]) -> None:
     ws.freeze_panes = "A2"
     ws.append([_cell(ws, h, BOLD) for h in ("Variable", "Frage", "Typ", "Bedingung", "Wertelabels")])
     for c in cols:
-        labels = "; ".join(f"{k} = {v}" for k, v in c.value_labels.items())
+        values = {**c.value_labels, **(missing.LABELS if c.has_missing_codes else {})}
+        labels = "; ".join(f"{k} = {v}" for k, v in values.items())
         ws.append([c.code, c.label, TYPE_LABELS.get(c.kind, c.kind), c.condition or None, labels or None])
+    ws.append([])
+    ws.append([_cell(ws, "Fehlende Werte", BOLD), _cell(ws, missing.CODEBOOK_NOTE, wrap=True)])
 
 
 def write_data(ws: Any, cols: list[Column], rows: Iterable[list[Any]]) -> int:
@@ -258,20 +270,21 @@ def write_crosstabs(ws: Any, tables: dict[str, Any]) -> None:
     if tables.get("crosstab_title"):
         ws.append([_cell(ws, f"Gewählt: {tables['crosstab_title']}", BOLD)])
     by_label = {"land": "nach Land", "groessenklasse": "nach Größenklasse"}
+    weighted = bool(tables.get("weighted"))
     for x in tables["crosstabs"]:
         by = by_label.get(x["by"]) or tables.get("crosstab_title", x["by"])
         ws.append([_cell(ws, title_text(x["variable"], f"{x['text']}{DASH}{by}"), TITLE)])
         ws.append([_cell(ws, h, BOLD) for h in ("Anzahl", "Code", *[c["label"] for c in x["columns"]])])
         for r in x["rows"]:
-            ws.append([r["label"], _code(r["code"]), *r["counts"]])
+            ws.append([r["label"], _code(r["code"]), *[_figure(ws, v, weighted) for v in r["counts"]]])
         ws.append([_cell(ws, "Spaltenprozent", BOLD)])
         for r in x["rows"]:
             protected = x.get("protected") or [False] * len(r["percents"])
             ws.append([r["label"], _code(r["code"]),
                        *[PROTECTED if s else _pct(ws, p) for p, s in zip(r["percents"], protected, strict=True)]])
-        ws.append([_cell(ws, BASE_LABEL, BOLD), None, *x["bases"]])
+        ws.append([_cell(ws, BASE_LABEL, BOLD), None, *[_figure(ws, v, weighted) for v in x["bases"]]])
         if "missing" in x:
-            ws.append([MISSING_LABEL, None, *x["missing"]])
+            ws.append([MISSING_LABEL, None, *[_figure(ws, v, weighted) for v in x["missing"]]])
         for note in x.get("protected_notes", []):
             ws.append([_cell(ws, note, Font(italic=True))])
         ws.append([])
