@@ -52,6 +52,7 @@ beat: install
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	DEBUG=1 $(VENV)/bin/lint-imports
+	DEBUG=1 $(VENV)/bin/mypy
 
 messages: install
 	cd $(CURDIR) && DEBUG=1 $(PY) manage.py makemessages -l en --no-location --ignore=.venv && DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
