@@ -77,9 +77,8 @@ def chi_square(observed: list[int], register: list[int]) -> dict[str, Any]:
     if len(pairs) < 2 or n == 0:
         return {"chi2": None, "df": None, "p_value": None, "small_expected": 0}
     expected = [n * r / total for _, r in pairs]
-    # Imported here, not at the top: scipy.stats takes as long to import as the whole Django start
-    # (measured side by side on the 2-core machine: 4.1-4.6 s vs 4.0-4.5 s), and the cross-tabs and
-    # weights, which import this module in every web process, never need it.
+    # Imported here, not at the top: scipy.stats' import costs about as much as the whole Django start,
+    # and the cross-tabs and weights, which import this module in every web process, never need it.
     from scipy import stats
 
     result = stats.chisquare([o for o, _ in pairs], expected)

@@ -36,9 +36,9 @@ def build_frame(cols: list[Column], rows: Iterable[list[Any]],
                 cut_text: Callable[[str], str] = _keep) -> tuple[pd.DataFrame, int]:
     """The rows as a frame (numbers as float64, the timestamps as datetimes, texts cleaned and
     cut with `cut_text`) and the number of rows."""
-    # Imported here, not at the top: pandas takes a third as long to import as the whole Django start
-    # (measured side by side on the 2-core machine: 1.3-1.8 s vs 3.6-5.2 s), and every process that
-    # lists the formats imports this module through the registry; only an SPSS or Stata export pays it.
+    # Imported here, not at the top: pandas' import is a sizeable part of a process's start, and every
+    # process that lists the formats imports this module through the registry; only an SPSS or Stata
+    # export needs it.
     import pandas as pd
 
     data: dict[str, list[Any]] = {c.code: [] for c in cols}
