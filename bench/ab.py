@@ -26,8 +26,9 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from harness.serve import ROOT, drop_database, gunicorn, manage, recreate_database, run_module
+
 from .page_saves import DEFAULT_REDIS, Respondent, Stats, percentile, run_slice, server_env
-from .serve import ROOT, drop_database, gunicorn, manage, recreate_database, run_module
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/bench_ab"
 

@@ -3,8 +3,8 @@
     .venv/bin/python bench/bounce_mailbox.py [--bounces 1600] [--auto-replies 250] [--garbage 150]
 
 Creates a fresh database `bench_bounce` on the local PostgreSQL with one survey, 1,600 members and
-one sent invitation each, starts a real Dovecot (tests/invitations/imap_server.py) and fills its
-INBOX with the fixture mails of tests/invitations/bounces/ (Postfix, Exim, Exchange, Gmail; hard
+one sent invitation each, starts a real Dovecot (harness/imap_server.py) and fills its
+INBOX with the fixture mails of harness/bounce_mails/ (Postfix, Exim, Exchange, Gmail; hard
 and soft), each about its own message, plus out-of-office replies and garbage. Then measures, in
 the same run and on the same mailbox:
 
@@ -109,12 +109,12 @@ def main() -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
+    from harness.bounces import fill
+    from harness.imap_server import Dovecot
     from invitations.bounces import imap, read
     from invitations.models import Invitation, Member, OutboxMessage, groessenklasse
     from invitations.outbox import mail
     from surveys.models import Survey
-    from tests.invitations.conftest import fill
-    from tests.invitations.imap_server import Dovecot
 
     call_command("migrate", verbosity=0)
     server = Dovecot()

@@ -20,45 +20,8 @@ import os
 import statistics
 import sys
 import time
-from typing import Any
 
 KGST = "surveys/definitions/kgst-social-media-2013.yaml"
-TYPES = ("single", "multi", "matrix", "number", "text", "textarea", "email", "date", "single", "multi")
-
-
-def generated_definition(slug: str, n_pages: int = 100, per_page: int = 10) -> dict[str, Any]:
-    """A valid definition of n_pages × per_page questions cycling through every type; every page after
-    the first and every fifth question carry a condition on the first question of the page before."""
-    pages = []
-    for p in range(1, n_pages + 1):
-        questions = []
-        for i in range(1, per_page + 1):
-            qtype = TYPES[(i - 1) % len(TYPES)]
-            code = f"Q{p}_{i}"
-            q: dict[str, Any] = {"code": code, "type": qtype, "text": f"Frage {i} auf Seite {p}: Wie ist es?",
-                                 "help": "Ein Hinweis zur Frage."}
-            if qtype in ("single", "multi", "matrix"):
-                q["options"] = [{"code": str(k), "label": f"Antwort {k}"} for k in range(1, 6)]
-            if qtype == "multi":
-                q["options"].append({"code": "9", "label": "Keine davon", "exclusive": True})
-            if qtype == "single":
-                q["options"][-1]["other_text"] = True
-            if qtype == "matrix":
-                q["rows"] = [{"code": f"{code}_r{r}", "label": f"Aspekt {r}"} for r in range(1, 5)]
-            if qtype == "number":
-                q.update(min=0, max=1000)
-            if qtype == "textarea":
-                q["max_length"] = 2000
-            if i == 5:
-                q["show_if"] = f"Q{p}_1 = 1"
-            questions.append(q)
-        page: dict[str, Any] = {"code": f"P{p}", "title": f"Seite {p}", "questions": questions}
-        if p > 1:
-            page["show_if"] = f"answered Q{p - 1}_1 or Q{p - 1}_4 > 3"
-        pages.append(page)
-    return {"slug": slug, "title": f"Generierte Befragung ({n_pages * per_page} Fragen)", "pages": pages}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
@@ -76,13 +39,13 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
+    from harness.editor import generated_definition, question_post
     from surveys.definition.export import export_definition
     from surveys.definition.read import read_definition
     from surveys.definition.sync import sync_survey
     from surveys.definition.validate import validate_definition
     from surveys.models import Survey
     from surveys.permissions import role_group
-    from tests.surveys.editor_helpers import question_post
 
     settings.ALLOWED_HOSTS = ["testserver"]
     call_command("migrate", verbosity=0)

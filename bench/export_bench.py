@@ -5,7 +5,7 @@
 
 1. Drops and creates the database `bench_export` (override with BENCH_DATABASE_URL), migrates,
    loads the KGSt questionnaire.
-2. Per size: replaces all responses with N generated ones (bench/export_data.py, COPY; 10 %
+2. Per size: replaces all responses with N generated ones (harness/answer_data.py, COPY; 10 %
    partial, some hostile texts), VACUUM ANALYZE, then measures in the same run:
    - aggregation: `compute_tables` (all frequencies + cross-tabs, one snapshot), best of 3;
    - floor for counting: one bare `SELECT question, variable, value, count(*) … GROUP BY` over
@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.serve import ROOT, drop_database, recreate_database
+from harness.serve import ROOT, drop_database, recreate_database
 
 DB_URL = os.getenv("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_export")
 SLUG = "kgst-social-media-2013"
@@ -119,8 +119,8 @@ def _best(fn, repeat: int = 3) -> float:
 def _populate(survey, n: int) -> None:
     from django.db import connection
 
-    from bench.export_data import generate
     from exports.analysis.rawsql import sql
+    from harness.answer_data import generate
     from invitations.models import Invitation, Member
     from responses.models import Answer, Response
     from surveys.structure import get_structure

@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bench.serve import free_port
+from harness.serve import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/mail_dkim.py [--members 800] [--key-bits 2048]
 
-Creates a fresh database `bench_dkim`, starts the aiosmtpd sink (tests/invitations/smtp_sink.py),
+Creates a fresh database `bench_dkim`, starts the aiosmtpd sink (harness/smtp_sink.py),
 queues one invitation per member for two open surveys and sends each outbox row with the real
 task body (invitations.outbox.sending.process_message: claim, build, VERP, hand-off, SMTP to the sink) in
 this process, one SMTP connection:
@@ -47,7 +47,7 @@ def main() -> None:
     args = parser.parse_args()
 
     recreate_db()
-    from tests.invitations.smtp_sink import Sink
+    from harness.smtp_sink import Sink
 
     sink = Sink()
     sink.__enter__()

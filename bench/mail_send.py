@@ -128,7 +128,7 @@ def main() -> None:
         CELERY_BROKER_URL=REDIS_URL, RUECKLAUF_TESTING="1", SITE_URL="https://befragung.example",
         MAIL_RATE="0", MAIL_RATE_PER_DOMAIN="0", LOG_LEVEL="WARNING",
     )
-    from tests.invitations.smtp_sink import Sink
+    from harness.smtp_sink import Sink
 
     sink = Sink()
     sink.__enter__()

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from .answers import FLOOR_FIELDS, PAGES, ROWS_PER_SAVE, answers_for
-from .client import CSRF_RE, VERSION_RE, Client, form_value
-from .serve import drop_database, gunicorn, manage, recreate_database, run_module
+from harness.answers import FLOOR_FIELDS, PAGES, ROWS_PER_SAVE, answers_for
+from harness.client import CSRF_RE, VERSION_RE, Client, form_value
+from harness.serve import drop_database, gunicorn, manage, recreate_database, run_module
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/bench_pages"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/6"

@@ -63,7 +63,7 @@ class Member(models.Model):
     fallback_email = models.EmailField(blank=True)
     # Set by the bounce mailbox (invitations/bounces/) or by staff: when and why `email` bounced.
     bounced_at = models.DateTimeField(null=True, blank=True)
-    # db_default too: bulk loaders that COPY rows (bench/export_data.py) do not name these columns.
+    # db_default too: bulk loaders that COPY rows (harness/answer_data.py) do not name these columns.
     bounce_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -29,18 +29,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench.drills.common import (
-    CSRF_RE,
-    PrivateRedis,
-    Respondent,
-    SharedRedis,
-    app_env,
-    classify,
-    prepare,
-    wait_for,
-    web,
-)
-from bench.serve import django_snippet, drop_database, start_celery, stop_group
+from harness.drills import CSRF_RE, Respondent, app_env, classify, prepare, web
+from harness.serve import django_snippet, drop_database, start_celery, stop_group
+from harness.servers import PrivateRedis, SharedRedis, wait_for
 
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/rl_load_redis"
 FULL_WALK = [
@@ -100,7 +91,7 @@ print(json.dumps({{"status": j.status, "finished": finished, "progress": j.progr
                   "error": j.error[:200]}}))
 """
 GENERATE = """
-from bench.export_data import generate
+from harness.answer_data import generate
 from surveys.models import Survey
 from surveys.structure import get_structure
 survey = Survey.objects.get(slug="kgst-social-media-2013")
@@ -192,7 +183,7 @@ def export_phase(env: dict, server, worker_box: dict, out: Path) -> dict:
 
 
 def run(server, members: int = 300, responses: int = 3000, out: Path | None = None) -> dict:
-    from tests.invitations.smtp_sink import Sink
+    from harness.smtp_sink import Sink
 
     out = out or Path(tempfile.mkdtemp(prefix="rl_drill_redis_"))
     sink = Sink()

@@ -172,7 +172,7 @@ def duplicated_answer_rows(database_url: str) -> int:
     """Answer rows twice for one variable (single-valued) or twice with the same value (multiple choice)."""
     import psycopg
 
-    from bench.serve import django_here
+    from harness.serve import django_here
 
     django_here(database_url)  # for the table and column names only
     from exports.analysis.rawsql import sql

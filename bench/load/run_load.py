@@ -35,7 +35,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench.serve import (
+from harness.serve import (
     ROOT,
     VENV_BIN,
     django_snippet,

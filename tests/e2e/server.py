@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.serve import free_port
+from harness.serve import free_port
 from tests.worker import worker_env
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,12 +17,12 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
+from harness.editor import structure_of
 from surveys.definition.read import read_definition
 from surveys.definition.validate import validate_definition
 from surveys.definition.write import canonical_yaml_of_file
 from surveys.models import Survey, SurveyChange
 from tests.conftest import KGST_DEFINITION
-from tests.surveys.editor_helpers import structure_of
 
 from .conftest import check_accessibility, screenshot
 

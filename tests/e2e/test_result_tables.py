@@ -6,7 +6,7 @@ import copy
 import pytest
 from playwright.sync_api import expect
 
-from bench.export_data import insert_plans
+from harness.answer_data import insert_plans
 from surveys.definition.read import read_definition
 from surveys.definition.sync import sync_survey
 from surveys.definition.validate import validate_definition

@@ -6,7 +6,7 @@ of tests/e2e/a11y.py, and no script (the page works without JavaScript)."""
 import pytest
 from playwright.sync_api import expect
 
-from bench.export_data import insert_plans
+from harness.answer_data import insert_plans
 from tests.exports.conftest import make_plans
 
 from .a11y import audit_page

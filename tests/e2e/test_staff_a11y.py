@@ -288,7 +288,7 @@ def analysis_world(staff_world):
     """staff_world plus answers to cross-tabulate and weigh, and a second wave to compare with."""
     import copy
 
-    from bench.export_data import insert_plans
+    from harness.answer_data import insert_plans
     from surveys.definition.read import read_definition
     from surveys.definition.sync import sync_survey
     from surveys.definition.validate import validate_definition

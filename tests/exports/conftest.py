@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from bench.export_data import Plan, generate, insert_plans, plan_answers, random_member
+from harness.answer_data import Plan, generate, insert_plans, plan_answers, random_member
 from responses.models import Response
 from surveys.structure import get_structure
 

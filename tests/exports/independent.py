@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from bench.export_data import Plan
+from harness.answer_data import Plan
 from responses.models import Response
 
 

@@ -50,7 +50,7 @@ def test_tables_equal_independent_count(kgst_survey, kgst_structure, generated, 
 
 def test_left_over_answers_of_hidden_questions_do_not_count(kgst_survey, kgst_structure):
     """A partial response that answered B2/B3 and then switched B1 to "Nein" keeps old rows."""
-    from bench.export_data import Plan, insert_plans
+    from harness.answer_data import Plan, insert_plans
 
     plan = Plan(answers={"B1_nutzung": "2", "B2_zweck": ["1"], "B3_dauer": "1", "G2_einfuehrung": "1"},
                 shown=[], member={"land": "Bayern", "typ": "Stadt", "einwohner": 30_000}, status="started")
@@ -63,7 +63,7 @@ def test_left_over_answers_of_hidden_questions_do_not_count(kgst_survey, kgst_st
 
 
 def test_number_statistics(kgst_survey, kgst_structure):
-    from bench.export_data import Plan, insert_plans
+    from harness.answer_data import Plan, insert_plans
 
     plans = [Plan(answers={"B1_nutzung": "2", "A2_beschaeftigte": str(v)}, shown=[],
                   member={"land": "Bayern", "typ": "Stadt", "einwohner": 30_000}) for v in (10, 20, 30, 1000)]

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.export_data import insert_plans
 from exports.analysis import crosstab
 from exports.analysis.crosstab import Filter, Spec
+from harness.answer_data import insert_plans
 from invitations.models import Member
 from responses.models import Response
 from tests.exports.conftest import make_plans
@@ -76,7 +76,7 @@ def test_crosstab_counts_equal_independent_count(kgst_survey, kgst_structure, se
 
 def test_filter_and_split_by_hand(kgst_survey, kgst_structure):
     """Three respondents, counted by hand: B2_zweck by Land among B1_nutzung = 1."""
-    from bench.export_data import Plan
+    from harness.answer_data import Plan
 
     def plan(land, answers):
         shown = [q.code for q in kgst_structure.shown_questions(answers)]
@@ -103,7 +103,7 @@ def test_filter_and_split_by_hand(kgst_survey, kgst_structure):
 
 
 def test_answers_of_hidden_questions_are_not_columns_or_filters(kgst_survey, kgst_structure):
-    from bench.export_data import Plan
+    from harness.answer_data import Plan
     from responses.models import Answer
 
     member = {"land": "Bayern", "typ": "Stadt", "einwohner": 50_000}

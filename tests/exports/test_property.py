@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.export_data import insert_plans
 from exports.formats.registry import build_export
+from harness.answer_data import insert_plans
 from invitations.models import Member
 from responses.models import Response
 from tests.exports.conftest import make_plans

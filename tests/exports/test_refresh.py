@@ -108,7 +108,7 @@ def test_respondent_submits_while_the_cache_is_down(kgst_survey, generated, sett
                                                     django_capture_on_commit_callbacks):
     """The plan is made after the answers are committed; a cache that cannot be reached is logged and
     never reaches the respondent."""
-    from bench.drills.common import free_port
+    from harness.serve import free_port
 
     settings.RESULTS_REFRESH_SECONDS = WINDOW
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",

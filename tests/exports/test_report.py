@@ -14,10 +14,10 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from bench.export_data import Plan, insert_plans
 from exports.formats import registry
 from exports.jobs import exportjob
 from exports.models import DownloadLog, ExportJob
+from harness.answer_data import Plan, insert_plans
 from invitations.models import LAENDER
 from tests.exports.reference import reference_plan
 from tests.worker import celery_worker, wait_for

@@ -13,12 +13,12 @@ from django.core.management import call_command
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from bench.export_data import Plan, insert_plans
 from exports.analysis import aggregation, waves
 from exports.analysis.representativeness import chi_square, comparison, rake, rake_weights, representativeness
 from exports.formats.registry import build_export
 from exports.jobs.exportjob import run_job
 from exports.models import DownloadLog, ExportJob, ResultSet
+from harness.answer_data import Plan, insert_plans
 from invitations.models import Member
 from surveys.definition.read import read_definition
 from surveys.definition.sync import sync_survey

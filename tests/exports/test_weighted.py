@@ -16,11 +16,11 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from bench.export_data import Plan, insert_plans
 from exports.analysis import aggregation, protection
 from exports.analysis.weighted import weight_questions
 from exports.formats.registry import build_export
 from exports.models import ResultSet
+from harness.answer_data import Plan, insert_plans
 from invitations.models import Member
 
 pytestmark = pytest.mark.django_db

@@ -94,7 +94,7 @@ def test_one_snapshot_while_responses_arrive(kgst_survey, kgst_structure, genera
     """Rows committed by another connection during an export are in neither its tables nor its data."""
     from openpyxl import load_workbook
 
-    from bench.export_data import insert_plans
+    from harness.answer_data import insert_plans
     from tests.exports.conftest import make_plans
 
     generated(200, seed=23, partial_share=0.0)

@@ -10,8 +10,8 @@ import shutil
 
 import pytest
 
-from bench.drills import pg_restart
-from bench.drills.common import PG_BIN, PrivatePostgres
+from harness import pg_restart
+from harness.servers import PG_BIN, PrivatePostgres
 
 pytestmark = [
     pytest.mark.slow,

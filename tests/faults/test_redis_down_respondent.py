@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from bench.drills.common import free_port
+from harness.serve import free_port
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 WALK = [  # the non-user branch

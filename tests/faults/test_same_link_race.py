@@ -5,7 +5,7 @@ message, no 500, the stored answers are exactly one of the two submissions.
 
 import pytest
 
-from bench.drills.race import fields_for, race_rounds
+from harness.race import fields_for, race_rounds
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,10 +15,10 @@ import time
 
 import pytest
 
-from bench.export_data import generate
 from exports import tasks
 from exports.jobs import exportjob
 from exports.models import ExportJob
+from harness.answer_data import generate
 from surveys.structure import get_structure
 from tests.worker import start_worker, stop_worker, wait_for
 

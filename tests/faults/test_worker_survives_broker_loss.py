@@ -18,10 +18,10 @@ import psycopg
 import pytest
 from django.db import connection
 
-from bench.drills.common import PrivateRedis
 from exports import tasks
 from exports.models import ExportJob
 from exports.tasks import run_export_job
+from harness.servers import PrivateRedis
 from tests.worker import start_worker, stop_worker, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -2,7 +2,6 @@
 
 import datetime
 import io
-from pathlib import Path
 
 import pytest
 
@@ -60,17 +59,3 @@ def make_members(count: int, domain_count: int = 20, start: int = 10_000_000) ->
         for i in range(count)
     ]
     return Member.objects.bulk_create(members, batch_size=1000)
-
-
-FIXTURES = Path(__file__).parent / "bounces"  # mails as servers send them, {{VERP}} etc. filled per message
-
-
-def fill(template: str, message) -> bytes:  # noqa: ANN001 – an OutboxMessage
-    """A bounce fixture about `message`: its VERP and unsubscribe addresses, recipient and Message-ID."""
-    from invitations.outbox import mail
-
-    raw = (FIXTURES / template).read_bytes()
-    return (raw.replace(b"{{VERP}}", mail.verp_address(message.pk).encode())
-            .replace(b"{{UNSUB}}", mail.verp_address(message.pk, unsubscribe=True).encode())
-            .replace(b"{{RCPT}}", message.to_email.encode())
-            .replace(b"{{MSGID}}", message.message_id.encode()))

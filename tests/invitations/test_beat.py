@@ -14,14 +14,15 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from harness.bounces import fill
+from harness.imap_server import PASSWORD, USER, Dovecot, available
+from harness.smtp_sink import Sink, tokens_in
 from invitations.models import Invitation, OutboxMessage, ReminderPlanStep
 from invitations.outbox import plan, queueing
 from responses.models import Response
 from tests.worker import ROOT, celery_beat, celery_worker, wait_for
 
-from .conftest import fill, make_members
-from .imap_server import PASSWORD, USER, Dovecot, available
-from .smtp_sink import Sink, tokens_in
+from .conftest import make_members
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 Status = OutboxMessage.Status

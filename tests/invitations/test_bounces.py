@@ -11,15 +11,16 @@ import pytest
 from django.core import mail as django_mail
 from django.utils import timezone
 
-from bench.serve import free_port
+from harness.bounces import fill
+from harness.imap_server import Dovecot, available
+from harness.serve import free_port
 from invitations import tasks
 from invitations.bounces import imap, read
 from invitations.models import Invitation, Member, OutboxMessage
 from invitations.outbox import bounced, mail, queueing
 from tests.worker import wait_for
 
-from .conftest import fill, make_members
-from .imap_server import Dovecot, available
+from .conftest import make_members
 
 pytestmark = [pytest.mark.django_db,
               pytest.mark.skipif(not available(), reason="dovecot-imapd is not installed (.ci/run installs it)")]
@@ -226,8 +227,6 @@ def test_a_database_error_is_not_taken_for_an_unreadable_mail(survey, settings, 
 
 
 def test_imap_down_is_logged_and_nothing_changes(survey, settings, caplog, django_capture_on_commit_callbacks):
-    from .imap_server import free_port
-
     settings.BOUNCE_IMAP_HOST = "127.0.0.1"
     settings.BOUNCE_IMAP_PORT = free_port()
     settings.BOUNCE_IMAP_TLS = "off"

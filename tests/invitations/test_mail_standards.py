@@ -14,12 +14,12 @@ import dkim
 import pytest
 from django.test import Client
 
+from harness.smtp_sink import Sink
 from invitations.mailtext import render
 from invitations.models import Invitation, OutboxMessage
 from invitations.outbox import mail, queueing
 
 from .conftest import make_members
-from .smtp_sink import Sink
 
 pytestmark = pytest.mark.django_db
 SITE = "https://befragung.example"

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from harness.smtp_sink import tokens_in
 from invitations import tasks
 from invitations.models import Invitation, Member, OutboxMessage
 from invitations.outbox import bounced, queueing, sending, throttle
@@ -18,7 +19,6 @@ from responses.models import Response
 from tests.worker import wait_for
 
 from .conftest import make_members
-from .smtp_sink import tokens_in
 
 pytestmark = pytest.mark.django_db
 Status = OutboxMessage.Status

@@ -12,13 +12,14 @@ from collections import Counter
 import pytest
 from django.urls import resolve
 
-from bench.drills.common import PrivateRedis
+from harness.serve import free_port
+from harness.servers import PrivateRedis
+from harness.smtp_sink import Sink, tokens_in
 from invitations.models import Invitation, OutboxMessage
 from invitations.outbox import queueing
 from tests.worker import ROOT, celery_worker, purge_broker, start_worker, stop_worker, wait_for, worker_env
 
 from .conftest import make_members
-from .smtp_sink import Sink, free_port, tokens_in
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 Status = OutboxMessage.Status

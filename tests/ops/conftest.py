@@ -15,7 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench.serve import free_port
+from harness.serve import free_port
 from tests.worker import run_database_url
 
 ROOT = Path(__file__).resolve().parents[2]

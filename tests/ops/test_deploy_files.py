@@ -9,7 +9,8 @@ import sys
 import pytest
 import yaml
 
-from tests.ops.conftest import ROOT, db_url_of_test_run, free_port, gunicorn
+from harness.serve import free_port
+from tests.ops.conftest import ROOT, db_url_of_test_run, gunicorn
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.serve import free_port
+from harness.serve import free_port
 from tests.ops.conftest import ROOT
 from tests.worker import wait_for
 

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from tests.ops.conftest import db_url_of_test_run, free_port, get, gunicorn
+from harness.serve import free_port
+from tests.ops.conftest import db_url_of_test_run, get, gunicorn
 from tests.worker import celery_worker, wait_for
 
 KEYS = {"status", "database", "redis", "worker"}

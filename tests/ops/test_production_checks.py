@@ -11,8 +11,9 @@ import pytest
 from django.core.checks import run_checks
 
 from config import checks
+from harness.serve import free_port
 from invitations.checks import BOUNCE_TLS_MODES
-from tests.ops.conftest import ROOT, collected_static, free_port, production_env
+from tests.ops.conftest import ROOT, collected_static, production_env
 
 MANIFEST_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.ops.conftest import ROOT, db_url_of_test_run, free_port, production_env
+from harness.serve import free_port
+from tests.ops.conftest import ROOT, db_url_of_test_run, production_env
 from tests.responses.test_flow import USER
 from tests.worker import celery_worker
 

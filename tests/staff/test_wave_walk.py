@@ -17,11 +17,11 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
+from harness.smtp_sink import Sink, tokens_in
 from invitations.models import Invitation
 from surveys.models import Survey, SurveyChange
 from tests.e2e.flow import USER_PAGES
 from tests.invitations.conftest import GOOD_ROWS, csv_bytes
-from tests.invitations.smtp_sink import Sink, tokens_in
 from tests.responses.helpers import Flow, location
 
 SITE = "http://befragung.test"

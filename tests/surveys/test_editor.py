@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from harness.editor import question_post
 from surveys.definition.canonical import canonical
 from surveys.definition.export import export_definition
 from surveys.definition.read import read_definition
@@ -18,8 +19,6 @@ from surveys.definition.validate import validate_definition
 from surveys.models import Option, Page, Question, Survey, SurveyChange
 from surveys.structure import get_structure
 from tests.conftest import KGST_DEFINITION
-
-from .editor_helpers import question_post
 
 pytestmark = pytest.mark.django_db
 
@@ -346,7 +345,7 @@ def test_load_survey_after_an_edit(staff_client, kgst_survey, capsys):
 
 
 def _generated(slug: str, n_pages: int, per_page: int) -> Survey:
-    from bench.editor import generated_definition
+    from harness.editor import generated_definition
 
     return sync_survey(validate_definition(generated_definition(slug, n_pages, per_page))).survey
 

@@ -1,4 +1,4 @@
-"""A small keep-alive HTTP client for the load generator (one per simulated respondent/thread)."""
+"""A small keep-alive HTTP client for the load generator and the drills (one per simulated respondent/thread)."""
 
 from __future__ import annotations
 

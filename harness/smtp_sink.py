@@ -16,7 +16,7 @@ from email import policy
 
 from aiosmtpd.controller import Controller
 
-from bench.serve import free_port
+from harness.serve import free_port
 
 
 @dataclass

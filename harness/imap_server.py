@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from ipaddress import IPv4Address
 from pathlib import Path
 
-from bench.serve import free_port
+from harness.serve import free_port
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USER = "bounces"
@@ -102,7 +102,7 @@ class Dovecot:
         internal, internal_group, login, uid, gid = self._users()
         for sub in ("run", "state", "mail", "home"):
             (self.root / sub).mkdir()
-        os.chmod(self.root, 0o755)
+        os.chmod(self.root, 0o755)  # noqa: S103 - Dovecot's unprivileged processes must enter the folder
         if os.geteuid() == 0:
             for sub in ("mail", "home"):
                 shutil.chown(self.root / sub, uid, gid)

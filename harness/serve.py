@@ -1,4 +1,5 @@
-"""Benchmark plumbing: a fresh PostgreSQL database and a gunicorn server on 127.0.0.1."""
+"""Process plumbing for tests and benchmarks: a free port, a fresh PostgreSQL database, manage.py,
+gunicorn and Celery on 127.0.0.1."""
 
 from __future__ import annotations
 
