@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from bench.export_data import insert_plans
 from exports.analysis import waves
+from harness.answer_data import insert_plans
 from surveys.definition.read import read_definition
 from surveys.definition.sync import sync_survey
 from surveys.definition.validate import validate_definition
