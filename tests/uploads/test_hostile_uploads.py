@@ -81,26 +81,24 @@ CLAIMED = workbook(sheet_xml([COLUMNS, ["05315000", "Köln", "Nordrhein-Westfale
                                         "a@example.org", ""]], dimension="A1:XFD1048576"))
 
 
-@pytest.mark.parametrize(("label", "data", "reason"), [
+# The same hostile workbooks against both spreadsheet uploads: (label, file, the reason the refusal names).
+BOMBS = [
     ("shared-string bomb 100 MB", HUGE_STRING, "entpackt größer als"),
     ("one shared string of 20 MB", RATIO_BOMB, "mehr als 200:1 komprimiert"),
     ("one shared string of 1 MB noise", NOISE_STRING, "mehr als 32767 Zeichen"),
     ("3.7 million tiny shared strings", PROBE_STRINGS, "entpackt größer als"),
     ("300,000 numbered shared strings", TINY_STRINGS, "gemeinsame Zeichenketten"),
-])
+]
+
+
+@pytest.mark.parametrize(("label", "data", "reason"), BOMBS)
 def test_register_workbook_bombs_are_refused(staff_client, empty_cache, label, data, reason):
     response, figures = measured(lambda: register_upload(staff_client, "register.xlsx", data))
     report(f"register, {label}", data, figures)
     assert reason in response.content.decode()
 
 
-@pytest.mark.parametrize(("label", "data", "reason"), [
-    ("shared-string bomb 100 MB", HUGE_STRING, "entpackt größer als"),
-    ("one shared string of 20 MB", RATIO_BOMB, "mehr als 200:1 komprimiert"),
-    ("one shared string of 1 MB noise", NOISE_STRING, "mehr als 32767 Zeichen"),
-    ("3.7 million tiny shared strings", PROBE_STRINGS, "entpackt größer als"),
-    ("300,000 numbered shared strings", TINY_STRINGS, "gemeinsame Zeichenketten"),
-])
+@pytest.mark.parametrize(("label", "data", "reason"), BOMBS)
 def test_xlsform_bombs_are_refused(staff_client, empty_cache, label, data, reason):
     response, figures = measured(lambda: definition_upload(staff_client, "fragebogen.xlsx", data))
     report(f"XLSForm, {label}", data, figures)
