@@ -93,6 +93,6 @@ class PrivatePagesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if request.path.startswith(PRIVATE_PREFIXES):
-            response["Cache-Control"] = "no-store"
+            response["Cache-Control"] = "private, no-store"  # personal data: no cache keeps a copy
             response["X-Robots-Tag"] = "noindex, nofollow"
         return response
