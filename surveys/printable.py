@@ -2,7 +2,7 @@
 
 Municipal staff collect answers from several departments on paper before typing them in, so
 the print shows everything a respondent could be asked, with a plain "nur wenn …" note where a
-page or question depends on earlier answers (surveys.texts.condition_in_words). The same
+page or question depends on earlier answers (surveys.texts.in_words.condition_in_words). The same
 template serves the HTML page (print styles) and the PDF, which WeasyPrint renders from that
 HTML with the app's own stylesheet — no browser and no request to anywhere.
 """

@@ -3,7 +3,7 @@
 `get_structure(survey)` builds a SurveyStructure from the tables once per survey pk, language and
 definition_hash and keeps it in a module-level dict: later calls do no database queries. The
 questionnaire editor and the survey's text forms change definition_hash with every edit (a new version
-token, surveys.definition.mark_edited), so each process rebuilds on its next request after an edit.
+token, surveys.definition.sync.mark_edited), so each process rebuilds on its next request after an edit.
 The cache only holds what the definition says, so it is safe for several processes: each builds
 its own copy, and a reload changes definition_hash, which changes the key. It is per process rather
 than in Django's cache on Redis because every respondent request needs it: from memory it costs
