@@ -48,9 +48,14 @@ def redis_server_bin() -> Path:
 def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None]:
     """A preexec_fn: the child gets `sig` when the supervisor dies, even by SIGKILL (Linux)."""
 
+    parent = os.getpid()
+
     def set_signal() -> None:
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, sig)
+        # A supervisor killed between fork and prctl sends no signal: the child checks itself.
+        if os.getppid() != parent:
+            os.kill(os.getpid(), sig)
 
     return set_signal
 

@@ -25,6 +25,9 @@ def real_celery(settings, tmp_path):
     app.conf.task_always_eager = False
     yield app
     app.conf.task_always_eager = True
+    from tests.worker import purge_broker
+
+    purge_broker()  # tasks no worker took would otherwise hold up the next test's outbox sweep
 
 
 @pytest.fixture

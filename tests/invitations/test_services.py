@@ -3,6 +3,7 @@
 import datetime
 
 import psycopg
+import redis
 import pytest
 from django.core import mail as django_mail
 from django.core.exceptions import ValidationError
@@ -16,7 +17,7 @@ from invitations import tasks
 from invitations.models import Invitation, Member, OutboxMessage
 from invitations.outbox import bounced, queueing, sending, throttle
 from responses.models import Response
-from tests.worker import wait_for
+from tests.worker import purge_broker, wait_for
 
 from .conftest import make_members
 
@@ -142,6 +143,7 @@ def test_message_held_by_a_live_worker_is_left_alone(survey):
 
 
 def test_sweep_enqueues_lost_messages(survey, settings, django_capture_on_commit_callbacks):
+    purge_broker()  # tasks an earlier test of this worker left in the queue would make the sweep wait
     make_members(3)
     queueing.queue_invitations(survey)  # on_commit never runs here: the tasks are "lost"
     assert OutboxMessage.objects.filter(status=Status.QUEUED).count() == 3
@@ -152,6 +154,22 @@ def test_sweep_enqueues_lost_messages(survey, settings, django_capture_on_commit
     assert OutboxMessage.objects.filter(status=Status.SENT).count() == 3
     assert len(django_mail.outbox) == 3
     assert tasks.sweep_outbox(stale_seconds=0) == 0
+
+
+def test_sweep_leaves_queued_rows_while_the_broker_has_a_backlog(survey, settings):
+    """While tasks wait in the broker, a queued row's task is most likely among them: no duplicate."""
+    purge_broker()
+    make_members(2)
+    queueing.queue_invitations(survey)
+    OutboxMessage.objects.update(queued_at=timezone.now() - datetime.timedelta(hours=1))
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.lpush("celery", b"{}")  # one waiting task, as Celery's Redis transport keeps it
+    try:
+        assert tasks.sweep_outbox() == 0
+        assert OutboxMessage.objects.filter(status=Status.QUEUED).count() == 2
+    finally:
+        purge_broker()
+    assert tasks.sweep_outbox() == 2
 
 
 def test_backoff_row_is_not_sent_before_it_is_due(survey):
