@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    "accounts",
     "surveys",
     "invitations",
     "responses",

@@ -3,8 +3,8 @@
 import datetime
 
 import psycopg
-import redis
 import pytest
+import redis
 from django.core import mail as django_mail
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command

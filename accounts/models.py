@@ -1,0 +1,1 @@
+"""Models of sign-in, roles and audit."""
