@@ -297,6 +297,8 @@ TOKEN_SECRET_FALLBACKS = envlist("TOKEN_SECRET_FALLBACKS", "")
 EXPORT_EXPIRY_HOURS = envint("EXPORT_EXPIRY_HOURS", "72")
 # Days after a survey was closed before `purge_personal_data` may delete its personal data.
 RETENTION_DAYS = envint("RETENTION_DAYS", "365")
+# How long the audit trail keeps an entry (accounts/audit.py); 400 days cover a yearly survey and its audit.
+AUDIT_RETENTION_DAYS = envint("AUDIT_RETENTION_DAYS", "400")
 EXPORT_STUCK_MINUTES = envint("EXPORT_STUCK_MINUTES", "30")
 # Result tables are recomputed by a worker at most once per this many seconds per survey after answers
 # change (exports/jobs/refresh.py); 0 turns the automatic recomputation off (the button stays).

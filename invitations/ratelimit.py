@@ -26,23 +26,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
 
+from accounts.audit import client_address
+
 logger = logging.getLogger(__name__)
 GROUP = "token-miss"
 CREDENTIAL_GROUP = "token-use"
 
 
-def client_ip(request: HttpRequest) -> str:
-    """REMOTE_ADDR, or behind a trusted proxy (BEHIND_PROXY) the address the proxy appended."""
-    if settings.SECURE_PROXY_SSL_HEADER:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded.strip():
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
 def client_key(group: str, request: HttpRequest) -> str:
     """The client as django-ratelimit's key: keyed with the secret, so a cache key reveals no address."""
-    return hmac.new(settings.SECRET_KEY.encode(), client_ip(request).encode(), hashlib.sha256).hexdigest()
+    return hmac.new(settings.SECRET_KEY.encode(), client_address(request).encode(), hashlib.sha256).hexdigest()
 
 
 def _usage(request: HttpRequest, increment: bool) -> dict[str, Any] | None:
