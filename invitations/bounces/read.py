@@ -16,7 +16,7 @@ import re
 from email import policy
 from email.message import Message
 from email.utils import getaddresses
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -75,8 +75,10 @@ def _clean(text: object) -> str:
 def _from_dsn(msg: Message) -> tuple[str, str] | None:
     """(kind, reason) from the per-recipient fields of a DSN; the first failed recipient decides."""
     ranked: list[tuple[int, str, str]] = []
-    for block in [block for part in msg.walk() if part.get_content_type() == "message/delivery-status"
-                  and part.is_multipart() for block in part.get_payload()[1:]]:  # [0]: the per-message fields
+    # Each delivery-status part: the per-message fields first, then one block per recipient.
+    blocks: list[Message] = [block for part in msg.walk() if part.get_content_type() == "message/delivery-status"
+                             and part.is_multipart() for block in cast(list, part.get_payload())[1:]]
+    for block in blocks:
         action = str(block.get("action", "")).strip().lower()
         status = _STATUS.search(str(block.get("status", "")))
         code = ".".join(status.groups()) if status else ""
@@ -101,7 +103,8 @@ def _is_auto_reply(msg: Message) -> bool:
 
 def _reason_in_text(msg: Message) -> str:
     """The SMTP reply (or at least the status code) quoted in the mail's text parts."""
-    text = "\n".join((part.get_payload(decode=True) or b"").decode(part.get_content_charset() or "utf-8", "replace")
+    text = "\n".join(cast(bytes, part.get_payload(decode=True) or b"").decode(part.get_content_charset() or "utf-8",
+                                                                             "replace")
                      for part in msg.walk() if part.get_content_maintype() == "text")[:20_000]
     if match := _SMTP_REPLY.search(text):
         return _clean(" ".join(group for group in match.groups() if group))
