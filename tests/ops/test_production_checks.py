@@ -5,7 +5,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 from django.core.checks import run_checks
@@ -148,7 +147,7 @@ def test_health_reports_the_misconfiguration(production, client):
 # -- as an operator meets them: subprocesses with the environment of a real start --------------
 
 
-def run(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
+def run(args: list[str], env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess:
     return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -192,10 +191,8 @@ def test_missing_secret_key_is_one_sentence_without_traceback():
 def test_gunicorn_refuses_to_start_instead_of_serving_500(change, sentence):
     """The image's command (gunicorn with gunicorn.conf.py) exits at once with the reason; no port opens."""
     port = free_port()
-    started = time.monotonic()
     result = run([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "config.wsgi:application",
                   "--bind", f"127.0.0.1:{port}", "--workers", "1"], production_env(change), timeout=60)
     assert result.returncode == 1
     assert f"Error: Rücklauf does not start: {sentence}" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and "Booting worker" not in result.stderr
-    assert time.monotonic() - started < 60
