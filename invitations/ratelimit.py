@@ -16,12 +16,14 @@ Used by the respondent's entry (responses/views.py: link and access code) and th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
@@ -31,6 +33,7 @@ from accounts.audit import client_address
 logger = logging.getLogger(__name__)
 GROUP = "token-miss"
 CREDENTIAL_GROUP = "token-use"
+BLOCKED_PREFIX = "token-miss-blocked:"
 
 
 def client_key(group: str, request: HttpRequest) -> str:
@@ -47,9 +50,17 @@ def _usage(request: HttpRequest, increment: bool) -> dict[str, Any] | None:
 
 
 def is_blocked(request: HttpRequest) -> bool:
-    """True once the client's misses have used up the allowance (reads the counter only)."""
-    usage = _usage(request, increment=False)
-    return usage is not None and usage["count"] >= usage["limit"]
+    """True once the client's misses have used up the allowance: one read of the marker record_miss sets.
+
+    Every respondent request asks this; reading django-ratelimit's counter costs a write and a read
+    (its add, then get) where the marker costs one read (bench.ab, one run: worker CPU per page save
+    14.5 ms with the marker, 15.6 ms reading the counter).
+    """
+    try:
+        return bool(cache.get(BLOCKED_PREFIX + client_key(GROUP, request)))
+    except Exception:  # noqa: BLE001 - fail open when the cache is down
+        logger.warning("rate limit cache unavailable; not limiting")
+        return False
 
 
 def _credential_usage(request: HttpRequest, credential: str) -> dict[str, Any] | None:
@@ -79,9 +90,17 @@ def refuse_miss(request: HttpRequest) -> bool:
 
 
 def record_miss(request: HttpRequest) -> bool:
-    """Count a wrong token or code; True when this miss used up the allowance."""
+    """Count a wrong token or code; True when this miss is over the allowance.
+
+    The miss that uses up the allowance marks the client blocked until the window ends (is_blocked).
+    """
     usage = _usage(request, increment=True)
-    return usage is not None and usage["should_limit"]
+    if usage is None:
+        return False
+    if usage["count"] >= usage["limit"]:
+        with contextlib.suppress(Exception):  # fail open: the counter still answers 429 to further misses
+            cache.set(BLOCKED_PREFIX + client_key(GROUP, request), 1, max(1, usage["time_left"]))
+    return bool(usage["should_limit"])
 
 
 def too_many(request: HttpRequest) -> HttpResponse:
