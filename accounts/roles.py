@@ -56,10 +56,6 @@ class RoleError(ValueError):
     """A grant or revoke that cannot be done; the message is meant for the person who asked."""
 
 
-def _survey_id(survey: Any) -> int | None:
-    return None if survey is None else int(survey.pk)
-
-
 def capabilities(user: Any, survey: Any = None) -> frozenset[str]:
     """What `user` may do on `survey` (a Survey), or with survey=None, what they may do on all surveys."""
     if user is None or not user.is_authenticated or not user.is_active:
@@ -68,7 +64,7 @@ def capabilities(user: Any, survey: Any = None) -> frozenset[str]:
         return ALL_CAPABILITIES
     where = Q(survey__isnull=True)
     if survey is not None:
-        where |= Q(survey_id=_survey_id(survey))
+        where |= Q(survey=survey)
     names = Role.objects.filter(where, user=user).values_list("role", flat=True)
     return frozenset().union(*(CAPABILITIES.get(name, frozenset()) for name in names))
 
@@ -115,7 +111,7 @@ def roles_for(survey: Any = None) -> QuerySet[Role]:
     """The roles that count on `survey`: its own and those on all surveys (survey=None: only the latter)."""
     where = Q(survey__isnull=True)
     if survey is not None:
-        where |= Q(survey_id=_survey_id(survey))
+        where |= Q(survey=survey)
     return Role.objects.filter(where).select_related("user", "granted_by", "survey").order_by(
         "user__username", "survey_id", "role")
 
@@ -131,14 +127,14 @@ def grant(user: Any, role: str, survey: Any = None, *, by: Any = None, request: 
 
     One audit entry "role_granted" when the role is new."""
     check_role(role)
-    existing = Role.objects.filter(user=user, role=role, survey_id=_survey_id(survey)).first()
+    existing = Role.objects.filter(user=user, role=role, survey=survey).first()
     if existing is not None:
         return existing
     try:
         with transaction.atomic():
             created = Role.objects.create(user=user, role=role, survey=survey, granted_by=by)
     except IntegrityError:  # granted at the same moment by someone else
-        return Role.objects.get(user=user, role=role, survey_id=_survey_id(survey))
+        return Role.objects.get(user=user, role=role, survey=survey)
     audit.record("role_granted", request=request, user=by, survey=survey, target=user.get_username(),
                  role=role, scope=_scope(survey))
     return created
@@ -148,7 +144,7 @@ def revoke(user: Any, role: str, survey: Any = None, *, by: Any = None,
            request: HttpRequest | None = None) -> bool:
     """Take the role away; False when it was not held. One audit entry "role_revoked" when it was."""
     check_role(role)
-    deleted, _ = Role.objects.filter(user=user, role=role, survey_id=_survey_id(survey)).delete()
+    deleted, _ = Role.objects.filter(user=user, role=role, survey=survey).delete()
     if deleted:
         audit.record("role_revoked", request=request, user=by, survey=survey, target=user.get_username(),
                      role=role, scope=_scope(survey))

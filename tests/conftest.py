@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from accounts import roles
+from accounts.models import Role
 
 
 @pytest.fixture(autouse=True)
@@ -44,10 +45,10 @@ def empty_cache():
 
 
 def _user(username: str, role: str | None) -> User:
-    """A user holding `role` on all surveys (accounts/roles.py)."""
+    """A user holding `role` on all surveys (accounts/roles.py); set up directly, not as an audited grant."""
     user = User.objects.create_user(username, f"{username}@example.org", "Test-Passwort-123")
     if role:
-        roles.grant(user, role)
+        Role.objects.create(user=user, role=role)
     return user
 
 

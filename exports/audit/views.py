@@ -46,13 +46,15 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: object, actions: list[str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["ereignis"].choices = [("", _("alle Ereignisse"))] + [
-            (a, ACTION_LABELS.get(a, a)) for a in actions]
+        field = self.fields["ereignis"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("alle Ereignisse")), *((a, ACTION_LABELS.get(a, a)) for a in actions)]
 
 
 def _filtered(request: HttpRequest, survey: Survey) -> tuple[AuditFilterForm, QuerySet[AuditEvent]]:
     events = AuditEvent.objects.filter(survey_slug=survey.slug)
-    actions = sorted(events.order_by().values_list("action", flat=True).distinct())
+    # the events of this page and those recorded for the survey (sign-in events and later additions too)
+    actions = sorted(set(ACTION_LABELS) | set(events.order_by().values_list("action", flat=True).distinct()))
     form = AuditFilterForm(request.GET or None, actions=actions)
     if form.is_valid() and form.cleaned_data["ereignis"]:
         events = events.filter(action=form.cleaned_data["ereignis"])
