@@ -60,7 +60,7 @@ class Role(models.Model):
     """
 
     class Name(models.TextChoices):
-        OWNER = "owner", _("Verantwortlich")
+        OWNER = "owner", _("Leitung")
         EDITOR = "editor", _("Redaktion")
         FIELD = "field", _("Feldarbeit")
         ANALYST = "analyst", _("Auswertung")

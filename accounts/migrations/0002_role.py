@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
             name='Role',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('owner', 'Verantwortlich'), ('editor', 'Redaktion'), ('field', 'Feldarbeit'), ('analyst', 'Auswertung'), ('viewer', 'Nur Ergebnisse')], max_length=20, verbose_name='Rolle')),
+                ('role', models.CharField(choices=[('owner', 'Leitung'), ('editor', 'Redaktion'), ('field', 'Feldarbeit'), ('analyst', 'Auswertung'), ('viewer', 'Nur Ergebnisse')], max_length=20, verbose_name='Rolle')),
                 ('granted_at', models.DateTimeField(auto_now_add=True, verbose_name='Vergeben am')),
                 ('granted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='Vergeben von')),
                 ('survey', models.ForeignKey(blank=True, help_text='Leer: für alle Befragungen.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='roles', to='surveys.survey', verbose_name='Befragung')),
