@@ -47,21 +47,21 @@ def test_roles_and_audit_pages(app_url, new_context, survey, people):
     page.goto(f"{base}/")
     page.get_by_label("Bereiche dieser Befragung").get_by_role("link", name="Zugriff").click()
     expect(page).to_have_url(f"{base}/zugriff/")
-    page.get_by_label("Benutzername").fill("erika")
-    page.get_by_label("Rolle").select_option("field")
+    page.locator("#id_username").fill("erika")
+    page.locator("#id_role").select_option("field")
     with page.expect_navigation():
         page.locator("main form button[type=submit]", has_text="Rolle vergeben").click()
     expect(page.locator("[role=status]")).to_contain_text("erika hat jetzt die Rolle „Feldarbeit“.")
     expect(page.locator("table")).to_contain_text("erika")
     # a refused grant: the error summary and the field say why
-    page.get_by_label("Benutzername").fill("niemand")
+    page.locator("#id_username").fill("niemand")
     with page.expect_navigation():
         page.locator("main form button[type=submit]", has_text="Rolle vergeben").click()
     expect(page.locator("#error-summary")).to_contain_text("Es gibt kein Konto mit dem Benutzernamen „niemand“.")
     _audit_both_widths(page, "roles survey access")
 
     with page.expect_navigation():
-        page.get_by_role("button", name="Entziehen: viktor").click()
+        page.locator("tbody tr", has_text="viktor").get_by_role("button").click()
     expect(page.locator("[role=status]")).to_contain_text("viktor hat die Rolle „Nur Ergebnisse“ nicht mehr.")
 
     page.goto(f"{app_url}/staff/zugriff/")
@@ -74,7 +74,7 @@ def test_roles_and_audit_pages(app_url, new_context, survey, people):
     expect(table).to_contain_text("Rolle vergeben")
     expect(table).to_contain_text("Rolle entzogen")
     _audit_both_widths(page, "roles audit trail")
-    page.get_by_label("Ereignis").select_option("role_revoked")
+    page.locator("#id_ereignis").select_option("role_revoked")
     with page.expect_navigation():
         page.get_by_role("button", name="Filtern").click()
     expect(page.locator("tbody tr")).to_have_count(1)
