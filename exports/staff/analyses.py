@@ -15,7 +15,7 @@ from exports.analysis import crosstab, protection, waves
 from exports.analysis import report as results_report
 from exports.analysis.representativeness import representativeness_and_weights
 from surveys.models import Survey
-from surveys.permissions import survey_permission
+from surveys.permissions import can, survey_permission
 
 from .common import cached, data_version, partial
 from .forms import CrosstabForm, WaveForm
@@ -64,7 +64,8 @@ def representativeness(request: HttpRequest, slug: str) -> HttpResponse:
 @survey_permission("results")
 def wave_comparison(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
-    candidates = waves.comparable_surveys(survey)
+    # only waves whose results the user may see too
+    candidates = [s for s in waves.comparable_surveys(survey) if can(request, "results", s)]
     form = WaveForm([(s.slug, f"{s.title} ({s.slug})") for s in candidates],
                     request.GET if "vergleich" in request.GET else None)
     result = None

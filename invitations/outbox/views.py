@@ -1,4 +1,4 @@
-"""Staff views of the outbox (all staff-only).
+"""Staff views of the outbox (capability `field`; the local mailbox from a role on all surveys).
 
 - Sending invitations / reminders: a confirmation page with the number that will be queued,
   then a POST that queues them (queueing.py makes repeats harmless).

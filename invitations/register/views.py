@@ -1,4 +1,4 @@
-"""Staff views of the member register (all staff-only): upload, check with a preview, apply; the template.
+"""Staff views of the member register (`field` from a role on all surveys): upload, check, apply; the template.
 
 The uploaded file is checked completely (check.py); its bytes are kept server-side in the shared
 cache under their sha256, bound to the uploading user (surveys/uploads.py), and only a confirmation

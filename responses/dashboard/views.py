@@ -1,8 +1,8 @@
 """The response rate in the staff area: the dashboard, the member list with each member's status,
 a member's page and the non-responder download.
 
-The dashboard is readable by analysts; member data (names, addresses, contact persons) is
-staff-only. All figures are counted in SQL (figures.py).
+The dashboard needs `dashboard` (analysts, field staff); member data (names, addresses, contact
+persons) needs `field`. All figures are counted in SQL (figures.py).
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ def response_detail(request: HttpRequest, slug: str, response_id: int) -> HttpRe
 @survey_permission("field")
 @require_POST
 def response_reopen(request: HttpRequest, slug: str, response_id: int) -> HttpResponse:
-    """Staff only: a submitted response back to in progress, on the member's request, with a reason."""
+    """Field staff and owners: a submitted response back to in progress, on the member's request, with a reason."""
     survey, response = _get_response(slug, response_id)
     form = ReopenForm(request.POST)
     if not response.is_submitted:

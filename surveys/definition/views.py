@@ -9,7 +9,7 @@
   user), and the confirmation checks them again, so nothing but the key comes from the client;
 - downloads of any survey's definition as YAML and as XLSForm, written from the database.
 
-Creating is for role staff; the downloads are reading and open to analysts too.
+Creating needs `create` from a role on all surveys; the downloads are reading (`view`).
 """
 
 from __future__ import annotations

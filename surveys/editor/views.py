@@ -1,6 +1,6 @@
 """The questionnaire editor in the staff area: pages, questions, options and rows, and the change history.
 
-Analysts may look (overview, a page's questions, history); every change is staff-only, an ordinary
+Every role on the survey may look (overview, a page's questions, history); every change needs `edit`, an ordinary
 POST with CSRF followed by a redirect (works without JavaScript), and goes through services.py,
 which checks what the change can affect (with the verdict of checking the whole questionnaire), refuses what
 answers forbid, records it and gives the survey a new version token (so every process's structure cache sees

@@ -1,7 +1,7 @@
 """Staff area: survey list, survey page, field period, organisation and logo, lifecycle (draft → open →
 closed ⇄ open), and the printable questionnaire.
 
-Reading is for analysts and staff; every change is staff-only and POST with CSRF. Lifecycle
+Reading needs `view` on the survey; every change needs `manage` and is a POST with CSRF. Lifecycle
 steps are confirmed on their own page (no JavaScript) and applied under a row lock, so two
 staff members clicking at once cannot apply a step twice or from the wrong state.
 """

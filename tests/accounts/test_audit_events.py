@@ -151,3 +151,11 @@ def test_nonresponders_download_is_recorded(staff_client, survey, make_invitatio
     staff_client.get(reverse("staff:nonresponders_csv", args=[survey.slug]))
     assert only("nonresponders_download").survey == survey
     assert Invitation.objects.count() == 1
+
+
+def test_sending_from_the_command_line_is_one_entry_too(survey):
+    Member.objects.create(ags="09000009", name="Gemeinde 9", land="Bayern", typ="Gemeinde", einwohner=1000,
+                          email="g9@example.org")
+    call_command("send_invitations", survey.slug, stdout=io.StringIO())
+    event = only("invitations_sent")
+    assert (event.actor, event.detail) == (None, {"queued": 1, "via": "command"})

@@ -177,3 +177,15 @@ def test_global_page_grants_on_all_surveys_or_one(client, two_surveys, staff_use
     held = Role.objects.get(user=gina, survey=None)
     client.post(reverse("staff:access_revoke"), {"role": held.pk})
     assert roles.capabilities(gina, a) == frozenset()
+
+
+def test_wave_comparison_offers_only_waves_with_a_role(client, two_surveys):
+    a, b = two_surveys
+    viewer = _user("wanda")
+    roles.grant(viewer, roles.VIEWER, b)
+    client.force_login(viewer)
+    url = reverse("staff:waves", args=[b.slug])
+    assert a.slug not in client.get(url).content.decode()
+    assert client.get(url, {"vergleich": a.slug}).status_code == 400
+    roles.grant(viewer, roles.VIEWER, a)
+    assert a.slug in client.get(url).content.decode()
