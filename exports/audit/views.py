@@ -37,6 +37,13 @@ ACTION_LABELS = {
     "nonresponders_download": _("Liste der Nicht-Antwortenden heruntergeladen"),
     "audit_exported": _("Protokoll exportiert"),
 }
+# Names of the detail keys the staff area records (accounts/roles.py and the views that call record).
+DETAIL_LABELS = {
+    "role": _("Rolle"), "scope": _("gilt für"), "queued": _("in die Warteschlange gestellt"), "via": _("über"),
+    "status": _("Status"), "step": _("Schritt"), "opens_on": _("Beginn"), "closes_on": _("Ende"),
+    "format": _("Format"), "file": _("Datei"), "include_partial": _("mit Teilantworten"),
+    "publication": _("Veröffentlichungsfassung"), "entries": _("Einträge"), "event": _("Ereignis"),
+}
 OUTCOME_LABELS = {"ok": _("erledigt"), "refused": _("abgelehnt"), "failed": _("fehlgeschlagen")}
 CSV_COLUMNS = ("at", "user", "action", "survey", "target", "outcome", "address", "detail")
 
@@ -49,6 +56,12 @@ class AuditFilterForm(forms.Form):
         field = self.fields["ereignis"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", _("alle Ereignisse")), *((a, ACTION_LABELS.get(a, a)) for a in actions)]
+
+
+def _yes_no(value: object) -> object:
+    if isinstance(value, bool):
+        return _("ja") if value else _("nein")
+    return value
 
 
 def _filtered(request: HttpRequest, survey: Survey) -> tuple[AuditFilterForm, QuerySet[AuditEvent]]:
@@ -70,6 +83,8 @@ def survey_audit(request: HttpRequest, slug: str) -> HttpResponse:
     for event in page.object_list:
         event.label = ACTION_LABELS.get(event.action, event.action)  # type: ignore[attr-defined]
         event.outcome_label = OUTCOME_LABELS.get(event.outcome, event.outcome)  # type: ignore[attr-defined]
+        event.details = [(DETAIL_LABELS.get(k, k), _yes_no(v))  # type: ignore[attr-defined]
+                         for k, v in sorted(event.detail.items()) if v not in ("", None)]
     chosen = form.cleaned_data.get("ereignis", "") if form.is_valid() else ""
     return render(request, "exports/audit/audit.html", {
         "survey": survey, "form": form, "page": page, "events": page.object_list, "active_tab": "audit",
