@@ -17,7 +17,8 @@ class GrantForm(CrispyStaffForm, AccessibleErrorsMixin, forms.Form):
     username = forms.CharField(label=_("Benutzername"), max_length=150,
                                help_text=_("Das Konto muss es schon geben (angelegt mit "
                                            "„python manage.py grant“ oder in der Verwaltung)."))
-    role = forms.ChoiceField(label=_("Rolle"), choices=Role.Name.choices)
+    # no preselected role: "owner" first in the list must not be granted by a forgotten choice
+    role = forms.ChoiceField(label=_("Rolle"), choices=[("", _("– bitte wählen –")), *Role.Name.choices])
 
     def __init__(self, *args: Any, everywhere: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

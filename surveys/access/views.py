@@ -63,6 +63,9 @@ def _revoke(request: HttpRequest, held: QuerySet[Role]) -> None:
     if role is None:
         messages.error(request, _("Diese Rolle gibt es nicht (mehr) oder sie kann hier nicht entzogen werden."))
         return
+    if role.user_id == request.user.pk:  # nobody locks themselves out; another owner or a superuser can
+        messages.error(request, _("Ihre eigene Rolle können Sie nicht selbst entziehen."))
+        return
     roles.revoke(role.user, role.role, role.survey, by=request.user, request=request)
     messages.success(request, _("%(user)s hat die Rolle „%(role)s“ nicht mehr.")
                      % {"user": role.user.get_username(), "role": role.get_role_display()})

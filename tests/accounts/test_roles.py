@@ -189,3 +189,15 @@ def test_wave_comparison_offers_only_waves_with_a_role(client, two_surveys):
     assert client.get(url, {"vergleich": a.slug}).status_code == 400
     roles.grant(viewer, roles.VIEWER, a)
     assert a.slug in client.get(url).content.decode()
+
+
+def test_nobody_revokes_their_own_role_and_no_role_is_preselected(client, kgst_survey, staff_user):
+    client.force_login(staff_user)
+    own = Role.objects.get(user=staff_user)
+    page = client.get(reverse("staff:access")).content.decode()
+    assert f'name="role" value="{own.pk}"' not in page
+    client.post(reverse("staff:access_revoke"), {"role": own.pk})
+    assert Role.objects.filter(pk=own.pk).exists()
+    _user("ulla")
+    response = client.post(reverse("staff:access"), {"username": "ulla", "role": "", "survey": ""})
+    assert response.status_code == 400 and not Role.objects.filter(user__username="ulla").exists()
