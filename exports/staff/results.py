@@ -103,6 +103,8 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
         "auto_refresh": refresh.window() > 0,
         "include_partial": include_partial, "active_tab": "results",
         "min_base_form": MinBaseForm(instance=survey) if can(request, "manage") else None,
+        # without access to single responses (viewers), a minimum or maximum of few answers is one of them
+        "protect_stats": not can(request, "raw_data"),
         "refresh": running, "live": live(request, status_url, text, state),
     })
 
