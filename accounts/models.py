@@ -50,3 +50,42 @@ class AuditEvent(models.Model):
         if self.pk is not None:
             raise TypeError("the audit trail is append-only: entries are never changed")
         super().save(*args, **kwargs)
+
+
+class Role(models.Model):
+    """A person's role on one survey, or on every survey when `survey` is empty.
+
+    What each role may do is accounts.roles.CAPABILITIES; a user's capabilities on a survey are the
+    union over the roles on that survey and the roles on all surveys.
+    """
+
+    class Name(models.TextChoices):
+        OWNER = "owner", _("Leitung")
+        EDITOR = "editor", _("Redaktion")
+        FIELD = "field", _("Feldarbeit")
+        ANALYST = "analyst", _("Auswertung")
+        VIEWER = "viewer", _("Nur Ergebnisse")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="survey_roles",
+                             verbose_name=_("Person"))
+    role = models.CharField(_("Rolle"), max_length=20, choices=Name.choices)
+    survey = models.ForeignKey("surveys.Survey", null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="roles", verbose_name=_("Befragung"),
+                               help_text=_("Leer: für alle Befragungen."))
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("Vergeben von"))
+    granted_at = models.DateTimeField(_("Vergeben am"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__username", "role"]
+        verbose_name = _("Rolle")
+        verbose_name_plural = _("Rollen")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "survey"], name="role_once_per_survey"),
+            # NULL is never equal to NULL: "all surveys" needs its own constraint to be unique.
+            models.UniqueConstraint(fields=["user", "role"], condition=models.Q(survey__isnull=True),
+                                    name="role_once_for_all_surveys"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} {self.survey or '*'}"

@@ -39,13 +39,13 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
+    from accounts import roles
     from harness.editor import generated_definition, question_post
     from surveys.definition.export import export_definition
     from surveys.definition.read import read_definition
     from surveys.definition.sync import sync_survey
     from surveys.definition.validate import validate_definition
     from surveys.models import Survey
-    from surveys.permissions import role_group
 
     settings.ALLOWED_HOSTS = ["testserver"]
     call_command("migrate", verbosity=0)
@@ -59,7 +59,7 @@ def main() -> None:
     big = sync_survey(validate_definition(big_def)).survey
     big_load = time.perf_counter() - started
     user, _ = User.objects.get_or_create(username="bench-editor")
-    user.groups.add(role_group("staff"))
+    roles.grant(user, roles.OWNER)
     client = Client()
     client.force_login(user)
 

@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.capabilities",
             ],
         },
     },
@@ -182,6 +183,8 @@ CELERY_BEAT_SCHEDULE = {
     # Does nothing while BOUNCE_IMAP_HOST is empty.
     "process-bounces": {"task": "invitations.tasks.process_bounces",
                         "schedule": float(BOUNCE_CHECK_SECONDS)},
+    # Keeps the audit trail to AUDIT_RETENTION_DAYS.
+    "purge-audit": {"task": "accounts.tasks.purge_audit", "schedule": 86_400.0},
 }
 
 _REDIS_FOR_CACHE = REDIS_URL or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "")

@@ -8,6 +8,7 @@ app_name = "staff"
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="staff/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("accounts.staff_urls")),
     path("", include("surveys.staff_urls")),
     path("", include("invitations.staff_urls")),
     path("", include("responses.staff_urls")),

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from .access import views as access
 from .definition import views as definition
 from .editor import views as editor
 from .staff import views as staff
@@ -29,6 +30,11 @@ urlpatterns = [
     # The printable questionnaire (surveys/printable.py) for staff: surveys/staff/.
     path(_survey + "druckfassung/", staff.survey_printable, name="survey_printable"),
     path(_survey + "druckfassung.pdf", staff.survey_printable_pdf, name="survey_printable_pdf"),
+    # Who holds which role, on one survey and on all: surveys/access/.
+    path(_survey + "zugriff/", access.survey_access, name="survey_access"),
+    path(_survey + "zugriff/entziehen/", access.survey_access_revoke, name="survey_access_revoke"),
+    path("zugriff/", access.access, name="access"),
+    path("zugriff/entziehen/", access.access_revoke, name="access_revoke"),
     # The questionnaire editor: surveys/editor/.
     path(_editor, editor.overview, name="editor"),
     path(_editor + "aenderungen/", editor.history, name="editor_history"),

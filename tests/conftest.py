@@ -3,7 +3,8 @@
 import pytest
 from django.contrib.auth.models import User
 
-from surveys.permissions import role_group
+from accounts import roles
+from accounts.models import Role
 
 
 @pytest.fixture(autouse=True)
@@ -43,21 +44,24 @@ def empty_cache():
     cache.clear()
 
 
-def _user(username: str, group: str | None) -> User:
+def _user(username: str, role: str | None) -> User:
+    """A user holding `role` on all surveys (accounts/roles.py); set up directly, not as an audited grant."""
     user = User.objects.create_user(username, f"{username}@example.org", "Test-Passwort-123")
-    if group:
-        user.groups.add(role_group(group))
+    if role:
+        Role.objects.create(user=user, role=role)
     return user
 
 
 @pytest.fixture
 def staff_user(db) -> User:
-    return _user("staff", "staff")
+    """The former role "staff": owner of every survey."""
+    return _user("staff", roles.OWNER)
 
 
 @pytest.fixture
 def analyst_user(db) -> User:
-    return _user("analyst", "analyst")
+    """The former role "analyst": analyst of every survey."""
+    return _user("analyst", roles.ANALYST)
 
 
 @pytest.fixture

@@ -15,14 +15,14 @@ from exports.analysis import crosstab, protection, waves
 from exports.analysis import report as results_report
 from exports.analysis.representativeness import representativeness_and_weights
 from surveys.models import Survey
-from surveys.permissions import analyst_required
+from surveys.permissions import can, survey_permission
 
 from .common import cached, data_version, partial
 from .forms import CrosstabForm, WaveForm
 
 
 @require_GET
-@analyst_required
+@survey_permission("results")
 def crosstabs(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     form = CrosstabForm(survey, request.GET if "by" in request.GET else None, initial={"by": "land"})
@@ -45,7 +45,7 @@ def crosstabs(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-@analyst_required
+@survey_permission("results")
 def representativeness(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     include_partial = partial(request)
@@ -61,10 +61,11 @@ def representativeness(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-@analyst_required
+@survey_permission("results")
 def wave_comparison(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
-    candidates = waves.comparable_surveys(survey)
+    # only waves whose results the user may see too
+    candidates = [s for s in waves.comparable_surveys(survey) if can(request, "results", s)]
     form = WaveForm([(s.slug, f"{s.title} ({s.slug})") for s in candidates],
                     request.GET if "vergleich" in request.GET else None)
     result = None
@@ -82,7 +83,7 @@ def wave_comparison(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-@analyst_required
+@survey_permission("results")
 def report(request: HttpRequest, slug: str) -> HttpResponse:
     """The results report as a page with print styles; the PDF is an export job of format "pdf"."""
     survey = get_object_or_404(Survey, slug=slug)

@@ -1,8 +1,8 @@
 """What the staff pages of the exports app share: the "Teilantworten" switch, the live status of work
 in progress, and a short cache of figures counted on request.
 
-Every view of the exports staff area requires the analyst permission (`surveys.view_results`; role
-staff has it too).
+The views ask for a capability on the survey (accounts/roles.py): `results` for the aggregated pages
+(viewers too), `raw_data` for free texts, `exports` for the export jobs, `manage` for the minimum base.
 """
 
 from __future__ import annotations

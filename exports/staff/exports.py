@@ -13,13 +13,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import audit
 from exports import tasks
 from exports.formats import registry
 from exports.jobs import exportjob
 from exports.models import DownloadLog, ExportJob
 from surveys.listing import sort_headers
 from surveys.models import Survey
-from surveys.permissions import analyst_required
+from surveys.permissions import survey_permission
 
 from .common import live, status_response
 from .forms import ExportForm
@@ -31,6 +32,11 @@ EXPORT_SORTS = {
     "status": (gettext_lazy("Status"), "status"), "fortschritt": (gettext_lazy("Fortschritt"), "progress"),
     "von": (gettext_lazy("Angefordert von"), "requested_by__username"),
 }
+
+
+def _job_survey(kwargs: dict[str, object]) -> Survey:
+    """The survey a job URL (…/exporte/<pk>/…) belongs to: its role decides."""
+    return get_object_or_404(ExportJob.objects.select_related("survey"), pk=kwargs["pk"]).survey
 
 
 def _jobs_state(survey: Survey) -> tuple[bool, str, str]:
@@ -65,21 +71,21 @@ def _export_list(request: HttpRequest, survey: Survey, form: ExportForm, status:
 
 
 @require_GET
-@analyst_required
+@survey_permission("exports")
 def exports(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     return _export_list(request, survey, ExportForm(survey=survey))
 
 
 @require_GET
-@analyst_required
+@survey_permission("exports")
 def exports_status(request: HttpRequest, slug: str) -> JsonResponse:
     survey = get_object_or_404(Survey, slug=slug)
     return status_response(*_jobs_state(survey))
 
 
 @require_POST
-@analyst_required
+@survey_permission("exports")
 def export_create(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     form = ExportForm(request.POST, survey=survey)
@@ -87,6 +93,8 @@ def export_create(request: HttpRequest, slug: str) -> HttpResponse:
         return _export_list(request, survey, form, status=400)
     job = tasks.create_job(survey, form.cleaned_data["format"], form.cleaned_data["include_partial"],
                            request.user, publication=form.cleaned_data["publication"], options=form.options())
+    audit.record("export_requested", request=request, survey=survey, target=f"export {job.pk}", format=job.format,
+                 include_partial=job.include_partial, publication=form.cleaned_data["publication"])
     return redirect("staff:export_detail", job.pk)
 
 
@@ -102,7 +110,7 @@ def _job_state(job: ExportJob) -> tuple[bool, str, str, int]:
 
 
 @require_GET
-@analyst_required
+@survey_permission("exports", survey_from=_job_survey)
 def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(ExportJob.objects.select_related("survey", "requested_by"), pk=pk)
     running, text, state, _progress = _job_state(job)
@@ -115,14 +123,14 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@analyst_required
+@survey_permission("exports", survey_from=_job_survey)
 def export_status(request: HttpRequest, pk: int) -> JsonResponse:
     job = get_object_or_404(ExportJob, pk=pk)
     return status_response(*_job_state(job))
 
 
 @require_POST
-@analyst_required
+@survey_permission("exports", survey_from=_job_survey)
 def export_retry(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(ExportJob, pk=pk)
     if tasks.retry_job(job):
@@ -133,13 +141,15 @@ def export_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@analyst_required
+@survey_permission("exports", survey_from=_job_survey, refused="export_download")
 def export_download(request: HttpRequest, pk: int) -> FileResponse:
     job = get_object_or_404(ExportJob.objects.select_related("survey"), pk=pk)
     path = exportjob.job_path(job)
     if path is None:
         raise Http404(_("Diese Datei ist nicht (mehr) verfügbar."))
     DownloadLog.objects.create(job=job, user=request.user)
+    audit.record("export_download", request=request, survey=job.survey, target=f"export {job.pk}",
+                 format=job.format, file=exportjob.download_name(job))
     response = FileResponse(path.open("rb"), as_attachment=True, filename=exportjob.download_name(job),
                             content_type=registry.get(job.format).content_type)
     response["Cache-Control"] = "private, no-store"

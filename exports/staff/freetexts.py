@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from exports.analysis import freetexts
 from surveys.models import Survey
-from surveys.permissions import analyst_required
+from surveys.permissions import survey_permission
 from surveys.structure import get_structure
 
 from .common import cached, data_version, partial
@@ -23,7 +23,7 @@ FREE_TEXTS_PER_PAGE = 25
 
 
 @require_GET
-@analyst_required
+@survey_permission("raw_data")
 def free_texts(request: HttpRequest, slug: str) -> HttpResponse:
     """The free-text questions of the survey with the number of answers each (as the results count them)."""
     survey = get_object_or_404(Survey, slug=slug)
@@ -37,7 +37,7 @@ def free_texts(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-@analyst_required
+@survey_permission("raw_data")
 def free_text_question(request: HttpRequest, slug: str, variable: str) -> HttpResponse:
     """One free-text variable's answers with the municipality, paged and searchable."""
     survey = get_object_or_404(Survey, slug=slug)

@@ -21,7 +21,7 @@ from exports.jobs import refresh
 from exports.jobs import results as result_sets
 from exports.models import ResultSet
 from surveys.models import Survey
-from surveys.permissions import analyst_required, can_manage, staff_required
+from surveys.permissions import can, survey_permission
 from surveys.structure import get_structure
 
 from .common import cached, data_version, live, partial, status_response
@@ -65,7 +65,7 @@ def _results_state(pending: ResultSet | None) -> tuple[bool, str, str]:
 
 
 @require_GET
-@analyst_required
+@survey_permission("results")
 def results(request: HttpRequest, slug: str) -> HttpResponse:
     """The result tables by questionnaire page, each with its chart, base and missing answers.
 
@@ -102,13 +102,15 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
         "planned_at": datetime.fromtimestamp(planned, tz=UTC) if planned else None,
         "auto_refresh": refresh.window() > 0,
         "include_partial": include_partial, "active_tab": "results",
-        "min_base_form": MinBaseForm(instance=survey) if can_manage(request.user) else None,
+        "min_base_form": MinBaseForm(instance=survey) if can(request, "manage") else None,
+        # without access to single responses (viewers), a minimum or maximum of few answers is one of them
+        "protect_stats": not can(request, "raw_data"),
         "refresh": running, "live": live(request, status_url, text, state),
     })
 
 
 @require_GET
-@analyst_required
+@survey_permission("results")
 def results_status(request: HttpRequest, slug: str) -> JsonResponse:
     survey = get_object_or_404(Survey, slug=slug)
     _done, pending = result_sets.latest_results(survey, partial(request))
@@ -117,7 +119,7 @@ def results_status(request: HttpRequest, slug: str) -> JsonResponse:
 
 
 @require_POST
-@analyst_required
+@survey_permission("results")
 def results_refresh(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     include_partial = partial(request)
@@ -134,7 +136,7 @@ def results_refresh(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@survey_permission("manage")
 def min_base(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     form = MinBaseForm(request.POST, instance=survey)

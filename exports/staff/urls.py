@@ -1,9 +1,11 @@
 """Staff URLs of the exports app (namespace "staff", see config/staff_urls.py), each to the module of
 its page: ergebnisse/ → results.py, its analyses (kreuztabellen/, repraesentativitaet/, wellen/,
-bericht/) → analyses.py, freitexte/ → freetexts.py, exporte/ → exports.py."""
+bericht/) → analyses.py, freitexte/ → freetexts.py, exporte/ → exports.py; protokoll/ (the audit trail)
+→ exports/audit/views.py."""
 
 from django.urls import path
 
+from ..audit import views as audit
 from . import analyses, exports, freetexts, results
 
 urlpatterns = [
@@ -26,4 +28,6 @@ urlpatterns = [
     path("exporte/<int:pk>/stand/", exports.export_status, name="export_status"),
     path("exporte/<int:pk>/wiederholen/", exports.export_retry, name="export_retry"),
     path("exporte/<int:pk>/herunterladen/", exports.export_download, name="export_download"),
+    path("befragungen/<slug:slug>/protokoll/", audit.survey_audit, name="survey_audit"),
+    path("befragungen/<slug:slug>/protokoll.csv", audit.survey_audit_csv, name="survey_audit_csv"),
 ]

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from config.middleware import clean_value
 from surveys.models import Survey
-from surveys.permissions import staff_required
+from surveys.permissions import survey_permission
 
 from ..models import Invitation, Member
 from . import texts
@@ -65,7 +65,7 @@ def _previews(survey: Survey, member: Member) -> list[PreviewMail]:
     return mails
 
 
-@staff_required
+@survey_permission("field")
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey_mail_texts(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from accounts import audit
 from surveys.models import Survey
 
 from ..models import OutboxMessage, ReminderPlanStep
@@ -72,6 +73,7 @@ def run_reminder_plan(today: date | None = None) -> int:
             latest, _when = queueing.latest_reminder_round(survey)
             step.queued_at, step.queued_count, step.round_step = timezone.now(), count, f"reminder-{latest}"
             step.save(update_fields=["queued_at", "queued_count", "round_step"])
+        audit.record("reminders_sent", survey=survey, target=survey.slug, queued=count, via="reminder plan")
         log.info("reminder plan %s: queued %s reminder(s) (%s)", survey.slug, count, step.round_step)
         total += count
     return total

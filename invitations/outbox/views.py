@@ -1,4 +1,4 @@
-"""Staff views of the outbox (all staff-only).
+"""Staff views of the outbox (capability `field`; the local mailbox from a role on all surveys).
 
 - Sending invitations / reminders: a confirmation page with the number that will be queued,
   then a POST that queues them (queueing.py makes repeats harmless).
@@ -22,9 +22,10 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts import audit
 from surveys.listing import sort_headers
 from surveys.models import Survey
-from surveys.permissions import staff_required
+from surveys.permissions import global_permission, survey_permission
 
 from ..models import Invitation, LocalMail, Member, OutboxMessage, step_label
 from . import bounced, plan, queueing
@@ -56,6 +57,9 @@ def _send(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
         except queueing.InvitationError as exc:
             messages.error(request, str(exc))
         else:
+            # one entry per send action, with the number queued (never one per mail)
+            audit.record("invitations_sent" if kind == "invitations" else "reminders_sent", request=request,
+                         survey=survey, target=survey.slug, queued=count)
             _report_queued(request, kind, count)
             return redirect("staff:outbox", slug=survey.slug)  # the worker sends; the outbox shows how far
         return redirect("staff:survey_detail", slug=survey.slug)
@@ -83,13 +87,13 @@ def _report_queued(request: HttpRequest, kind: str, count: int) -> None:
                                  "Runde wurde gerade erst versendet)."))
 
 
-@staff_required
+@survey_permission("field")
 @require_http_methods(["GET", "HEAD", "POST"])
 def send_invitations(request: HttpRequest, slug: str) -> HttpResponse:
     return _send(request, slug, "invitations")
 
 
-@staff_required
+@survey_permission("field")
 @require_http_methods(["GET", "HEAD", "POST"])
 def send_reminders(request: HttpRequest, slug: str) -> HttpResponse:
     return _send(request, slug, "reminders")
@@ -125,7 +129,7 @@ def _status_counts(survey: Survey) -> dict[str, int]:
     return {row["status"]: row["n"] for row in messages_qs.order_by().values("status").annotate(n=Count("id"))}
 
 
-@staff_required
+@survey_permission("field")
 @require_safe
 def outbox_status(request: HttpRequest, slug: str) -> JsonResponse:
     """The JSON the outbox page polls while mails wait (never cached: it is about now)."""
@@ -135,7 +139,7 @@ def outbox_status(request: HttpRequest, slug: str) -> JsonResponse:
     return response
 
 
-@staff_required
+@survey_permission("field")
 @require_safe
 def outbox(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
@@ -179,7 +183,7 @@ def _member_url(survey: Survey, member: Member) -> str:
     return reverse("staff:member_detail", kwargs={"slug": survey.slug, "ags": member.ags})
 
 
-@staff_required
+@survey_permission("field")
 @require_POST
 def member_resend(request: HttpRequest, slug: str, ags: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
@@ -198,7 +202,7 @@ def member_resend(request: HttpRequest, slug: str, ags: str) -> HttpResponse:
     return redirect(_member_url(survey, member))
 
 
-@staff_required
+@survey_permission("field")
 @require_http_methods(["GET", "HEAD", "POST"])
 def member_bounce(request: HttpRequest, slug: str, ags: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
@@ -236,7 +240,7 @@ def _outbox_message(survey: Survey, message_id: int) -> OutboxMessage:
                              pk=message_id, invitation__survey=survey)
 
 
-@staff_required
+@survey_permission("field")
 @require_safe
 def outbox_message(request: HttpRequest, slug: str, message_id: int) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
@@ -247,7 +251,7 @@ def outbox_message(request: HttpRequest, slug: str, message_id: int) -> HttpResp
     })
 
 
-@staff_required
+@survey_permission("field")
 @require_safe
 @xframe_options_sameorigin
 def outbox_message_html(request: HttpRequest, slug: str, message_id: int) -> HttpResponse:
@@ -257,7 +261,7 @@ def outbox_message_html(request: HttpRequest, slug: str, message_id: int) -> Htt
     return _mail_html(message.invitation.reveal(message.body_html))
 
 
-@staff_required
+@global_permission("field")
 @require_safe
 def local_mailbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(LocalMail.objects.defer("raw"), 50).get_page(request.GET.get("seite"))
@@ -265,7 +269,7 @@ def local_mailbox(request: HttpRequest) -> HttpResponse:
                   {"page": page, "smtp_configured": bool(settings.EMAIL_HOST)})
 
 
-@staff_required
+@global_permission("field")
 @require_safe
 def local_mail(request: HttpRequest, mail_id: int) -> HttpResponse:
     stored = get_object_or_404(LocalMail, pk=mail_id)
@@ -275,7 +279,7 @@ def local_mail(request: HttpRequest, mail_id: int) -> HttpResponse:
     })
 
 
-@staff_required
+@global_permission("field")
 @require_safe
 @xframe_options_sameorigin
 def local_mail_html(request: HttpRequest, mail_id: int) -> HttpResponse:
@@ -292,7 +296,7 @@ def _plan_text(survey: Survey) -> str:
     return ", ".join(parts)
 
 
-@staff_required
+@survey_permission("field")
 @require_http_methods(["GET", "HEAD", "POST"])
 def reminder_plan(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)

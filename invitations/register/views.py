@@ -1,4 +1,4 @@
-"""Staff views of the member register (all staff-only): upload, check with a preview, apply; the template.
+"""Staff views of the member register (`field` from a role on all surveys): upload, check, apply; the template.
 
 The uploaded file is checked completely (check.py); its bytes are kept server-side in the shared
 cache under their sha256, bound to the uploading user (surveys/uploads.py), and only a confirmation
@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from surveys.permissions import staff_required
+from surveys.permissions import global_permission
 from surveys.uploads import Uploads
 
 from ..models import Member
@@ -40,7 +40,7 @@ def _register_summary() -> dict[str, object]:
     )
 
 
-@staff_required
+@global_permission("field")
 @require_http_methods(["GET", "HEAD", "POST"])
 def register_upload(request: HttpRequest) -> HttpResponse:
     form = RegisterUploadForm()
@@ -69,7 +69,7 @@ TEMPLATE_TYPES = {
 }
 
 
-@staff_required
+@global_permission("field")
 @require_safe
 def register_template(request: HttpRequest, fmt: str) -> HttpResponse:
     """An empty register with the expected header and one example row, as CSV or XLSX."""
@@ -92,7 +92,7 @@ def _preview_context(check: RegisterCheck, key: str, form: RegisterConfirmForm) 
     }
 
 
-@staff_required
+@global_permission("field")
 @require_http_methods(["GET", "HEAD", "POST"])
 def register_preview(request: HttpRequest, key: str) -> HttpResponse:
     stored = UPLOADS.load(request.user.pk, key)

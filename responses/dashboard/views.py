@@ -1,8 +1,8 @@
 """The response rate in the staff area: the dashboard, the member list with each member's status,
 a member's page and the non-responder download.
 
-The dashboard is readable by analysts; member data (names, addresses, contact persons) is
-staff-only. All figures are counted in SQL (figures.py).
+The dashboard needs `dashboard` (analysts, field staff); member data (names, addresses, contact
+persons) needs `field`. All figures are counted in SQL (figures.py).
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from accounts import audit
 from invitations.models import Invitation, Member
 from invitations.outbox.queueing import messages_for_member
 from responses.models import Response
 from surveys.listing import sort_headers
 from surveys.models import Survey
-from surveys.permissions import analyst_required, staff_required
+from surveys.permissions import survey_permission
 
 from . import figures as dash
 from .forms import MemberFilterForm
@@ -31,7 +32,7 @@ from .forms import MemberFilterForm
 MEMBERS_PER_PAGE = 50
 
 
-@analyst_required
+@survey_permission("dashboard")
 @require_safe
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
@@ -50,7 +51,7 @@ MEMBER_SORTS = {
 }
 
 
-@staff_required
+@survey_permission("field")
 @require_safe
 def members(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
@@ -74,7 +75,7 @@ def _status_counts(survey: Survey) -> list[tuple[str, str, int]]:
     return [(code, label, counts.get(code, 0)) for code, label in dash.MemberStatus.CHOICES]
 
 
-@staff_required
+@survey_permission("field")
 @require_safe
 def member_detail(request: HttpRequest, slug: str, ags: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
@@ -127,7 +128,7 @@ def nonresponder_rows(survey: Survey, members: QuerySet[Member]) -> list[list[st
     return rows
 
 
-@staff_required
+@survey_permission("field")
 @require_safe
 def nonresponders_csv(request: HttpRequest, slug: str) -> HttpResponse:
     """CSV for German Excel: semicolons, UTF-8 with BOM, CRLF; filters of the member list apply."""
@@ -141,4 +142,5 @@ def nonresponders_csv(request: HttpRequest, slug: str) -> HttpResponse:
     response = HttpResponse(("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
+    audit.record("nonresponders_download", request=request, survey=survey, target=filename)
     return response

@@ -9,9 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts import audit
 from responses.models import Response
 from surveys.models import Survey
-from surveys.permissions import analyst_required, can_manage, staff_required
+from surveys.permissions import can, survey_permission
 
 from . import history, services
 from .forms import ReopenForm
@@ -20,12 +21,12 @@ from .forms import ReopenForm
 def _response_page(request: HttpRequest, survey: Survey, response: Response, form: ReopenForm | None = None,
                    status: int = 200) -> HttpResponse:
     pages, hidden = history.answers_view(response)
-    can_reopen = can_manage(request.user) and response.is_submitted
+    can_reopen = can(request, "field") and response.is_submitted
     return render(request, "responses/staff/response_detail.html", {
         "survey": survey, "response": response, "member": response.invitation.member,
         "invitation": response.invitation, "pages": pages, "hidden": hidden,
         "answered": history.answered_count(pages), "history": history.history(response),
-        "can_manage": can_manage(request.user),
+        "can_manage": can(request, "field"), "can_read_free_texts": can(request, "raw_data"),
         "form": (form or ReopenForm()) if can_reopen else None, "active_tab": "results",
     }, status=status)
 
@@ -37,7 +38,7 @@ def _get_response(slug: str, response_id: int) -> tuple[Survey, Response]:
     return survey, response
 
 
-@analyst_required
+@survey_permission("raw_data", "field")
 @require_safe
 def response_detail(request: HttpRequest, slug: str, response_id: int) -> HttpResponse:
     """All answers of one response as the respondent sees them (labels), read-only, and its history."""
@@ -45,10 +46,10 @@ def response_detail(request: HttpRequest, slug: str, response_id: int) -> HttpRe
     return _response_page(request, survey, response)
 
 
-@staff_required
+@survey_permission("field")
 @require_POST
 def response_reopen(request: HttpRequest, slug: str, response_id: int) -> HttpResponse:
-    """Staff only: a submitted response back to in progress, on the member's request, with a reason."""
+    """Field staff and owners: a submitted response back to in progress, on the member's request, with a reason."""
     survey, response = _get_response(slug, response_id)
     form = ReopenForm(request.POST)
     if not response.is_submitted:
@@ -57,6 +58,8 @@ def response_reopen(request: HttpRequest, slug: str, response_id: int) -> HttpRe
     if not form.is_valid():
         return _response_page(request, survey, response, form, status=400)
     services.reopen(response, request.user, form.cleaned_data["reason"])
+    # the reason stays with the response's history: the audit trail keeps no free text about a respondent
+    audit.record("response_reopened", request=request, survey=survey, target=f"response {response.pk}")
     messages.success(request, _("Die Antwort ist wieder geöffnet. Der persönliche Link führt wieder zur "
                                 "Prüfseite; die Antworten können geändert und erneut abgeschickt werden."))
     return redirect("staff:response_detail", survey.slug, response.pk)

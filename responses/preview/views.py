@@ -20,7 +20,7 @@ from responses.respondent import services
 from responses.respondent.start_views import welcome_context
 from surveys.forms import PageForm, answers_to_data
 from surveys.models import Survey
-from surveys.permissions import staff_required
+from surveys.permissions import survey_permission
 from surveys.structure import SurveyStructure, get_structure
 from surveys.texts.privacy import privacy_paragraphs
 
@@ -42,7 +42,7 @@ def _flags(survey: Survey) -> dict[str, Any]:
     return {"preview": True, "preview_survey": survey}
 
 
-@staff_required
+@survey_permission("edit")
 @require_http_methods(["GET", "HEAD"])
 def preview_start(request: HttpRequest, slug: str) -> HttpResponse:
     """The welcome page as the personal link shows it, with "Befragung beginnen"."""
@@ -61,7 +61,7 @@ def preview_start(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "responses/welcome.html", context)
 
 
-@staff_required
+@survey_permission("edit")
 @require_http_methods(["GET", "HEAD"])
 def preview_privacy(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
@@ -69,7 +69,7 @@ def preview_privacy(request: HttpRequest, slug: str) -> HttpResponse:
         survey, sections=privacy_paragraphs(survey), back_url=reverse("staff:preview_start", args=[survey.slug])))
 
 
-@staff_required
+@survey_permission("edit")
 @require_http_methods(["GET", "HEAD", "POST"])
 def preview_page(request: HttpRequest, slug: str, page_code: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
@@ -120,7 +120,7 @@ def _render_page(request: HttpRequest, survey: Survey, structure: SurveyStructur
     return render(request, "responses/page.html", context)
 
 
-@staff_required
+@survey_permission("edit")
 @require_http_methods(["GET", "HEAD", "POST"])
 def preview_review(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
@@ -141,7 +141,7 @@ def preview_review(request: HttpRequest, slug: str) -> HttpResponse:
         survey, pages=pages, has_missing=any(p.has_missing for p in pages), last_page=visible[-1] if visible else None))
 
 
-@staff_required
+@survey_permission("edit")
 @require_POST
 def preview_reset(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)

@@ -16,10 +16,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from accounts import roles
 from responses.models import Response
 from surveys import printable as printable_questionnaire
 from surveys.models import Survey
-from surveys.permissions import can_manage
 from surveys.structure import get_structure
 from surveys.texts.privacy import privacy_paragraphs
 
@@ -73,7 +73,7 @@ def _opened(request: HttpRequest, token: str) -> Any:
     found = flow._lookup(request, token)
     if isinstance(found, HttpResponse):
         return found
-    if found.survey.status == Survey.Status.DRAFT and not can_manage(request.user):
+    if found.survey.status == Survey.Status.DRAFT and not roles.has(request.user, "edit", found.survey):
         return render(request, "responses/not_open.html", flow._base_context(found))
     return found
 

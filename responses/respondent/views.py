@@ -25,12 +25,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from accounts import roles
 from invitations import ratelimit
 from invitations.models import Invitation, normalize_access_code
 from responses.models import Response
 from surveys.forms import PageForm, answers_to_data
 from surveys.models import Survey
-from surveys.permissions import can_manage
 from surveys.structure import SurveyStructure, get_structure
 
 from . import queries, services
@@ -65,7 +65,7 @@ def _gate(request: HttpRequest, invitation: Invitation, *, receipt: bool = False
         if receipt:
             return None
         return render(request, "responses/closed.html", _base_context(invitation))
-    if can_manage(request.user):
+    if roles.has(request.user, "edit", survey):
         # Staff looking at a draft through a member's link get the staff preview, which keeps what
         # they type in their session: a preview never creates or changes the member's Response.
         page_code = request.resolver_match.kwargs.get("page_code") if request.resolver_match else None

@@ -9,7 +9,7 @@
   user), and the confirmation checks them again, so nothing but the key comes from the client;
 - downloads of any survey's definition as YAML and as XLSForm, written from the database.
 
-Creating is for role staff; the downloads are reading and open to analysts too.
+Creating needs `create` from a role on all surveys; the downloads are reading (`view`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from surveys.definition_errors import DefinitionError, DefinitionRefused, Message, german
 from surveys.models import Survey, SurveyChange
-from surveys.permissions import analyst_required, staff_required
+from surveys.permissions import global_permission, survey_permission
 from surveys.uploads import Uploads
 from surveys.xlsform.write import write_xlsform
 
@@ -49,7 +49,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # --- a new empty survey ----------------------------------------------------------------------
 
-@staff_required
+@global_permission("create")
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey_create(request: HttpRequest) -> HttpResponse:
     form = NewSurveyForm(request.POST if request.method == "POST" else None)
@@ -70,7 +70,7 @@ def survey_create(request: HttpRequest) -> HttpResponse:
 
 # --- a new wave --------------------------------------------------------------------------------
 
-@staff_required
+@global_permission("create")
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey_copy(request: HttpRequest, slug: str) -> HttpResponse:
     source = get_object_or_404(Survey, slug=slug)
@@ -150,7 +150,7 @@ def _report(filename: str, raw: bytes) -> Report:
     return Report(filename, [], refusals, data, existing)
 
 
-@staff_required
+@global_permission("create")
 @require_http_methods(["GET", "HEAD", "POST"])
 def definition_upload(request: HttpRequest) -> HttpResponse:
     form = DefinitionUploadForm()
@@ -164,7 +164,7 @@ def definition_upload(request: HttpRequest) -> HttpResponse:
                   status=400 if form.errors else 200)
 
 
-@staff_required
+@global_permission("create")
 @require_http_methods(["GET", "HEAD", "POST"])
 def definition_preview(request: HttpRequest, digest: str) -> HttpResponse:
     key = digest
@@ -221,7 +221,7 @@ def _attachment(content: bytes | str, content_type: str, filename: str) -> HttpR
     return response
 
 
-@analyst_required
+@survey_permission("view")
 @require_safe
 def definition_yaml(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
@@ -229,7 +229,7 @@ def definition_yaml(request: HttpRequest, slug: str) -> HttpResponse:
     return _attachment(text.encode("utf-8"), "application/yaml; charset=utf-8", f"{survey.slug}.yaml")
 
 
-@analyst_required
+@survey_permission("view")
 @require_safe
 def definition_xlsform(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)

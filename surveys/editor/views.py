@@ -1,6 +1,6 @@
 """The questionnaire editor in the staff area: pages, questions, options and rows, and the change history.
 
-Analysts may look (overview, a page's questions, history); every change is staff-only, an ordinary
+Every role on the survey may look (overview, a page's questions, history); every change needs `edit`, an ordinary
 POST with CSRF followed by a redirect (works without JavaScript), and goes through services.py,
 which checks what the change can affect (with the verdict of checking the whole questionnaire), refuses what
 answers forbid, records it and gives the survey a new version token (so every process's structure cache sees
@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from surveys.models import Page, Question, Survey, SurveyChange
-from surveys.permissions import analyst_required, can_manage, staff_required
+from surveys.permissions import can, survey_permission
 
 from . import checks, services
 from .checks import EditRefused
@@ -56,7 +56,7 @@ def _survey(slug: str) -> Survey:
 
 
 def _context(survey: Survey, request: HttpRequest, **extra: Any) -> dict[str, Any]:
-    return {"survey": survey, "active_tab": "editor", "can_manage": can_manage(request.user), **extra}
+    return {"survey": survey, "active_tab": "editor", "can_manage": can(request, "edit"), **extra}
 
 
 def _apply_refusal(form: Any, refused: EditRefused) -> None:
@@ -70,7 +70,7 @@ def _apply_refusal(form: Any, refused: EditRefused) -> None:
 # --- overview and pages ------------------------------------------------------------------------
 
 
-@analyst_required
+@survey_permission("view")
 @require_safe
 def overview(request: HttpRequest, slug: str) -> HttpResponse:
     survey = _survey(slug)
@@ -92,7 +92,7 @@ def _url_patterns(survey: Survey, kwarg: str, **names: str) -> dict[str, str]:
             for key, name in names.items()}
 
 
-@staff_required
+@survey_permission("edit")
 @require_http_methods(["GET", "HEAD", "POST"])
 def page_create(request: HttpRequest, slug: str) -> HttpResponse:
     survey = _survey(slug)
@@ -109,7 +109,7 @@ def page_create(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "surveys/editor/page_new.html", _context(survey, request, form=form))
 
 
-@analyst_required
+@survey_permission("view")
 @require_safe
 def page_detail(request: HttpRequest, slug: str, page_id: int) -> HttpResponse:
     """A page's settings and its questions in order, with the controls to change them (staff)."""
@@ -131,7 +131,7 @@ def page_detail(request: HttpRequest, slug: str, page_id: int) -> HttpResponse:
     ))
 
 
-@staff_required
+@survey_permission("edit")
 @require_http_methods(["GET", "HEAD", "POST"])
 def page_edit(request: HttpRequest, slug: str, page_id: int) -> HttpResponse:
     survey = _survey(slug)
@@ -153,7 +153,7 @@ def _step(request: HttpRequest) -> int:
     return -1 if request.POST.get("richtung") == "hoch" else 1
 
 
-@staff_required
+@survey_permission("edit")
 @require_POST
 def page_move(request: HttpRequest, slug: str, page_id: int) -> HttpResponse:
     survey = _survey(slug)
@@ -168,7 +168,7 @@ def page_move(request: HttpRequest, slug: str, page_id: int) -> HttpResponse:
     return redirect(reverse("staff:editor", kwargs={"slug": survey.slug}) + f"#seite-{page.pk}")
 
 
-@staff_required
+@survey_permission("edit")
 @require_http_methods(["GET", "HEAD", "POST"])
 def page_delete(request: HttpRequest, slug: str, page_id: int) -> HttpResponse:
     survey = _survey(slug)
@@ -277,7 +277,7 @@ def _valid(form: QuestionForm, options: Any, rows: Any) -> bool:
     return valid
 
 
-@staff_required
+@survey_permission("edit")
 @require_http_methods(["GET", "HEAD", "POST"])
 def question_create(request: HttpRequest, slug: str, page_id: int) -> HttpResponse:
     survey = _survey(slug)
@@ -288,7 +288,7 @@ def question_create(request: HttpRequest, slug: str, page_id: int) -> HttpRespon
     return _question_page(request, survey, None, page)
 
 
-@staff_required
+@survey_permission("edit")
 @require_http_methods(["GET", "HEAD", "POST"])
 def question_edit(request: HttpRequest, slug: str, question_id: int) -> HttpResponse:
     survey = _survey(slug)
@@ -296,7 +296,7 @@ def question_edit(request: HttpRequest, slug: str, question_id: int) -> HttpResp
     return _question_page(request, survey, question, question.page)
 
 
-@staff_required
+@survey_permission("edit")
 @require_POST
 def question_move(request: HttpRequest, slug: str, question_id: int) -> HttpResponse:
     survey = _survey(slug)
@@ -312,7 +312,7 @@ def question_move(request: HttpRequest, slug: str, question_id: int) -> HttpResp
                     + f"#frage-{question.pk}")
 
 
-@staff_required
+@survey_permission("edit")
 @require_http_methods(["GET", "HEAD", "POST"])
 def question_delete(request: HttpRequest, slug: str, question_id: int) -> HttpResponse:
     survey = _survey(slug)
@@ -340,7 +340,7 @@ _CODE_FIELDS = {"frage": QuestionForm.base_fields["code"], "zeile": RowForm.base
                 "option": OptionForm.base_fields["code"], "seite": PageSettingsForm.base_fields["code"]}
 
 
-@staff_required
+@survey_permission("edit")
 @require_safe
 def check(request: HttpRequest, slug: str) -> JsonResponse:
     """The editor's check of one value as it is typed (static/js/editor-checks.js): the messages a save would
@@ -385,7 +385,7 @@ def _optional(model: type[Page] | type[Question], pk: str | None, survey: Survey
 # --- history -----------------------------------------------------------------------------------
 
 
-@analyst_required
+@survey_permission("view")
 @require_safe
 def history(request: HttpRequest, slug: str) -> HttpResponse:
     survey = _survey(slug)

@@ -1,7 +1,7 @@
 """Staff area: survey list, survey page, field period, organisation and logo, lifecycle (draft → open →
 closed ⇄ open), and the printable questionnaire.
 
-Reading is for analysts and staff; every change is staff-only and POST with CSRF. Lifecycle
+Reading needs `view` on the survey; every change needs `manage` and is a POST with CSRF. Lifecycle
 steps are confirmed on their own page (no JavaScript) and applied under a row lock, so two
 staff members clicking at once cannot apply a step twice or from the wrong state.
 """
@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
+from accounts import audit, roles
 from surveys import printable
 from surveys.listing import sort_headers
 from surveys.models import Survey
-from surveys.permissions import analyst_required, can_manage, staff_required
+from surveys.permissions import any_role, survey_permission, visible_surveys
 
 from .forms import TRANSITIONS, SurveyBrandingForm, SurveyDatesForm, Transition, TransitionForm
 
@@ -34,18 +35,22 @@ SURVEY_SORTS = {
 }
 
 
-@analyst_required
+@any_role
 @require_safe
 def survey_list(request: HttpRequest) -> HttpResponse:
+    """The surveys the user holds any role on."""
     sorting = sort_headers(request, SURVEY_SORTS, "-angelegt")
-    surveys = Survey.objects.order_by(*sorting.order_by, "-pk")
+    surveys = visible_surveys(request.user).order_by(*sorting.order_by, "-pk")
     page = Paginator(surveys, SURVEYS_PER_PAGE).get_page(request.GET.get("seite"))
+    granted = roles.capabilities_by_survey(request.user, [s.pk for s in page.object_list])
+    for survey in page.object_list:
+        survey.caps = granted[survey.pk]  # type: ignore[attr-defined]
     context = {"surveys": page.object_list, "page": page, "sort_headers": sorting.headers,
-               "querystring": sorting.query, "can_manage": can_manage(request.user)}
+               "querystring": sorting.query}
     return render(request, "surveys/staff/survey_list.html", context)
 
 
-@analyst_required
+@survey_permission("view")
 @require_safe
 def survey_detail(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
@@ -53,7 +58,6 @@ def survey_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "surveys/staff/survey_detail.html", {
         "survey": survey,
         "transitions": transitions,
-        "can_manage": can_manage(request.user),
         "pages": survey.pages.count(),
         "questions": survey.questions.count(),
         "deadline_passed": survey.is_open and survey.closes_on is not None and survey.closes_on < timezone.localdate(),
@@ -61,13 +65,15 @@ def survey_detail(request: HttpRequest, slug: str) -> HttpResponse:
     })
 
 
-@staff_required
+@survey_permission("manage")
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey_dates(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     form = SurveyDatesForm(request.POST if request.method == "POST" else None, instance=survey)
     if request.method == "POST" and form.is_valid():
         form.save()
+        audit.record("survey_dates_changed", request=request, survey=survey, target=survey.slug,
+                     opens_on=str(survey.opens_on or ""), closes_on=str(survey.closes_on or ""))
         messages.success(request, _("Die Feldphase wurde gespeichert."))
         return redirect("staff:survey_detail", slug=survey.slug)
     return render(request, "surveys/staff/survey_dates.html", {"survey": survey, "form": form, "active_tab": "detail"})
@@ -80,7 +86,7 @@ def _transition(action: str) -> Transition:
         raise Http404 from None
 
 
-@staff_required
+@survey_permission("manage")
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey_transition(request: HttpRequest, slug: str, action: str) -> HttpResponse:
     step = _transition(action)
@@ -92,6 +98,9 @@ def survey_transition(request: HttpRequest, slug: str, action: str) -> HttpRespo
     form = TransitionForm(request.POST if request.method == "POST" else None, survey=survey, transition=step)
     if request.method == "POST" and form.is_valid():
         if _apply(survey.pk, step, form.cleaned_data.get("closes_on")):
+            survey.refresh_from_db()
+            audit.record("survey_state_changed", request=request, survey=survey, target=survey.slug,
+                         step=action, status=survey.status, closes_on=str(survey.closes_on or ""))
             messages.success(request, _("Erledigt: %(step)s.") % {"step": step.label})
         else:
             messages.error(request, _("Der Status der Befragung wurde inzwischen geändert. Bitte prüfen Sie ihn."))
@@ -105,7 +114,7 @@ def _apply(pk: int, step: Transition, new_deadline: object) -> bool:
     return Survey.apply_transition(pk, step.source, step.target, new_deadline)
 
 
-@staff_required
+@survey_permission("manage")
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey_branding(request: HttpRequest, slug: str) -> HttpResponse:
     """Organisation name and logo shown to respondents and in the e-mails."""
@@ -122,7 +131,7 @@ def survey_branding(request: HttpRequest, slug: str) -> HttpResponse:
 # --- the printable questionnaire (surveys/printable.py), here without a member -----------------------
 
 
-@analyst_required
+@survey_permission("view")
 @require_safe
 def survey_printable(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
@@ -132,7 +141,7 @@ def survey_printable(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@analyst_required
+@survey_permission("view")
 @require_safe
 def survey_printable_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     return printable.pdf_response(get_object_or_404(Survey, slug=slug), request)

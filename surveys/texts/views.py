@@ -14,18 +14,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from surveys.models import Survey
-from surveys.permissions import analyst_required, can_manage
+from surveys.permissions import can, survey_permission
 
 from .forms import TEXT_FIELDS, SurveyTextsForm
 
 TEXTS_TARGET = "Texte der Befragung"
 
 
-@analyst_required
+@survey_permission("view")
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey_texts(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
-    manage = can_manage(request.user)
+    manage = can(request, "edit")
     if request.method == "POST" and not manage:
         raise PermissionDenied
     form = SurveyTextsForm(request.POST if request.method == "POST" else None, instance=survey, read_only=not manage)

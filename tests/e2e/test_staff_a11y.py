@@ -29,17 +29,17 @@ def staff_world(transactional_db, survey, make_invitation):
     from django.contrib.auth.models import User
     from django.utils import timezone
 
+    from accounts import roles
     from exports.models import ExportJob
     from invitations.models import Invitation, OutboxMessage
     from responses.models import Answer, Response, ResponseEvent
-    from surveys.permissions import role_group
 
     survey.closes_on = None  # sending is offered only while the deadline (2013 in the definition) lies ahead
     survey.save(update_fields=["closes_on"])
     staff = User.objects.create_user("staff", "staff@example.org", PASSWORD)
-    staff.groups.add(role_group("staff"))
+    roles.grant(staff, roles.OWNER)
     analyst = User.objects.create_user("analyst", "analyst@example.org", PASSWORD)
-    analyst.groups.add(role_group("analyst"))
+    roles.grant(analyst, roles.ANALYST)
     invitations = [make_invitation(survey, ags=f"0531500{n}", name=f"Gemeinde Nummer {n}") for n in range(1, 6)]
     now = timezone.now()
     Invitation.objects.filter(pk__in=[i.pk for i in invitations[1:4]]).update(first_opened_at=now)

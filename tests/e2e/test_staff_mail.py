@@ -7,10 +7,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from accounts import roles
 from invitations.models import Invitation, Member, OutboxMessage
 from invitations.outbox import mail, plan, queueing
 from invitations.outbox.mailbox import DatabaseBackend
-from surveys.permissions import role_group
 
 from .conftest import check_accessibility, screenshot
 
@@ -22,7 +22,7 @@ def mail_world(app_url, survey, settings, django_capture_on_commit_callbacks):
     settings.EMAIL_HOST = ""
     settings.MAIL_RATE = settings.MAIL_RATE_PER_DOMAIN = 0
     user = User.objects.create_user("staff-mail", "staff@example.org", PASSWORD)
-    user.groups.add(role_group("staff"))
+    roles.grant(user, roles.OWNER)
     members = Member.objects.bulk_create([
         Member(ags=f"0531{i:04d}", name=f"Gemeinde Beispiel {i}", land="Nordrhein-Westfalen", typ="Gemeinde",
                einwohner=8000 + i, groessenklasse=1, email=f"rathaus{i}@beispiel{i}.example")

@@ -81,3 +81,24 @@ def test_charts_keep_small_cell_protection(analyst_client, kgst_survey, computed
     kgst_survey.min_base = 1
     kgst_survey.save(update_fields=["min_base"])
     assert 'class="chart-bar"' in _page(analyst_client, kgst_survey)
+
+
+def test_viewer_sees_no_minimum_or_maximum_of_few_answers(analyst_client, kgst_survey, computed):
+    """A viewer (accounts/roles.py: aggregated results only) gets no single value through min/max."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from accounts import roles
+
+    viewer = User.objects.create_user("vera", "v@example.org", "x")
+    roles.grant(viewer, roles.VIEWER, kgst_survey)
+    client = Client()
+    client.force_login(viewer)
+    kgst_survey.min_base = 1000
+    kgst_survey.save(update_fields=["min_base"])
+    html = _page(client, kgst_survey)
+    assert "Maximum" not in html and "Kennwerte nicht ausgewiesen" in html
+    assert "Maximum" in _page(analyst_client, kgst_survey)  # analysts see single responses anyway
+    kgst_survey.min_base = 1
+    kgst_survey.save(update_fields=["min_base"])
+    assert "Maximum" in _page(client, kgst_survey)

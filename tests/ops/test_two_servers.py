@@ -130,13 +130,13 @@ def test_a_respondents_walk_alternating_between_servers(servers, client, kgst_su
 
 
 def _log_in(client: Alternating, django_user_model) -> None:
-    from surveys.permissions import role_group
+    from accounts import roles
 
     user = django_user_model.objects.create_user("staff2", "staff2@example.org")
     # the servers run production settings, which know only the production hasher
     user.password = make_password("Test-Passwort-123", hasher="pbkdf2_sha256")
     user.save(update_fields=["password"])
-    user.groups.add(role_group("staff"))
+    roles.grant(user, roles.OWNER)
     assert client.get("/staff/login/").status_code == 200  # server A sets the CSRF cookie
     response = client.post("/staff/login/", {"username": "staff2", "password": "Test-Passwort-123"})
     assert response.status_code == 302, response.text[:1000]  # server B accepts it: the session is in PostgreSQL

@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from accounts import roles
 from invitations.models import Invitation, Member
 from surveys.models import Survey
 
@@ -24,9 +25,10 @@ def test_seed_demo_is_idempotent_and_prints_logins_and_links(settings):
     assert len({m.land for m in Member.objects.all()}) >= 8
     assert len({m.groessenklasse for m in Member.objects.all()}) == 7
     assert Survey.objects.get(slug="kgst-social-media-2013").status == "open"
-    assert User.objects.get(username="kgst").has_perm("surveys.manage_surveys")
+    # the two global groups became roles on all surveys (accounts/roles.py)
+    assert roles.has(User.objects.get(username="kgst"), "manage")
     analyst = User.objects.get(username="analyse")
-    assert analyst.has_perm("surveys.view_results") and not analyst.has_perm("surveys.manage_surveys")
+    assert roles.has(analyst, "results") and not roles.has(analyst, "manage")
     out = second.getvalue()
     assert "http://127.0.0.1:8000/staff/" in out and "kgst" in out
     links = [line for line in out.splitlines() if "/s/" in line and "  code " in line]

@@ -1,15 +1,18 @@
-"""Every URL of the project × {anonymous, respondent, analyst, staff, superuser}.
+"""Every URL of the project × {anonymous, respondent, each role on survey A, superuser} × survey A and B.
 
 The URL list comes from walking `get_resolver()`; every route must have a rule in RULES (admin
 routes share one rule), so a new URL without a rule fails this test. Path converters are filled
-with real objects. Allowed → 2xx or a redirect that is not a login page; denied → 302 to the
-login page (not logged in) or 403 (logged in without the permission).
+with real objects of survey A and, for URLs of a survey, again with those of survey B. Each role
+(accounts/roles.py) is held on survey A only, so on survey B and on the pages of all surveys it
+must be refused. Allowed → 2xx or a redirect that is not a login page; denied → 302 to the login
+page (not logged in) or 403 (logged in without the capability there).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pytest
 from django.contrib.auth.models import User
@@ -17,112 +20,152 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from accounts import roles
 from exports.models import ExportJob
-from invitations.models import LocalMail, OutboxMessage
+from invitations.models import Invitation, LocalMail, OutboxMessage
 from invitations.register.views import _store_upload
 from responses.models import Response
 from surveys.definition.views import _store_upload as _store_definition_upload
+from surveys.definition.waves import copy_survey
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC, TOKEN, ANALYST, STAFF, ADMIN = "public", "token", "analyst", "staff", "admin"
-ROLES = ("anonymous", "respondent", "analyst", "staff", "superuser")
-LEVEL = {"anonymous": 0, "respondent": 0, "analyst": 1, "staff": 2, "superuser": 3}
-NEED = {ANALYST: 1, STAFF: 2, ADMIN: 3}
+# Kinds of rule: PUBLIC and TOKEN (anyone), ANY (any role), SURVEY (a capability on the URL's survey),
+# GLOBAL (a capability from a role on all surveys), ADMIN (superusers).
+PUBLIC, TOKEN, ANY, SURVEY, GLOBAL, ADMIN = "public", "token", "any", "survey", "global", "admin"
+ON_A = ("owner", "editor", "field", "analyst", "viewer")  # each held on survey A only
+# "staff": owner of all surveys (the role the group "staff" became), the superuser: everything
+ROLES = ("anonymous", "respondent", *ON_A, "staff", "superuser")
+GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
 
-# route → (who may use it, methods it serves). GET on a POST-only view must not answer 2xx.
-RULES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "": (PUBLIC, ("GET",)),
-    "favicon.ico": (PUBLIC, ("GET",)),
-    "i18n/setlang/": (PUBLIC, ("POST",)),
-    "health/": (PUBLIC, ("GET",)),
-    "staff/login/": (PUBLIC, ("GET", "POST")),
-    "staff/logout/": (PUBLIC, ("POST",)),
-    "staff/": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/feldphase/": (STAFF, ("GET", "POST")),
-    "staff/befragungen/<slug:slug>/organisation/": (STAFF, ("GET", "POST")),
-    "logo/<slug:slug>/<str:name>": (PUBLIC, ("GET",)),
-    "staff/befragungen/<slug:slug>/status/<slug:action>/": (STAFF, ("GET", "POST")),
-    "staff/neue-befragung/": (STAFF, ("GET", "POST")),
-    "staff/neue-befragung/hochladen/": (STAFF, ("GET", "POST")),
-    "staff/neue-befragung/hochladen/<str:digest>/": (STAFF, ("GET", "POST")),
-    "staff/befragungen/<slug:slug>/neue-welle/": (STAFF, ("GET", "POST")),
-    "staff/befragungen/<slug:slug>/fragebogen.yaml": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/fragebogen.xlsx": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/texte/": (ANALYST, ("GET",)),  # POST (saving) is staff-only
-    "staff/befragungen/<slug:slug>/druckfassung/": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/druckfassung.pdf": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/email-texte/": (STAFF, ("GET", "POST")),
-    "staff/befragungen/<slug:slug>/vorschau/": (STAFF, ("GET",)),
-    "staff/befragungen/<slug:slug>/vorschau/datenschutz/": (STAFF, ("GET",)),
-    "staff/befragungen/<slug:slug>/vorschau/seite/<str:page_code>/": (STAFF, ("GET", "POST")),
-    "staff/befragungen/<slug:slug>/vorschau/pruefen/": (STAFF, ("GET", "POST")),
-    "staff/befragungen/<slug:slug>/vorschau/neu/": (STAFF, ("POST",)),
-    "staff/befragungen/<slug:slug>/fragebogen/": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/fragebogen/aenderungen/": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/fragebogen/pruefen/": (STAFF, ("GET",)),
-    "staff/befragungen/<slug:slug>/fragebogen/seiten/neu/": (STAFF, ("GET", "POST")),
-    "staff/befragungen/<slug:slug>/fragebogen/seiten/<int:page_id>/": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/fragebogen/seiten/<int:page_id>/bearbeiten/": (STAFF, ("GET", "POST")),
-    "staff/befragungen/<slug:slug>/fragebogen/seiten/<int:page_id>/verschieben/": (STAFF, ("POST",)),
-    "staff/befragungen/<slug:slug>/fragebogen/seiten/<int:page_id>/loeschen/": (STAFF, ("GET", "POST")),
-    "staff/befragungen/<slug:slug>/fragebogen/seiten/<int:page_id>/fragen/neu/": (STAFF, ("GET", "POST")),
-    "staff/befragungen/<slug:slug>/fragebogen/fragen/<int:question_id>/": (STAFF, ("GET", "POST")),
-    "staff/befragungen/<slug:slug>/fragebogen/fragen/<int:question_id>/verschieben/": (STAFF, ("POST",)),
-    "staff/befragungen/<slug:slug>/fragebogen/fragen/<int:question_id>/loeschen/": (STAFF, ("GET", "POST")),
-    "staff/register/": (STAFF, ("GET", "POST")),
-    "staff/register/pruefung/<str:key>/": (STAFF, ("GET", "POST")),
-    "staff/register/vorlage.<str:fmt>": (STAFF, ("GET",)),
-    "staff/befragungen/<slug:slug>/einladen/": (STAFF, ("GET", "POST")),
-    "staff/befragungen/<slug:slug>/erinnern/": (STAFF, ("GET", "POST")),
-    "staff/befragungen/<slug:slug>/postausgang/": (STAFF, ("GET",)),
-    "staff/befragungen/<slug:slug>/postausgang/stand/": (STAFF, ("GET",)),
-    "staff/befragungen/<slug:slug>/postausgang/<int:message_id>/": (STAFF, ("GET",)),
-    "staff/befragungen/<slug:slug>/postausgang/<int:message_id>/html/": (STAFF, ("GET",)),
-    "staff/befragungen/<slug:slug>/erinnerungsplan/": (STAFF, ("GET", "POST")),
-    "staff/postfach/": (STAFF, ("GET",)),
-    "staff/postfach/<int:mail_id>/": (STAFF, ("GET",)),
-    "staff/postfach/<int:mail_id>/html/": (STAFF, ("GET",)),
-    "staff/befragungen/<slug:slug>/mitglieder/<slug:ags>/link-senden/": (STAFF, ("POST",)),
-    "staff/befragungen/<slug:slug>/mitglieder/<slug:ags>/unzustellbar/": (STAFF, ("GET", "POST")),
-    "staff/befragungen/<slug:slug>/ruecklauf/": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/mitglieder/": (STAFF, ("GET",)),
-    "staff/befragungen/<slug:slug>/mitglieder/<slug:ags>/": (STAFF, ("GET",)),
-    "staff/befragungen/<slug:slug>/nicht-antwortende.csv": (STAFF, ("GET",)),
-    "staff/befragungen/<slug:slug>/antworten/<int:response_id>/": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/antworten/<int:response_id>/wieder-oeffnen/": (STAFF, ("POST",)),
-    "staff/befragungen/<slug:slug>/ergebnisse/freitexte/": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/ergebnisse/freitexte/<str:variable>/": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/ergebnisse/": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/ergebnisse/aktualisieren/": (ANALYST, ("POST",)),
-    "staff/befragungen/<slug:slug>/ergebnisse/stand/": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/exporte/stand/": (ANALYST, ("GET",)),
-    "staff/exporte/<int:pk>/stand/": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/ergebnisse/kreuztabellen/": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/ergebnisse/repraesentativitaet/": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/ergebnisse/wellen/": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/ergebnisse/bericht/": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/ergebnisse/mindestbasis/": (STAFF, ("POST",)),
-    "staff/befragungen/<slug:slug>/exporte/": (ANALYST, ("GET",)),
-    "staff/befragungen/<slug:slug>/exporte/neu/": (ANALYST, ("POST",)),
-    "staff/exporte/<int:pk>/": (ANALYST, ("GET",)),
-    "staff/exporte/<int:pk>/wiederholen/": (ANALYST, ("POST",)),
-    "staff/exporte/<int:pk>/herunterladen/": (ANALYST, ("GET",)),
-    "s/": (PUBLIC, ("GET", "POST")),
-    "s/<str:token>/": (TOKEN, ("GET",)),
-    "s/<str:token>/seite/<str:page_code>/": (TOKEN, ("GET", "POST")),
-    "s/<str:token>/pruefen/": (TOKEN, ("GET", "POST")),
-    "s/<str:token>/danke/": (TOKEN, ("GET",)),
-    "s/<str:token>/gespeichert/": (TOKEN, ("GET",)),
-    "s/<str:token>/willkommen/": (TOKEN, ("GET",)),
-    "s/<str:token>/datenschutz/": (TOKEN, ("GET",)),
-    "s/<str:token>/fragebogen/": (TOKEN, ("GET",)),
-    "s/<str:token>/fragebogen.pdf": (TOKEN, ("GET",)),
-    "abmelden/<str:token>/": (TOKEN, ("GET", "POST")),
-    "abmelden/<str:token>/ein-klick/": (TOKEN, ("GET", "POST")),
+
+class Rule(NamedTuple):
+    kind: str
+    methods: tuple[str, ...]
+    needs: frozenset[str] = frozenset()  # any one of these capabilities
+    post_needs: frozenset[str] | None = None  # when POST needs more than GET
+
+
+def public(methods=GET) -> Rule:
+    return Rule(PUBLIC, methods)
+
+
+def token(methods=GET) -> Rule:
+    return Rule(TOKEN, methods)
+
+
+def survey(*needs: str, methods=GET, post: tuple[str, ...] | None = None) -> Rule:
+    return Rule(SURVEY, methods, frozenset(needs), frozenset(post) if post else None)
+
+
+def everywhere(*needs: str, methods=GET) -> Rule:
+    return Rule(GLOBAL, methods, frozenset(needs))
+
+
+_S = "staff/befragungen/<slug:slug>/"
+_E = _S + "fragebogen/"
+# route → who may use it and the methods it serves. GET on a POST-only view must not answer 2xx.
+RULES: dict[str, Rule] = {
+    "": public(),
+    "favicon.ico": public(),
+    "i18n/setlang/": public(POST),
+    "health/": public(),
+    "staff/login/": public(BOTH),
+    "staff/logout/": public(POST),
+    "staff/passwort/<str:uidb64>/<str:token>/": public(BOTH),
+    "staff/passwort/gesetzt/": public(),
+    "staff/": Rule(ANY, GET),
+    _S: survey("view"),
+    _S + "feldphase/": survey("manage", methods=BOTH),
+    _S + "organisation/": survey("manage", methods=BOTH),
+    "logo/<slug:slug>/<str:name>": public(),
+    _S + "status/<slug:action>/": survey("manage", methods=BOTH),
+    _S + "zugriff/": survey("roles", methods=BOTH),
+    _S + "zugriff/entziehen/": survey("roles", methods=POST),
+    "staff/zugriff/": everywhere("roles", methods=BOTH),
+    "staff/zugriff/entziehen/": everywhere("roles", methods=POST),
+    "staff/neue-befragung/": everywhere("create", methods=BOTH),
+    "staff/neue-befragung/hochladen/": everywhere("create", methods=BOTH),
+    "staff/neue-befragung/hochladen/<str:digest>/": everywhere("create", methods=BOTH),
+    _S + "neue-welle/": everywhere("create", methods=BOTH),
+    _S + "fragebogen.yaml": survey("view"),
+    _S + "fragebogen.xlsx": survey("view"),
+    _S + "texte/": survey("view", methods=BOTH, post=("edit",)),  # everyone reads, editors save
+    _S + "druckfassung/": survey("view"),
+    _S + "druckfassung.pdf": survey("view"),
+    _S + "email-texte/": survey("field", methods=BOTH),
+    _S + "vorschau/": survey("edit"),
+    _S + "vorschau/datenschutz/": survey("edit"),
+    _S + "vorschau/seite/<str:page_code>/": survey("edit", methods=BOTH),
+    _S + "vorschau/pruefen/": survey("edit", methods=BOTH),
+    _S + "vorschau/neu/": survey("edit", methods=POST),
+    _E: survey("view"),
+    _E + "aenderungen/": survey("view"),
+    _E + "pruefen/": survey("edit"),
+    _E + "seiten/neu/": survey("edit", methods=BOTH),
+    _E + "seiten/<int:page_id>/": survey("view"),
+    _E + "seiten/<int:page_id>/bearbeiten/": survey("edit", methods=BOTH),
+    _E + "seiten/<int:page_id>/verschieben/": survey("edit", methods=POST),
+    _E + "seiten/<int:page_id>/loeschen/": survey("edit", methods=BOTH),
+    _E + "seiten/<int:page_id>/fragen/neu/": survey("edit", methods=BOTH),
+    _E + "fragen/<int:question_id>/": survey("edit", methods=BOTH),
+    _E + "fragen/<int:question_id>/verschieben/": survey("edit", methods=POST),
+    _E + "fragen/<int:question_id>/loeschen/": survey("edit", methods=BOTH),
+    "staff/register/": everywhere("field", methods=BOTH),
+    "staff/register/pruefung/<str:key>/": everywhere("field", methods=BOTH),
+    "staff/register/vorlage.<str:fmt>": everywhere("field"),
+    _S + "einladen/": survey("field", methods=BOTH),
+    _S + "erinnern/": survey("field", methods=BOTH),
+    _S + "postausgang/": survey("field"),
+    _S + "postausgang/stand/": survey("field"),
+    _S + "postausgang/<int:message_id>/": survey("field"),
+    _S + "postausgang/<int:message_id>/html/": survey("field"),
+    _S + "erinnerungsplan/": survey("field", methods=BOTH),
+    "staff/postfach/": everywhere("field"),
+    "staff/postfach/<int:mail_id>/": everywhere("field"),
+    "staff/postfach/<int:mail_id>/html/": everywhere("field"),
+    _S + "mitglieder/<slug:ags>/link-senden/": survey("field", methods=POST),
+    _S + "mitglieder/<slug:ags>/unzustellbar/": survey("field", methods=BOTH),
+    _S + "ruecklauf/": survey("dashboard"),
+    _S + "mitglieder/": survey("field"),
+    _S + "mitglieder/<slug:ags>/": survey("field"),
+    _S + "nicht-antwortende.csv": survey("field"),
+    _S + "antworten/<int:response_id>/": survey("raw_data", "field"),
+    _S + "antworten/<int:response_id>/wieder-oeffnen/": survey("field", methods=POST),
+    _S + "ergebnisse/freitexte/": survey("raw_data"),
+    _S + "ergebnisse/freitexte/<str:variable>/": survey("raw_data"),
+    _S + "ergebnisse/": survey("results"),
+    _S + "ergebnisse/aktualisieren/": survey("results", methods=POST),
+    _S + "ergebnisse/stand/": survey("results"),
+    _S + "exporte/stand/": survey("exports"),
+    "staff/exporte/<int:pk>/stand/": survey("exports"),
+    _S + "ergebnisse/kreuztabellen/": survey("results"),
+    _S + "ergebnisse/repraesentativitaet/": survey("results"),
+    _S + "ergebnisse/wellen/": survey("results"),
+    _S + "ergebnisse/bericht/": survey("results"),
+    _S + "ergebnisse/mindestbasis/": survey("manage", methods=POST),
+    _S + "exporte/": survey("exports"),
+    _S + "exporte/neu/": survey("exports", methods=POST),
+    "staff/exporte/<int:pk>/": survey("exports"),
+    "staff/exporte/<int:pk>/wiederholen/": survey("exports", methods=POST),
+    "staff/exporte/<int:pk>/herunterladen/": survey("exports"),
+    _S + "protokoll/": survey("audit"),
+    _S + "protokoll.csv": survey("audit"),
+    "s/": public(BOTH),
+    "s/<str:token>/": token(),
+    "s/<str:token>/seite/<str:page_code>/": token(BOTH),
+    "s/<str:token>/pruefen/": token(BOTH),
+    "s/<str:token>/danke/": token(),
+    "s/<str:token>/gespeichert/": token(),
+    "s/<str:token>/willkommen/": token(),
+    "s/<str:token>/datenschutz/": token(),
+    "s/<str:token>/fragebogen/": token(),
+    "s/<str:token>/fragebogen.pdf": token(),
+    "abmelden/<str:token>/": token(BOTH),
+    "abmelden/<str:token>/ein-klick/": token(BOTH),
 }
 ADMIN_PUBLIC = {"admin:login": ("GET", "POST"), "admin:logout": ("POST",)}  # every other admin route: superusers only
+ADMIN_RULE = Rule(ADMIN, GET)
 
 
 def walk(patterns, prefix: str = "", namespace: str = ""):
@@ -141,7 +184,8 @@ def all_routes():
 
 @dataclass
 class World:
-    values: dict
+    values: dict  # survey A's objects by converter name
+    values_b: dict  # the same for survey B
     clients: dict
     superuser: User
     users: dict
@@ -151,39 +195,52 @@ class World:
             self.clients[role].force_login(user)
 
 
+def _objects(survey, invitation, tmp_path) -> dict:
+    """One of each object a staff URL of `survey` names, as the converters' values."""
+    name = f"{survey.slug}.csv"
+    (tmp_path / "exports" / name).write_text("ags\n")
+    job = ExportJob.objects.create(survey=survey, format="csv", status="done", file=f"exports/{name}", size=4)
+    message = OutboxMessage.objects.create(invitation=invitation, step="invitation", to_email="a@example.org",
+                                           subject="Einladung", body_text="Text", body_html="<p>HTML</p>")
+    # a submitted response to read (and to refuse reopening it without a reason)
+    answered = Response.objects.create(survey=survey, invitation=invitation, status="submitted",
+                                       submitted_at=timezone.now())
+    return {"slug": survey.slug, "pk": job.pk, "message_id": message.pk, "response_id": answered.pk,
+            "ags": invitation.member.ags, "variable": "H1_anmerkungen",
+            # P2 and B1_nutzung: later conditions need them, so the editor's empty-POST delete/move refuse
+            "page_id": survey.pages.get(code="P2").pk, "question_id": survey.questions.get(code="B1_nutzung").pk}
+
+
 @pytest.fixture
-def world(kgst_survey, make_invitation, staff_user, analyst_user, settings, tmp_path):
+def world(kgst_survey, make_invitation, staff_user, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     invitation = make_invitation(kgst_survey, ags="05315000")
     (tmp_path / "exports").mkdir()
-    (tmp_path / "exports" / "abc.csv").write_text("ags\n")
-    job = ExportJob.objects.create(survey=kgst_survey, format="csv", status="done", file="exports/abc.csv", size=4)
     (tmp_path / "logos").mkdir()
     (tmp_path / "logos" / "kgst-abc.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     kgst_survey.logo.name = "logos/kgst-abc.png"
     kgst_survey.save(update_fields=["logo"])
+    other = copy_survey(kgst_survey, "welle-b", "Welle B")
+    other.open()
     superuser = User.objects.create_superuser("root", "root@example.org", "Test-Passwort-123")
-    key = _store_upload(staff_user.pk, "r.csv", b"ags;name\n")
-    digest = _store_definition_upload(staff_user.pk, "neu.yaml", b"slug: neu\ntitle: Neu\npages: []\n")
+    users = {"superuser": superuser, "staff": staff_user}
+    for role in ON_A:
+        users[role] = User.objects.create_user(role, f"{role}@example.org", "Test-Passwort-123")
+        roles.grant(users[role], role, kgst_survey)
+    key = _store_upload(superuser.pk, "r.csv", b"ags;name\n")
+    digest = _store_definition_upload(superuser.pk, "neu.yaml", b"slug: neu\ntitle: Neu\npages: []\n")
     clients = {role: Client() for role in ROLES}
-    users = {"analyst": analyst_user, "staff": staff_user, "superuser": superuser}
-    message = OutboxMessage.objects.create(invitation=invitation, step="invitation", to_email="a@example.org",
-                                           subject="Einladung", body_text="Text", body_html="<p>HTML</p>")
     local = LocalMail.objects.create(to="a@example.org", subject="Einladung",
                                      raw=b"Subject: Einladung\r\nTo: a@example.org\r\n\r\nText\r\n")
-    values = {"slug": kgst_survey.slug, "action": "schliessen", "key": key, "ags": "05315000", "pk": job.pk,
-              "token": invitation.token, "page_code": "P1", "message_id": message.pk, "mail_id": local.pk,
-              "digest": digest, "fmt": "xlsx", "name": "kgst-abc.png",
-              # P2 and B1_nutzung: later conditions need them, so the editor's empty-POST delete/move refuse
-              "page_id": kgst_survey.pages.get(code="P2").pk,
-              "question_id": kgst_survey.questions.get(code="B1_nutzung").pk}
-    # a submitted response to read (and to refuse reopening it without a reason)
-    answered = Response.objects.create(survey=kgst_survey, invitation=invitation, status="submitted",
-                                       submitted_at=timezone.now())
-    values.update(response_id=answered.pk, variable="H1_anmerkungen")
+    common = {"action": "schliessen", "key": key, "token": invitation.token, "page_code": "P1",
+              "mail_id": local.pk, "digest": digest, "fmt": "xlsx", "name": "kgst-abc.png",
+              "uidb64": "MQ"}
+    values = {**common, **_objects(kgst_survey, invitation, tmp_path)}
+    values_b = {**common, **_objects(other, Invitation.objects.create(survey=other, member=invitation.member),
+                                     tmp_path)}
     respondent_invitation = make_invitation(kgst_survey)
     assert clients["respondent"].get(f"/s/{respondent_invitation.token}/", follow=True).status_code == 200
-    world = World(values, clients, superuser, users)
+    world = World(values, values_b, clients, superuser, users)
     world.relogin()
     return world
 
@@ -221,22 +278,39 @@ def admin_url(name: str, pattern: URLPattern, world: World) -> str | None:
     return reverse(name, kwargs=kwargs)
 
 
-def judge(role: str, access: str, method: str, served: tuple, response, login: str) -> str | None:
+def allowed(role: str, rule: Rule, method: str, on_a: bool) -> bool:
+    """Whether `role` (held on survey A) may use a URL of this rule (of survey A when on_a, else B)."""
+    if rule.kind in (PUBLIC, TOKEN):
+        return True
+    if role in ("anonymous", "respondent"):
+        return False
+    if role == "superuser":
+        return True
+    if role == "staff":  # owner of every survey: all but the admin
+        return rule.kind != ADMIN
+    if rule.kind == ANY:
+        return True
+    needs = rule.post_needs if method == "POST" and rule.post_needs else rule.needs
+    if rule.kind == SURVEY:
+        return on_a and bool(roles.CAPABILITIES[role] & needs)
+    return False  # GLOBAL and ADMIN: none of the roles on survey A is enough
+
+
+def judge(role: str, rule: Rule, method: str, on_a: bool, response, login: str) -> str | None:
     status = response.status_code
     location = response.get("Location", "")
     if status >= 500:
         return f"{status}"
-    if method not in served:
+    if method not in rule.methods:
         return None if status >= 300 else f"{status} for an unserved method"
-    allowed = access in (PUBLIC, TOKEN) or LEVEL[role] >= NEED[access]
-    if allowed:
+    if allowed(role, rule, method, on_a):
         # 400: the empty POST is invalid input; the read-only admin refuses add/delete (403) by design.
-        fine = status < 400 or status == 400 and method == "POST" or access == ADMIN and status in (403, 404)
+        fine = status < 400 or status == 400 and method == "POST" or rule.kind == ADMIN and status in (403, 404)
         to_login = login in location and "logout" not in response.request["PATH_INFO"]
         if not fine or to_login:
             return f"{status} {location} although allowed"
         return None
-    if LEVEL[role] == 0 or access == ADMIN:
+    if role in ("anonymous", "respondent") or rule.kind == ADMIN:
         return None if status == 302 and location.startswith(login) else f"{status} {location}, expected login"
     return None if status == 403 else f"{status}, expected 403"
 
@@ -250,46 +324,63 @@ def test_every_route_has_a_rule():
     assert stale == set(), f"rules for routes that no longer exist: {stale}"
 
 
-def test_permission_matrix(world):
-    problems, checked = [], 0
+def _jobs(world: World) -> list[tuple[str, str, Rule, bool, str]]:
+    """(route, url, rule, on survey A, login page) for every URL, those of a survey for A and for B."""
     jobs = []
     for route, name, pattern in all_routes():
         if route.startswith("admin/") and name is None:  # catch-all and old-style object redirects
             continue
         if route.startswith("admin/"):
             url = admin_url(name, pattern, world)
-            if url is None:
-                continue
-            served = ADMIN_PUBLIC.get(name, ("GET",))
-            access = PUBLIC if name in ADMIN_PUBLIC else ADMIN
-            login = "/admin/login/"
-        else:
-            url = fill(route, world.values)
-            access, served = RULES[route]
-            login = "/staff/login/"
-        jobs.append((route, url, access, served, login))
+            if url is not None:
+                rule = Rule(PUBLIC, ADMIN_PUBLIC[name]) if name in ADMIN_PUBLIC else ADMIN_RULE
+                jobs.append((route, url, rule, True, "/admin/login/"))
+            continue
+        rule = RULES[route]
+        values = world.values
+        if route.startswith("staff/passwort/<"):  # an invalid one-time link: the page says so
+            values = {**values, "token": "kein-token"}
+        jobs.append((route, fill(route, values), rule, True, "/staff/login/"))
+        if rule.kind == SURVEY:
+            jobs.append((route, fill(route, world.values_b), rule, False, "/staff/login/"))
     survey_pk = ExportJob.objects.get(pk=world.values["pk"]).survey_id
     for url in (f"/admin/surveys/survey/{survey_pk}/", "/admin/gibt-es-nicht/"):
-        jobs.append((url, url, ADMIN, ("GET",), "/admin/login/"))
+        jobs.append((url, url, ADMIN_RULE, True, "/admin/login/"))
+    return jobs
+
+
+def test_permission_matrix(world):
+    problems, checked = [], 0
+    jobs = _jobs(world)
     # GET everything first, then POST; the lifecycle step (closing the survey) comes last.
     for method in ("GET", "POST"):
-        for route, url, access, served, login in sorted(jobs, key=lambda j: "status/" in j[0]):
-            if method == "POST" and method not in served:
+        for route, url, rule, on_a, login in sorted(jobs, key=lambda j: "status/" in j[0]):
+            if method == "POST" and method not in rule.methods:
                 continue
-            for role in sorted(ROLES, key=lambda r: -1 if access in (PUBLIC, TOKEN) else LEVEL[r]):
+            # those allowed last, so that their POST (which may change things) runs after the refusals
+            for role in sorted(ROLES, key=lambda r: allowed(r, rule, method, on_a)):
                 client = world.clients[role]
                 response = client.get(url) if method == "GET" else client.post(url, {})
                 checked += 1
-                problem = judge(role, access, method, served, response, login)
+                problem = judge(role, rule, method, on_a, response, login)
                 if problem:
                     problems.append(f"{method} {url} as {role}: {problem}")
                 if "logout" in url:
                     world.relogin()
     assert problems == [], "\n".join(problems)
-    assert checked > 300
+    assert checked > 1500
 
 
-@pytest.mark.parametrize("route", [r for r, (access, _m) in RULES.items() if access == TOKEN])
+def test_each_role_matches_its_capabilities():
+    """The table the matrix checks against: owners hold everything, viewers only aggregated results."""
+    assert roles.CAPABILITIES["owner"] == roles.ALL_CAPABILITIES
+    assert roles.CAPABILITIES["viewer"] == {"view", "results"}
+    for role in ON_A:
+        assert "view" in roles.CAPABILITIES[role]
+    assert not {"raw_data", "exports", "field"} & roles.CAPABILITIES["viewer"]
+
+
+@pytest.mark.parametrize("route", [r for r, rule in RULES.items() if rule.kind == TOKEN])
 def test_wrong_token_is_404_for_everyone(world, route):
     values = {**world.values, "token": "A" * 43}
     for role in ROLES:

@@ -206,11 +206,11 @@ def test_upload_of_new_wording_updates_an_answered_survey(staff_client, kgst_sur
 def test_an_upload_is_bound_to_its_user(staff_client, client, kgst_survey):
     from django.contrib.auth.models import User
 
-    from surveys.permissions import role_group
+    from accounts import roles
 
     preview_url = _upload(staff_client, "welle.yaml", _kgst_as("kgst-2025")).redirect_chain[-1][0]
     other = User.objects.create_user("other-staff", password="x")
-    other.groups.add(role_group("staff"))
+    roles.grant(other, roles.OWNER)
     client.force_login(other)
     response = client.get(preview_url, follow=True)
     assert "nicht mehr vorhanden" in response.content.decode()

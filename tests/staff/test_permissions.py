@@ -13,7 +13,7 @@ from config import staff_urls
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"login", "logout"}
+PUBLIC = {"login", "logout", "password_set", "password_set_done"}  # the last two: one-time link of `grant`
 GET, POST, BOTH = {"GET"}, {"POST"}, {"GET", "POST"}
 
 # name → (role needed, methods the view accepts). "analyst" = analysts and staff; "staff" = staff only.
@@ -96,6 +96,13 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     "export_download": ("analyst", GET),
     "free_texts": ("analyst", GET),
     "free_text_question": ("analyst", GET),
+    # who has which role, and the audit trail: owners (accounts/roles.py)
+    "survey_access": ("staff", BOTH),
+    "survey_access_revoke": ("staff", POST),
+    "access": ("staff", BOTH),
+    "access_revoke": ("staff", POST),
+    "survey_audit": ("staff", GET),
+    "survey_audit_csv": ("staff", GET),
 }
 # Analyst-readable pages that must render (200) for analysts, not just "not forbidden".
 ANALYST_PAGES = {"home", "survey_detail", "dashboard", "results", "exports", "export_detail", "survey_texts",

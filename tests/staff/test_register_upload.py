@@ -7,8 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from accounts import roles
 from invitations.models import Member
-from surveys.permissions import role_group
 
 pytestmark = pytest.mark.django_db
 
@@ -168,7 +168,7 @@ def test_another_user_cannot_use_my_upload(staff_client, client):
 
     preview_url = _preview_url(_upload(staff_client, GOOD.encode("utf-8")))
     colleague = User.objects.create_user("kollegin", "k@example.org", "Test-Passwort-123")
-    colleague.groups.add(role_group("staff"))
+    roles.grant(colleague, roles.OWNER)
     other = type(client)()
     other.force_login(colleague)
     response = other.post(preview_url)

@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts import audit
 from invitations.outbox.queueing import InvitationError, SendingRefused, check_sendable
 from surveys.models import Survey
 
@@ -34,6 +35,8 @@ class QueueCommand(BaseCommand):
                 raise CommandError(f"survey {slug} is closed; nothing queued. To continue the field phase, reopen "
                                    f"it first: python manage.py open_survey {slug} --closes-on YYYY-MM-DD") from exc
             raise CommandError(f"nothing queued for {slug}: {exc}") from exc
+        audit.record("invitations_sent" if self.noun == "invitation" else "reminders_sent", survey=survey,
+                     target=survey.slug, queued=count, via="command")
         self.stdout.write(f"queued {count} {self.noun}(s) for {slug}")
 
     @property

@@ -17,15 +17,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import roles
 from invitations.models import Invitation, Member
 from surveys.models import Survey
-from surveys.permissions import role_group
 
 SLUG = "kgst-social-media-2013"
 DEFINITION = "surveys/definitions/kgst-social-media-2013.yaml"
 DEMO_PASSWORD = "Demo-Ruecklauf-2013"
 DEMO_FIELD_DAYS = 42
-USERS = [("kgst", "staff", "KGSt", "Befragungsteam"), ("analyse", "analyst", "Analyse", "Team")]
+# Roles on all surveys (accounts/roles.py).
+USERS = [("kgst", roles.OWNER, "KGSt", "Befragungsteam"), ("analyse", roles.ANALYST, "Analyse", "Team")]
 
 # (ags, name, land, typ, einwohner) — fictitious municipalities, one per size class and across Länder.
 MEMBERS = [
@@ -89,14 +90,14 @@ class Command(BaseCommand):
             invitations.append(invitation)
         return created, invitations
 
-    def _user(self, username: str, group: str, first: str, last: str) -> tuple[str, bool]:
+    def _user(self, username: str, role: str, first: str, last: str) -> tuple[str, bool]:
         user, created = User.objects.get_or_create(
             username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@example.org"}
         )
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-        user.groups.add(role_group(group))
+        roles.grant(user, role)
         return username, created
 
     def _report(self, created_members: int, invitations: list[Invitation], users: list[tuple[str, bool]]) -> None:

@@ -5,6 +5,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from accounts import audit
 from surveys.models import Survey
 
 
@@ -32,6 +33,8 @@ class TransitionCommand(BaseCommand):
         if not Survey.apply_transition(survey.pk, self.sources, self.target, deadline):
             raise CommandError(f"survey {slug} changed its status meanwhile; nothing done, please check it")
         survey.refresh_from_db()
+        audit.record("survey_state_changed", survey=survey, target=survey.slug, via="command", status=survey.status,
+                     closes_on=str(survey.closes_on or ""))
         until = f", field phase until {survey.closes_on:%Y-%m-%d}" if survey.closes_on else ""
         self.stdout.write(f"survey {slug} is now {survey.status}{until}")
 
