@@ -4,7 +4,7 @@ import logging
 import re
 
 # personal link and opt-out link; the token ends at "/", "?", a blank, a quote or the end
-TOKEN_PATH = re.compile(r"/(s|abmelden)/[A-Za-z0-9_\-]{8,}(?=[/?\s\"']|$)")
+TOKEN_PATH = re.compile(r"/(s|abmelden)/[A-Za-z0-9_.\-]{8,}(?=[/?\s\"']|$)")
 
 
 class RedactTokens(logging.Filter):

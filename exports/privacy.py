@@ -60,7 +60,7 @@ from surveys.models import Survey
 from .models import ExportJob, ResultSet
 
 FREE_TEXT_TYPES = ("text", "textarea", "email")
-LINK_RE = re.compile(r"/(s|abmelden)/[A-Za-z0-9_\-]{8,}/?")
+LINK_RE = re.compile(r"/(s|abmelden)/[A-Za-z0-9_.\-]{8,}/?")
 
 
 class PurgeRefused(Exception):

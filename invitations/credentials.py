@@ -29,6 +29,7 @@ import secrets
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.core import signing
 
 TOKEN = "token"
 ACCESS_CODE = "access-code"
@@ -136,3 +137,26 @@ def is_current(ciphertext: str, stored: str, kind: str) -> bool:
     except InvalidToken:
         return False
     return hmac.compare_digest(stored, stored_hash(kind, value))
+
+
+def _optout_signer() -> signing.Signer:
+    keys = [_derive(secret, "opt-out").hex() for secret in _secrets()]
+    return signing.Signer(key=keys[0], fallback_keys=keys[1:], salt="invitations.optout", sep=".", algorithm="sha256")
+
+
+def optout_token(invitation_pk: int) -> str:
+    """The opt-out links' own token, "<invitation id>.<signature>": it only unsubscribes.
+
+    A mail provider or link scanner that follows the List-Unsubscribe link holds no questionnaire
+    link. Signed, not stored: it needs no column and survives a token rotation like the links do.
+    """
+    return _optout_signer().sign(str(invitation_pk))
+
+
+def optout_invitation_pk(token: str) -> int | None:
+    """The invitation an opt-out token names, or None for anything else (a forged or altered token)."""
+    try:
+        value = _optout_signer().unsign(token)
+    except signing.BadSignature:
+        return None
+    return int(value) if value.isascii() and value.isdigit() else None

@@ -7,6 +7,9 @@ The List-Unsubscribe header points at `…/ein-klick/`: RFC 8058 one-click, a PO
 provider with the body "List-Unsubscribe=One-Click". It has no CSRF token (the provider's server
 sends it), so that URL is CSRF-exempt but accepts nothing else; the opt-out token in the path
 is the authorisation and is checked (and rate-limited) by the same code as the page.
+
+The links carry a token of their own that only opts out (credentials.optout_token); links in mails
+sent before carry the questionnaire token and keep working.
 """
 
 import re
@@ -17,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import ratelimit
+from . import credentials, ratelimit
 from .models import Invitation
 
 TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_\-]{16,64}")
@@ -27,8 +30,11 @@ TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_\-]{16,64}")
 def optout(request: HttpRequest, token: str) -> HttpResponse:
     # Check the shape first: a NUL byte in the path would make PostgreSQL refuse the query (500).
     invitation = None
-    if TOKEN_FORMAT.fullmatch(token):
-        invitation = Invitation.objects.select_related("survey").by_token(token).first()
+    invitations = Invitation.objects.select_related("survey")
+    if (pk := credentials.optout_invitation_pk(token)) is not None:
+        invitation = invitations.filter(pk=pk).first()
+    elif TOKEN_FORMAT.fullmatch(token):  # the questionnaire token, in mails sent before opt-out tokens
+        invitation = invitations.by_token(token).first()
     if invitation is None:
         if ratelimit.refuse_miss(request):
             return ratelimit.too_many(request)
@@ -38,7 +44,9 @@ def optout(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and invitation.opted_out_at is None:
         Invitation.objects.filter(pk=invitation.pk, opted_out_at__isnull=True).update(opted_out_at=timezone.now())
         invitation.refresh_from_db(fields=["opted_out_at"])
-    context = {"invitation": invitation, "survey": invitation.survey, "done": invitation.opted_out_at is not None}
+    # Through its own token the page shows no questionnaire link: whoever followed it may not be the member.
+    context = {"invitation": invitation, "survey": invitation.survey, "done": invitation.opted_out_at is not None,
+               "show_link": pk is None}
     response = render(request, "invitations/optout.html", context)
     response["X-Robots-Tag"] = "noindex"
     response["Cache-Control"] = "no-store"

@@ -17,6 +17,7 @@ from django.utils import formats, translation
 
 from surveys.models import Survey
 
+from .. import credentials
 from ..models import Invitation
 from . import texts
 
@@ -33,7 +34,7 @@ def contact_for(survey: Survey) -> str:
 
 
 def optout_url(invitation: Invitation) -> str:
-    return settings.SITE_URL + reverse("invitations:optout", args=[invitation.token])
+    return settings.SITE_URL + reverse("invitations:optout", args=[credentials.optout_token(invitation.pk)])
 
 
 def render_mail(invitation: Invitation, kind: str, reminder_number: int = 0) -> RenderedMail:

@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 
 from harness.smtp_sink import Sink
+from invitations import credentials
 from invitations.mailtext import render
 from invitations.models import Invitation, OutboxMessage
 from invitations.outbox import mail, queueing
@@ -73,9 +74,10 @@ def test_envelope_and_list_unsubscribe_headers(survey, smtp, django_capture_on_c
     assert mail.parse_verp(received.mail_from) == mail.VerpMatch(message.pk, unsubscribe=False)
     headers = received.message()
     assert headers["Message-ID"] == message.message_id
-    token = message.invitation.token
+    token = credentials.optout_token(message.invitation.pk)  # issue L: the opt-out links' own token
     unsubscribe = headers["List-Unsubscribe"]
     assert f"<{SITE}/abmelden/{token}/ein-klick/>" in unsubscribe
+    assert message.invitation.token not in unsubscribe
     mailto = re.search(r"<mailto:([^?>]+)\?subject=unsubscribe>", unsubscribe).group(1)
     assert mail.parse_verp(mailto) == mail.VerpMatch(message.pk, unsubscribe=True)
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

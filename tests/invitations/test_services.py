@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from harness.smtp_sink import tokens_in
-from invitations import tasks
+from invitations import credentials, tasks
 from invitations.models import Invitation, Member, OutboxMessage
 from invitations.outbox import bounced, queueing, sending, throttle
 from responses.models import Response
@@ -57,7 +57,7 @@ def test_invitation_mail_has_link_code_deadline_contact_and_optout(survey, djang
         assert invitation.access_code_display in body
         assert "30. August 2013" in body
         assert "befragung@kgst.example" in body
-        assert f"https://befragung.example/abmelden/{invitation.token}/" in body
+        assert f"https://befragung.example/abmelden/{credentials.optout_token(invitation.pk)}/" in body
     assert "Guten Tag Frau <b>Muster</b>," in text  # plain text is not HTML-escaped
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert tokens_in(text, "https://befragung.example") == {invitation.token}
