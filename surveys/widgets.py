@@ -87,3 +87,8 @@ class FieldsetModelForm(AccessibleErrorsMixin, forms.ModelForm):
         self.helper.layout = Layout(*(Fieldset(legend, *names) for legend, names in self.fieldsets))
         if self.submit_label is not None and not read_only:
             self.helper.layout.append(Submit("speichern", self.submit_label))
+
+
+def has_control_characters(value: str) -> bool:
+    """A line break or other control character: refused in every text that becomes a mail header."""
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in value)

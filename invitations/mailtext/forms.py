@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Survey
-from surveys.widgets import FieldsetModelForm
+from surveys.widgets import FieldsetModelForm, has_control_characters
 
 from . import texts
 
@@ -43,7 +43,7 @@ class MailTextsForm(FieldsetModelForm):
 
     def _check(self, name: str, *, body: bool) -> str:
         value = self.cleaned_data.get(name, "")
-        if not body and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        if not body and has_control_characters(value):
             # A subject becomes a mail header: a line break there would stop every mail of the survey.
             raise forms.ValidationError(_("Der Betreff darf keine Zeilenumbrüche oder Steuerzeichen enthalten."))
         if value.strip():

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -156,8 +156,27 @@ def _retry_delay(attempts: int) -> float:
     return settings.MAIL_RETRY_BASE_SECONDS * (2 ** max(0, attempts - 1))
 
 
+def _build(message: OutboxMessage) -> tuple[EmailMultiAlternatives, bytes]:
+    """The e-mail, built and checked as it will go out; a mail that cannot be built fails for good.
+
+    A line break in a stored sender name or subject (entered before the forms refused them) makes
+    Django refuse the header: that is this message's failure, shown with its reason in the outbox,
+    not an error of the worker that would leave the row "sending" and be retried forever.
+    """
+    try:
+        email = mail.build_email(message)
+        wire = mail.wire_bytes(email)  # builds the headers: BadHeaderError and encoding errors surface here
+    except DatabaseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever the stored texts hold, the worker goes on
+        log.warning("outbox %s: the e-mail cannot be built: %s", message.pk, exc)
+        raise mail.SMTPPermanentError(f"Die E-Mail ließ sich nicht erstellen ({exc}); bitte Absendername, "
+                                      "Betreff und Texte der Befragung prüfen.") from exc
+    return email, wire
+
+
 def _transmit(message: OutboxMessage) -> None:
-    email = mail.build_email(message)
+    email, wire = _build(message)
 
     def handed_off() -> None:  # autocommit, durable (synchronous) commit before the final "." is sent
         OutboxMessage.objects.filter(pk=message.pk).update(handed_off_at=timezone.now())
@@ -166,7 +185,7 @@ def _transmit(message: OutboxMessage) -> None:
         handed_off()
         get_connection().send_messages([email])
         return
-    mail.deliver(mail.envelope_sender(message), message.to_email, mail.wire_bytes(email), handed_off)
+    mail.deliver(mail.envelope_sender(message), message.to_email, wire, handed_off)
 
 
 def process_message(pk: int) -> Outcome:

@@ -59,6 +59,8 @@ def _german_path(parts: Any) -> str:
     return ", ".join(out) or str(_("Oberste Ebene der Definition"))
 
 
+# schema.json's pattern for texts that become mail headers (sender name, subjects).
+HEADER_SAFE_PATTERN = "^[^\\u0000-\\u001f\\u007f]*$"
 _GERMAN_TYPES = {"string": _("ein Text"), "integer": _("eine ganze Zahl"), "number": _("eine Zahl"),
                  "boolean": _("true oder false"), "array": _("eine Liste"), "object": _("eine Zuordnung"),
                  "null": _("leer")}
@@ -88,6 +90,8 @@ def _schema_message(err: Any) -> Message:
         params = {"value": _shown(instance), "allowed": ", ".join(map(str, value))}
     elif kind == "const":
         why, params = _("Hier ist nur „%(allowed)s“ erlaubt."), {"allowed": value}
+    elif kind == "pattern" and value == HEADER_SAFE_PATTERN:
+        why = _("Darf keine Zeilenumbrüche oder Steuerzeichen enthalten: der Text steht im Kopf jeder E-Mail.")
     elif kind == "pattern":
         why, params = _("„%(value)s“ hat nicht die erwartete Form (Muster %(pattern)s)."), {
             "value": _shown(instance), "pattern": value}

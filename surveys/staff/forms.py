@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Survey
-from surveys.widgets import DateInput
+from surveys.widgets import DateInput, has_control_characters
 
 
 def _check_period(opens_on: object, closes_on: object, form: forms.Form) -> None:
@@ -137,7 +137,7 @@ class SurveyBrandingForm(forms.ModelForm):
 
     def clean_organisation_name(self) -> str:
         value = self.cleaned_data.get("organisation_name", "")
-        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):  # it may become a mail header's display name
+        if has_control_characters(value):  # it may become a mail header's display name
             raise forms.ValidationError(_("Der Name darf keine Zeilenumbrüche oder Steuerzeichen enthalten."))
         return value
 

@@ -14,7 +14,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Survey
-from surveys.widgets import DateInput, FieldsetModelForm
+from surveys.widgets import DateInput, FieldsetModelForm, has_control_characters
 
 TEXT_FIELDS = [
     "title", "title_en", "intro", "intro_en", "estimated_minutes", "closing_text", "closing_text_en",
@@ -92,6 +92,12 @@ class SurveyTextsForm(FieldsetModelForm):
             self.fields[name].error_messages["invalid"] = _(
                 "Bitte ein Datum wie 30.08.2026 oder 2026-08-30 angeben.")
             self.fields[name].input_formats = ["%Y-%m-%d", "%d.%m.%Y"]
+
+    def clean_sender_name(self) -> str:
+        value = self.cleaned_data.get("sender_name", "")
+        if has_control_characters(value):  # the display name of every mail's From header
+            raise forms.ValidationError(_("Der Absendername darf keine Zeilenumbrüche oder Steuerzeichen enthalten."))
+        return value
 
     def clean(self) -> dict:
         data = super().clean()
