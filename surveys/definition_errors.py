@@ -27,6 +27,10 @@ class Message(str):
         obj.german, obj.params = german, params
         return obj
 
+    def __getnewargs_ex__(self) -> tuple[tuple[str, Any], dict[str, Any]]:
+        """Kept in the cache with an upload's report (surveys/uploads.py): pickle passes both languages."""
+        return (str(self), self.german), self.params
+
     def message(self) -> str:
         return str(self.german) % {k: german(v) for k, v in self.params.items()}
 

@@ -9,10 +9,13 @@ from the client. A cache that is down reads like an expired upload.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -22,6 +25,7 @@ from django.utils.translation import gettext as _
 log = logging.getLogger(__name__)
 
 TTL_SECONDS = 60 * 60
+T = TypeVar("T")
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
@@ -68,5 +72,25 @@ class Uploads:
             return None
         return StoredUpload(entry["filename"], entry["data"])
 
+    def parsed(self, user_id: int, key: str, build: Callable[[], T]) -> T:
+        """What `build` makes of the upload under `key`: built once, then kept beside its bytes.
+
+        Reading a spreadsheet is the slow part of a preview (seconds near the size limits): a reload
+        of the preview and the confirming POST read the kept result. It is the server's own reading of
+        the kept bytes, so it is as trustworthy as they are; what depends on the database is the
+        caller's to look up again. A cache that is down only means building it again.
+        """
+        cache_key = self._cache_key(user_id, key) + ":parsed"
+        try:
+            kept = cache.get(cache_key)
+        except Exception:  # noqa: BLE001 - the cache is an optimisation here
+            kept = None
+        if kept is not None:
+            return kept
+        value = build()
+        with contextlib.suppress(Exception):
+            cache.set(cache_key, value, TTL_SECONDS)
+        return value
+
     def discard(self, user_id: int, key: str) -> None:
-        cache.delete(self._cache_key(user_id, key))
+        cache.delete_many([self._cache_key(user_id, key), self._cache_key(user_id, key) + ":parsed"])

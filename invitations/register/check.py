@@ -28,7 +28,7 @@ import csv
 import io
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -424,9 +424,13 @@ def check_register(data: bytes, filename: str) -> RegisterCheck:
             check.problems.append(_problem(number, "ags", "ags_dup", value=ags, rows=listed))
     check.problems.sort(key=lambda p: (p.row, COLUMNS.index(p.column) if p.column in COLUMNS else -1))
 
-    valid = [row for row in candidates if row.ags not in duplicates]
-    existing = set(Member.objects.filter(ags__in=[r.ags for r in valid]).values_list("ags", flat=True))
-    check.rows = [
-        RegisterRow(**{**row.__dict__, "is_new": row.ags not in existing}) for row in valid
-    ]
+    check.rows = [row for row in candidates if row.ags not in duplicates]
+    return with_current_members(check)
+
+
+def with_current_members(check: RegisterCheck) -> RegisterCheck:
+    """The check with each row marked new or known by today's register (one query); the rest of a
+    check depends on the file alone, so a kept check needs only this to be current again."""
+    existing = set(Member.objects.filter(ags__in=[r.ags for r in check.rows]).values_list("ags", flat=True))
+    check.rows = [replace(row, is_new=row.ags not in existing) for row in check.rows]
     return check

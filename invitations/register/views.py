@@ -1,9 +1,8 @@
 """Staff views of the member register (`field` from a role on all surveys): upload, check, apply; the template.
 
-The uploaded file is checked completely (check.py); its bytes are kept server-side in the shared
-cache under their sha256, bound to the uploading user (surveys/uploads.py), and only a confirmation
-POST applies them (apply.py) — after checking the same bytes again, so nothing the client sends
-besides the key is trusted.
+The uploaded file is checked completely (check.py); its bytes and the check are kept server-side in
+the shared cache under their sha256, bound to the uploading user (surveys/uploads.py), and only a
+confirmation POST applies them (apply.py) — nothing the client sends besides the key is trusted.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from surveys.uploads import Uploads
 
 from ..models import Member
 from .apply import apply_register
-from .check import RegisterCheck, check_register
+from .check import RegisterCheck, check_register, with_current_members
 from .forms import RegisterConfirmForm, RegisterUploadForm, max_upload_bytes
 from .template import template_csv, template_xlsx
 
@@ -100,7 +99,9 @@ def register_preview(request: HttpRequest, key: str) -> HttpResponse:
         messages.error(request, _("Die hochgeladene Datei ist nicht mehr vorhanden (nach einer Stunde wird sie "
                                   "verworfen). Bitte laden Sie sie erneut hoch."))
         return redirect("staff:register_upload")
-    check = check_register(stored.data, stored.filename)  # re-checked on every view and before applying
+    # The file is read once per upload; which rows are new is looked up again on every view and before applying.
+    check = with_current_members(UPLOADS.parsed(request.user.pk, key,
+                                                lambda: check_register(stored.data, stored.filename)))
     form = RegisterConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         skip = form.cleaned_data["skip_invalid"]

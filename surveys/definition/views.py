@@ -141,12 +141,19 @@ class Report:
                 "variables": sum(len(question_variables(q)) for q in questions)}
 
 
-def _report(filename: str, raw: bytes) -> Report:
+def _read(filename: str, raw: bytes) -> tuple[dict[str, Any] | None, list[str]]:
+    """The valid definition, or the errors: what the file alone says (kept with the upload)."""
     try:
-        data = validate_definition(parse_definition(raw, filename))
+        return validate_definition(parse_definition(raw, filename)), []
     except DefinitionError as exc:
-        return Report(filename, exc.errors, [])
-    existing, refusals = existing_survey_refusals(data)
+        return None, exc.errors
+
+
+def _report(filename: str, read: tuple[dict[str, Any] | None, list[str]]) -> Report:
+    data, errors = read
+    if data is None:
+        return Report(filename, errors, [])
+    existing, refusals = existing_survey_refusals(data)  # against today's tables, on every view
     return Report(filename, [], refusals, data, existing)
 
 
@@ -173,7 +180,8 @@ def definition_preview(request: HttpRequest, digest: str) -> HttpResponse:
         messages.error(request, _("Die hochgeladene Datei ist nicht mehr vorhanden (nach einer Stunde wird sie "
                                   "verworfen). Bitte laden Sie sie erneut hoch."))
         return redirect("staff:definition_upload")
-    report = _report(stored.filename, stored.data)  # checked again before storing
+    # The file is read once per upload; what it would change is checked again on every view and before storing.
+    report = _report(stored.filename, UPLOADS.parsed(request.user.pk, key, lambda: _read(stored.filename, stored.data)))
     if request.method == "POST":
         if not report.can_apply:
             messages.error(request, _("Die Datei enthält Fehler und wurde nicht übernommen. Es wurde nichts "
