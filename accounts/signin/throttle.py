@@ -10,10 +10,12 @@ the refusal never tells whether an account exists.
 from __future__ import annotations
 
 import math
+import time
 
-from allauth.core.internal.ratelimit import parse_rates
+from allauth.core.internal.ratelimit import get_cache_key, parse_rates
 from django import forms
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
@@ -32,16 +34,35 @@ def wait_minutes(action: str = "login_failed") -> int:
     return max(1, math.ceil(retry_after_seconds(action) / 60))
 
 
+def seconds_until_unlocked(request: HttpRequest, key: str) -> int:
+    """How long until the exceeded failed-login limits for this address and key (the typed user name,
+    or the account in the second-factor step) let a try through; the longest window if unknown."""
+    now = time.time()
+    waits = []
+    for rate in parse_rates(settings.ACCOUNT_RATE_LIMITS.get("login_failed")):
+        if rate.per not in ("ip", "key"):
+            continue
+        cache_key = get_cache_key(request, app="allauth.account", action="login_failed", rate=rate, key=key)
+        history = [stamp for stamp in cache.get(cache_key) or [] if stamp > now - rate.duration]
+        if len(history) >= rate.amount:  # newest first: the amount-th newest has to expire
+            waits.append(history[rate.amount - 1] + rate.duration - now)
+    return max(1, math.ceil(max(waits))) if waits else retry_after_seconds()
+
+
 def is_throttled(form: forms.Form) -> bool:
     return any(error.code == THROTTLED for errors in form.errors.as_data().values() for error in errors)
 
 
-def refuse_if_throttled(request: HttpRequest, response: HttpResponse, *, username: str, stage: str) -> HttpResponse:
-    """Turn the page of a throttled form into 429 + Retry-After and record the lockout."""
+def refuse_if_throttled(request: HttpRequest, response: HttpResponse, *, key: str, username: str,
+                        stage: str) -> HttpResponse:
+    """Turn the page of a throttled form into 429 + Retry-After (also shown in the page as minutes)
+    and record the lockout."""
     context = response.context_data if isinstance(response, TemplateResponse) else None
     form = (context or {}).get("form")
-    if isinstance(form, forms.Form) and is_throttled(form):
+    if context is not None and isinstance(form, forms.Form) and is_throttled(form):
+        seconds = seconds_until_unlocked(request, key)
         response.status_code = 429
-        response["Retry-After"] = str(retry_after_seconds())
+        response["Retry-After"] = str(seconds)
+        context["retry_minutes"] = max(1, math.ceil(seconds / 60))
         audit.record("login.locked", request=request, outcome="refused", username=username, stage=stage)
     return response

@@ -3,27 +3,37 @@
 
 from allauth.account import views as account_views
 from allauth.mfa.base import views as mfa_views
+from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes import views as recovery_views
 from allauth.mfa.totp import views as totp_views
+from django.contrib.auth.decorators import login_required
 from django.urls import path
+from django.views.decorators.http import require_POST
 
 from accounts.signin import views
 
+# The account's own pages: signed in first (allauth checks only some of them itself).
+signed_in = login_required
+# Logging out is a form button (POST); allauth's confirmation page for GET is not needed.
+logout = require_POST(account_views.logout)
+with_app = views.with_authenticator(Authenticator.Type.TOTP)
+with_codes = views.with_authenticator(Authenticator.Type.RECOVERY_CODES)
+MFA = "konto/zwei-faktor/"
+CODES = f"{MFA}wiederherstellungscodes/"
+
 urlpatterns = [
     path("login/", views.login, name="account_login"),
-    path("logout/", account_views.logout, name="account_logout"),
+    path("logout/", logout, name="account_logout"),
     path("konto/inaktiv/", account_views.account_inactive, name="account_inactive"),
-    path("konto/bestaetigen/", account_views.reauthenticate, name="account_reauthenticate"),
-    path("konto/passwort/", account_views.password_change, name="account_change_password"),
-    path("konto/zwei-faktor/", mfa_views.index, name="mfa_index"),
-    path("konto/zwei-faktor/anmelden/", views.authenticate_second_factor, name="mfa_authenticate"),
-    path("konto/zwei-faktor/bestaetigen/", mfa_views.reauthenticate, name="mfa_reauthenticate"),
-    path("konto/zwei-faktor/app/einrichten/", totp_views.activate_totp, name="mfa_activate_totp"),
-    path("konto/zwei-faktor/app/entfernen/", totp_views.deactivate_totp, name="mfa_deactivate_totp"),
-    path("konto/zwei-faktor/wiederherstellungscodes/", recovery_views.view_recovery_codes,
-         name="mfa_view_recovery_codes"),
-    path("konto/zwei-faktor/wiederherstellungscodes/neu/", recovery_views.generate_recovery_codes,
-         name="mfa_generate_recovery_codes"),
-    path("konto/zwei-faktor/wiederherstellungscodes/herunterladen/", recovery_views.download_recovery_codes,
+    path("konto/bestaetigen/", signed_in(account_views.reauthenticate), name="account_reauthenticate"),
+    path("konto/passwort/", signed_in(account_views.password_change), name="account_change_password"),
+    path(MFA, signed_in(mfa_views.index), name="mfa_index"),
+    path(f"{MFA}anmelden/", views.authenticate_second_factor, name="mfa_authenticate"),
+    path(f"{MFA}bestaetigen/", signed_in(mfa_views.reauthenticate), name="mfa_reauthenticate"),
+    path(f"{MFA}app/einrichten/", signed_in(totp_views.activate_totp), name="mfa_activate_totp"),
+    path(f"{MFA}app/entfernen/", signed_in(with_app(totp_views.deactivate_totp)), name="mfa_deactivate_totp"),
+    path(CODES, signed_in(with_codes(recovery_views.view_recovery_codes)), name="mfa_view_recovery_codes"),
+    path(f"{CODES}neu/", signed_in(recovery_views.generate_recovery_codes), name="mfa_generate_recovery_codes"),
+    path(f"{CODES}herunterladen/", signed_in(with_codes(recovery_views.download_recovery_codes)),
          name="mfa_download_recovery_codes"),
 ]

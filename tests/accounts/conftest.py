@@ -3,12 +3,11 @@
 
 import pyotp
 import pytest
-from django.core.cache import cache
-from django.urls import reverse
-
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
+from django.core.cache import cache
+from django.urls import reverse
 
 PASSWORD = "Test-Passwort-123"
 

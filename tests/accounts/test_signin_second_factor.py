@@ -6,10 +6,10 @@ import re
 
 import pyotp
 import pytest
+from allauth.mfa.models import Authenticator
 from django.urls import reverse
 
 from accounts.models import AuditEvent
-from allauth.mfa.models import Authenticator
 
 from .conftest import post_code, post_login, recovery_codes_left
 

@@ -26,6 +26,8 @@ from surveys.definition.views import _store_upload as _store_definition_upload
 pytestmark = pytest.mark.django_db
 
 PUBLIC, TOKEN, ANALYST, STAFF, ADMIN = "public", "token", "analyst", "staff", "admin"
+# The second step of a login: without a login in progress it sends everybody back to the login.
+LOGIN_STEP = "login step"
 ROLES = ("anonymous", "respondent", "analyst", "staff", "superuser")
 LEVEL = {"anonymous": 0, "respondent": 0, "analyst": 1, "staff": 2, "superuser": 3}
 NEED = {ANALYST: 1, STAFF: 2, ADMIN: 3}
@@ -38,6 +40,18 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "health/": (PUBLIC, ("GET",)),
     "staff/login/": (PUBLIC, ("GET", "POST")),
     "staff/logout/": (PUBLIC, ("POST",)),
+    # The account's own sign-in pages (accounts/signin/): every signed-in account, analyst upwards.
+    "staff/konto/inaktiv/": (PUBLIC, ("GET",)),
+    "staff/konto/bestaetigen/": (ANALYST, ("GET", "POST")),
+    "staff/konto/passwort/": (ANALYST, ("GET", "POST")),
+    "staff/konto/zwei-faktor/": (ANALYST, ("GET",)),
+    "staff/konto/zwei-faktor/anmelden/": (LOGIN_STEP, ("GET", "POST")),
+    "staff/konto/zwei-faktor/bestaetigen/": (ANALYST, ("GET", "POST")),
+    "staff/konto/zwei-faktor/app/einrichten/": (ANALYST, ("GET", "POST")),
+    "staff/konto/zwei-faktor/app/entfernen/": (ANALYST, ("GET", "POST")),
+    "staff/konto/zwei-faktor/wiederherstellungscodes/": (ANALYST, ("GET",)),
+    "staff/konto/zwei-faktor/wiederherstellungscodes/neu/": (ANALYST, ("GET", "POST")),
+    "staff/konto/zwei-faktor/wiederherstellungscodes/herunterladen/": (ANALYST, ("GET",)),
     "staff/": (ANALYST, ("GET",)),
     "staff/befragungen/<slug:slug>/": (ANALYST, ("GET",)),
     "staff/befragungen/<slug:slug>/feldphase/": (STAFF, ("GET", "POST")),
@@ -228,6 +242,8 @@ def judge(role: str, access: str, method: str, served: tuple, response, login: s
         return f"{status}"
     if method not in served:
         return None if status >= 300 else f"{status} for an unserved method"
+    if access == LOGIN_STEP:  # signed in already: sent on; otherwise: to the login
+        return None if status == 302 and (LEVEL[role] > 0 or location.startswith(login)) else f"{status} {location}"
     allowed = access in (PUBLIC, TOKEN) or LEVEL[role] >= NEED[access]
     if allowed:
         # 400: the empty POST is invalid input; the read-only admin refuses add/delete (403) by design.
