@@ -34,7 +34,9 @@ def logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: An
 @receiver(mfa_signals.authenticator_added, dispatch_uid="accounts.signin.mfa_added")
 def authenticator_added(sender: Any, request: HttpRequest, user: Any, authenticator: Authenticator,
                         **kwargs: Any) -> None:
-    audit.record("mfa.enrolled", request=request, user=user, method=authenticator.type)
+    # The recovery codes come with the first app: one entry for the enrolment, not one per part.
+    if authenticator.type != Authenticator.Type.RECOVERY_CODES:
+        audit.record("mfa.enrolled", request=request, user=user, method=authenticator.type)
 
 
 @receiver(mfa_signals.authentication_failed, dispatch_uid="accounts.signin.mfa_failed")
