@@ -101,3 +101,12 @@ def test_too_many_login_forms_from_one_address(client, staff_user, settings):
     refused = post_login(client, "staff", PASSWORD)
     assert refused.status_code == 429 and refused["Retry-After"] == "60"
     assert "Bitte warten Sie 1 Minute" in refused.content.decode()
+
+
+def test_the_refusal_in_english(client, staff_user, limits, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    answers = [post_login(client, "staff", "falsch") for _ in range(6)]
+    assert "User name or password is wrong" in _summary(answers[0])
+    assert answers[-1].status_code == 429
+    assert "Too many failed sign-in attempts" in _summary(answers[-1])
+    assert "Please wait 10 minutes and then try again." in _summary(answers[-1])
