@@ -70,6 +70,10 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Single sign-on over OpenID Connect (OIDC_* below); allauth's social accounts need the sites table.
+    "django.contrib.sites",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "accounts",
     "surveys",
     "invitations",
@@ -247,6 +251,25 @@ STAFF_REQUIRE_2FA = envbool("STAFF_REQUIRE_2FA", "0" if DEBUG or TESTING else "1
 # A staff session ends this long after the login, and after this long without a request.
 STAFF_SESSION_HOURS = envfloat("STAFF_SESSION_HOURS", "8")
 STAFF_SESSION_IDLE_MINUTES = envfloat("STAFF_SESSION_IDLE_MINUTES", "60")
+# Single sign-on over OpenID Connect (accounts/signin/sso.py): on when OIDC_ISSUER is set. The
+# identity provider's groups (claim OIDC_GROUPS_CLAIM) map to roles by SSO_ROLE_MAP
+# ("idp-group=role,…"); LOCAL_LOGIN_ENABLED=0 leaves single sign-on as the only way in.
+OIDC_ISSUER = os.getenv("OIDC_ISSUER", "").rstrip("/")
+OIDC_CLIENT_ID = os.getenv("OIDC_CLIENT_ID", "")
+OIDC_CLIENT_SECRET = os.getenv("OIDC_CLIENT_SECRET", "")
+OIDC_GROUPS_CLAIM = os.getenv("OIDC_GROUPS_CLAIM", "groups")
+OIDC_NAME = os.getenv("OIDC_NAME", "Single Sign-on")
+SSO_ROLE_MAP = os.getenv("SSO_ROLE_MAP", "")
+LOCAL_LOGIN_ENABLED = envbool("LOCAL_LOGIN_ENABLED", "1")
+SITE_ID = 1
+SOCIALACCOUNT_ADAPTER = "accounts.signin.sso.SingleSignOnAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+# The redirect URI to register at the identity provider: SITE_URL + /staff/sso/oidc/login/callback/
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": [{
+    "provider_id": "oidc", "name": OIDC_NAME, "client_id": OIDC_CLIENT_ID, "secret": OIDC_CLIENT_SECRET,
+    "settings": {"server_url": OIDC_ISSUER, "oauth_pkce_enabled": True},
+}] if OIDC_ISSUER else []}}
 # The Django admin (/admin/), behind the staff login and its second factor; 0 removes it.
 ADMIN_ENABLED = envbool("ADMIN_ENABLED", "1")
 

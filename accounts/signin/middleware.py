@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from allauth.account.internal.flows.login import get_authentication_records
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
@@ -78,9 +79,17 @@ def _exempt(path: str) -> bool:
     return path.startswith(("/staff/login/", "/staff/logout/", "/staff/konto/"))
 
 
+def signed_in_by_sso(request: HttpRequest) -> bool:
+    """Whether this session's login came from the identity provider (which is then responsible for
+    the second factor)."""
+    records = get_authentication_records(request, request.user)
+    return any(record.get("method") == "socialaccount" for record in records)
+
+
 class SecondFactorMiddleware:
     """With STAFF_REQUIRE_2FA, a signed-in account without an authenticator app is sent to its
-    enrolment from every staff and admin page."""
+    enrolment from every staff and admin page; a single sign-on leaves the second factor to the
+    identity provider."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -88,6 +97,7 @@ class SecondFactorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if (settings.STAFF_REQUIRE_2FA and request.path.startswith(GUARDED) and not _exempt(request.path)
                 and request.user.is_authenticated
-                and not is_mfa_enabled(request.user, [Authenticator.Type.TOTP])):
+                and not is_mfa_enabled(request.user, [Authenticator.Type.TOTP])
+                and not signed_in_by_sso(request)):
             return redirect("mfa_activate_totp")
         return self.get_response(request)

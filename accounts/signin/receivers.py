@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.internal.flows.login import get_authentication_records
 from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.signals import user_logged_in, user_logged_out
@@ -12,6 +13,7 @@ from django.http import HttpRequest
 
 from accounts import audit
 from accounts.signin.middleware import END_REASON, start_session
+from accounts.signin.sso import sso_roles
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.signin.logged_in")
@@ -19,7 +21,12 @@ def logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
     if request is None or not hasattr(request, "session"):
         return
     start_session(request)
-    audit.record("login.succeeded", request=request, user=user)
+    records = get_authentication_records(request, user)
+    method = str(records[0].get("method", "")) if records else ""
+    detail: dict[str, Any] = {"method": method} if method else {}
+    if method == "socialaccount":
+        detail["roles"] = sso_roles(user)
+    audit.record("login.succeeded", request=request, user=user, **detail)
 
 
 @receiver(user_logged_out, dispatch_uid="accounts.signin.logged_out")

@@ -6,11 +6,13 @@ from allauth.mfa.base import views as mfa_views
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes import views as recovery_views
 from allauth.mfa.totp import views as totp_views
+from allauth.socialaccount import views as social_views
+from allauth.socialaccount.providers.openid_connect import views as oidc_views
 from django.contrib.auth.decorators import login_required
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from accounts.signin import views
+from accounts.signin import sso, views
 
 # The account's own pages: signed in first (allauth checks only some of them itself).
 signed_in = login_required
@@ -24,6 +26,13 @@ CODES = f"{MFA}wiederherstellungscodes/"
 urlpatterns = [
     path("login/", views.login, name="account_login"),
     path("logout/", logout, name="account_logout"),
+    # Single sign-on: /staff/sso/oidc/login/ and …/login/callback/ (the redirect URI to register).
+    path("sso/oidc/login/", oidc_views.login, {"provider_id": sso.PROVIDER_ID}, name="openid_connect_login"),
+    path("sso/oidc/login/callback/", oidc_views.callback, {"provider_id": sso.PROVIDER_ID},
+         name="openid_connect_callback"),
+    path("sso/fehler/", social_views.login_error, name="socialaccount_login_error"),
+    path("sso/abgebrochen/", social_views.login_cancelled, name="socialaccount_login_cancelled"),
+    path("sso/konto/", social_views.signup, name="socialaccount_signup"),
     path("konto/inaktiv/", account_views.account_inactive, name="account_inactive"),
     path("konto/bestaetigen/", signed_in(account_views.reauthenticate), name="account_reauthenticate"),
     path("konto/passwort/", signed_in(account_views.password_change), name="account_change_password"),

@@ -10,6 +10,7 @@ from allauth.account.adapter import get_adapter
 from allauth.account.views import LoginView
 from allauth.mfa.base.views import AuthenticateView
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -18,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.signin import sso
 from accounts.signin.throttle import refuse_if_throttled, retry_after_seconds, wait_minutes
 
 ViewFunction = Callable[..., HttpResponseBase]
@@ -26,7 +28,15 @@ ViewFunction = Callable[..., HttpResponseBase]
 class StaffLoginView(LoginView):
     template_name = "staff/login.html"
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(local_login=settings.LOCAL_LOGIN_ENABLED, sso=sso.enabled(), sso_name=settings.OIDC_NAME,
+                       sso_provider=sso.PROVIDER_ID)
+        return context
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.LOCAL_LOGIN_ENABLED:  # LOCAL_LOGIN_ENABLED=0: single sign-on only
+            return TemplateResponse(request, self.template_name, self.get_context_data(), status=403)
         response = super().post(request, *args, **kwargs)
         username = str(request.POST.get("username", ""))
         # allauth counts failures per typed user name under this key (DefaultAccountAdapter).

@@ -28,6 +28,8 @@ pytestmark = pytest.mark.django_db
 PUBLIC, TOKEN, ANALYST, STAFF, ADMIN = "public", "token", "analyst", "staff", "admin"
 # The second step of a login: without a login in progress it sends everybody back to the login.
 LOGIN_STEP = "login step"
+# Single sign-on is not configured here (no OIDC_ISSUER): its pages answer 404, its error page 401.
+SSO_OFF = "sso off"
 ROLES = ("anonymous", "respondent", "analyst", "staff", "superuser")
 LEVEL = {"anonymous": 0, "respondent": 0, "analyst": 1, "staff": 2, "superuser": 3}
 NEED = {ANALYST: 1, STAFF: 2, ADMIN: 3}
@@ -42,6 +44,12 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "staff/logout/": (PUBLIC, ("POST",)),
     # The account's own sign-in pages (accounts/signin/): every signed-in account, analyst upwards.
     "staff/konto/inaktiv/": (PUBLIC, ("GET",)),
+    # Single sign-on: start, the provider's way back, its error pages (404 without OIDC_ISSUER).
+    "staff/sso/oidc/login/": (SSO_OFF, ("GET", "POST")),
+    "staff/sso/oidc/login/callback/": (SSO_OFF, ("GET", "POST")),
+    "staff/sso/fehler/": (SSO_OFF, ("GET",)),
+    "staff/sso/abgebrochen/": (PUBLIC, ("GET",)),
+    "staff/sso/konto/": (LOGIN_STEP, ("GET", "POST")),
     "staff/konto/bestaetigen/": (ANALYST, ("GET", "POST")),
     "staff/konto/passwort/": (ANALYST, ("GET", "POST")),
     "staff/konto/zwei-faktor/": (ANALYST, ("GET",)),
@@ -242,6 +250,8 @@ def judge(role: str, access: str, method: str, served: tuple, response, login: s
         return f"{status}"
     if method not in served:
         return None if status >= 300 else f"{status} for an unserved method"
+    if access == SSO_OFF:
+        return None if status in (401, 404) else f"{status} {location}, expected a refusal"
     if access == LOGIN_STEP:  # signed in already: sent on; otherwise: to the login
         return None if status == 302 and (LEVEL[role] > 0 or location.startswith(login)) else f"{status} {location}"
     allowed = access in (PUBLIC, TOKEN) or LEVEL[role] >= NEED[access]
