@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib import admin
 
-        from accounts.signin import receivers  # noqa: F401  (connects the sign-in audit entries)
+        from accounts.signin import checks, receivers  # noqa: F401  (registers checks, connects audit entries)
         from accounts.signin.views import admin_login
 
         # The admin has no login of its own: the staff login (throttle, second factor) lets into it.

@@ -164,3 +164,17 @@ def test_without_an_issuer_no_single_sign_on(client, settings):
     settings.SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": []}}
     assert "Anmelden mit" not in client.get(reverse("staff:login")).content.decode()
     assert client.post(reverse("openid_connect_login", kwargs={"provider_id": "oidc"})).status_code == 404
+
+
+def test_production_checks_refuse_a_sign_in_nobody_can_use(settings):
+    from accounts.signin.checks import check_sign_in
+
+    settings.DEBUG, settings.TESTING = False, False
+    settings.OIDC_ISSUER, settings.OIDC_CLIENT_ID, settings.OIDC_CLIENT_SECRET = "", "", ""
+    assert check_sign_in() == []
+    settings.LOCAL_LOGIN_ENABLED = False
+    assert [e.id for e in check_sign_in()] == ["ruecklauf.E031"]
+    settings.OIDC_ISSUER = "https://sso.example.org/realms/kgst"
+    assert [e.id for e in check_sign_in()] == ["ruecklauf.E030"]
+    settings.OIDC_CLIENT_ID, settings.OIDC_CLIENT_SECRET = "ruecklauf", "geheim"
+    assert check_sign_in() == []
