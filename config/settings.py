@@ -67,6 +67,13 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    # Single sign-on over OpenID Connect (OIDC_* below); allauth's social accounts need the sites table.
+    "django.contrib.sites",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "accounts",
     "surveys",
     "invitations",
@@ -85,6 +92,11 @@ MIDDLEWARE = [
     "config.middleware.HostileInputMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Staff sessions end after STAFF_SESSION_HOURS / STAFF_SESSION_IDLE_MINUTES; with
+    # STAFF_REQUIRE_2FA an account without a second factor reaches only its enrolment.
+    "accounts.signin.middleware.StaffSessionMiddleware",
+    "accounts.signin.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
@@ -208,6 +220,61 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "staff:login"
 LOGIN_REDIRECT_URL = "staff:home"
 LOGOUT_REDIRECT_URL = "staff:login"
+
+# Staff sign-in through django-allauth (accounts/signin/): user names and passwords, no
+# self-registration, throttled failures, a second factor (TOTP and recovery codes).
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend",
+                           "allauth.account.auth_backends.AuthenticationBackend"]
+ACCOUNT_ADAPTER = "accounts.signin.adapter.StaffAccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.signin.forms.StaffLoginForm"}
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_GET = False
+# A signed-in account without the right for a page is sent to the login, which must then show the
+# form (and say so) instead of sending it back to that page.
+ACCOUNT_AUTHENTICATED_LOGIN_REDIRECTS = False
+# The browser session ends with the browser; STAFF_SESSION_* below bound it on the server.
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+# Failed logins (wrong password or wrong second-factor code) per address and per typed user name
+# (counted alike whether the account exists or not), sliding windows; more are refused with 429.
+LOGIN_FAILURES_PER_ADDRESS = os.getenv("LOGIN_FAILURES_PER_ADDRESS", "20/15m")
+LOGIN_FAILURES_PER_ACCOUNT = os.getenv("LOGIN_FAILURES_PER_ACCOUNT", "5/15m")
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": f"{LOGIN_FAILURES_PER_ADDRESS}/ip,{LOGIN_FAILURES_PER_ACCOUNT}/key",
+    # Every login form sent, right or wrong, per address.
+    "login": os.getenv("LOGIN_POSTS_PER_ADDRESS", "60/m") + "/ip",
+}
+MFA_ADAPTER = "accounts.signin.adapter.StaffMFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = os.getenv("MFA_TOTP_ISSUER", "Rücklauf")
+# A second factor for every staff account: enrolment on first login, nothing else until then.
+STAFF_REQUIRE_2FA = envbool("STAFF_REQUIRE_2FA", "0" if DEBUG or TESTING else "1")
+# A staff session ends this long after the login, and after this long without a request.
+STAFF_SESSION_HOURS = envfloat("STAFF_SESSION_HOURS", "8")
+STAFF_SESSION_IDLE_MINUTES = envfloat("STAFF_SESSION_IDLE_MINUTES", "60")
+# Single sign-on over OpenID Connect (accounts/signin/sso.py): on when OIDC_ISSUER is set. The
+# identity provider's groups (claim OIDC_GROUPS_CLAIM) map to roles by SSO_ROLE_MAP
+# ("idp-group=role,…"); LOCAL_LOGIN_ENABLED=0 leaves single sign-on as the only way in.
+OIDC_ISSUER = os.getenv("OIDC_ISSUER", "").rstrip("/")
+OIDC_CLIENT_ID = os.getenv("OIDC_CLIENT_ID", "")
+OIDC_CLIENT_SECRET = os.getenv("OIDC_CLIENT_SECRET", "")
+OIDC_GROUPS_CLAIM = os.getenv("OIDC_GROUPS_CLAIM", "groups")
+OIDC_NAME = os.getenv("OIDC_NAME", "Single Sign-on")
+SSO_ROLE_MAP = os.getenv("SSO_ROLE_MAP", "")
+LOCAL_LOGIN_ENABLED = envbool("LOCAL_LOGIN_ENABLED", "1")
+SITE_ID = 1
+SOCIALACCOUNT_ADAPTER = "accounts.signin.sso.SingleSignOnAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+# The redirect URI to register at the identity provider: SITE_URL + /staff/sso/oidc/login/callback/
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": [{
+    "provider_id": "oidc", "name": OIDC_NAME, "client_id": OIDC_CLIENT_ID, "secret": OIDC_CLIENT_SECRET,
+    "settings": {"server_url": OIDC_ISSUER, "oauth_pkce_enabled": True},
+}] if OIDC_ISSUER else []}}
+# The Django admin (/admin/), behind the staff login and its second factor; 0 removes it.
+ADMIN_ENABLED = envbool("ADMIN_ENABLED", "1")
 
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", _("Deutsch")), ("en", _("English"))]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.shortcuts import redirect
 from django.templatetags.static import static
@@ -10,12 +11,18 @@ urlpatterns = [
     path("favicon.ico", lambda request: redirect(static("favicon.svg"))),
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", include("config.health")),
-    path("admin/", admin.site.urls),
+    # Sign-in (allauth, by its own URL names) before the staff area that shares the prefix.
+    path("staff/", include("accounts.signin.urls")),
     path("staff/", include("config.staff_urls")),
     path("", include("surveys.urls")),
     path("", include("responses.urls")),
     path("", include("invitations.urls")),
 ]
 
+if settings.ADMIN_ENABLED:
+    urlpatterns.insert(0, path("admin/", admin.site.urls))
+
 handler404 = "config.errors.not_found"
 handler500 = "config.errors.server_error"
+# allauth answers a throttled request with this view (429 + Retry-After).
+handler429 = "accounts.signin.views.too_many_requests"

@@ -17,6 +17,24 @@ def _eager_celery(settings):
     app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 
 
+@pytest.fixture(autouse=True)
+def _fresh_login_limits():
+    """Failed-login counters (allauth, in the cache) outlive a test by up to 15 minutes: every test
+    starts without them, so a test of wrong passwords cannot lock out the next test's login."""
+    from django.core.cache import cache
+    from redis import RedisError
+
+    client = getattr(cache, "_cache", None)
+    if client is None or not hasattr(client, "get_client"):
+        return
+    try:
+        redis = client.get_client(write=True)
+        for key in redis.scan_iter(match="*allauth:rl:*", count=1000):
+            redis.delete(key)
+    except RedisError:
+        pass  # a test that stopped Redis on purpose
+
+
 @pytest.fixture
 def real_celery(settings, tmp_path):
     """Tasks go to the broker for a real worker (tests/worker.py starts one); files land in tmp_path."""

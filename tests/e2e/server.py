@@ -71,14 +71,16 @@ def _wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> N
 
 
 @contextlib.contextmanager
-def gunicorn_server(log: Path, workers: int = 2) -> Iterator[LiveServer]:
+def gunicorn_server(log: Path, workers: int = 2, env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """gunicorn on a free port with server_env, plus `env` (settings a test needs switched)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [str(GUNICORN), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
              "--graceful-timeout", "5", "--timeout", "60", "--access-logfile", "-"],
-            cwd=ROOT, env=server_env(port), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT, env={**server_env(port), **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     server = LiveServer(url=url, port=port, process=proc, log=log)
     try:

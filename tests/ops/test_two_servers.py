@@ -93,7 +93,9 @@ def servers(tmp_path, settings) -> list[str]:
             env = {"SECURE_HTTPS": "0", "SITE_URL": "http://127.0.0.1", "DATABASE_URL": db_url_of_test_run(),
                          "CELERY_BROKER_URL": redis, "REDIS_URL": redis, "MEDIA_ROOT": str(media),
                          "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING", "TOKEN_RATELIMIT": "20/10m",
-                   "TOKEN_SECRET": settings.TOKEN_SECRET}
+                   "TOKEN_SECRET": settings.TOKEN_SECRET,
+                   # sessions across servers are tested here; the second factor in tests/accounts
+                   "STAFF_REQUIRE_2FA": "0"}
             bases.append(stack.enter_context(serve(production_env(env), tmp_path / f"gunicorn-{name}.log")))
         yield bases
 

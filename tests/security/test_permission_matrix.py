@@ -33,6 +33,10 @@ pytestmark = pytest.mark.django_db
 # Kinds of rule: PUBLIC and TOKEN (anyone), ANY (any role), SURVEY (a capability on the URL's survey),
 # GLOBAL (a capability from a role on all surveys), ADMIN (superusers).
 PUBLIC, TOKEN, ANY, SURVEY, GLOBAL, ADMIN = "public", "token", "any", "survey", "global", "admin"
+# The second step of a login: without a login in progress it sends everybody back to the login.
+LOGIN_STEP = "login step"
+# Single sign-on is not configured here (no OIDC_ISSUER): its pages answer 404, its error page 401.
+SSO_OFF = "sso off"
 ON_A = ("owner", "editor", "field", "analyst", "viewer")  # each held on survey A only
 # "staff": owner of all surveys (the role the group "staff" became), the superuser: everything
 ROLES = ("anonymous", "respondent", *ON_A, "staff", "superuser")
@@ -72,6 +76,24 @@ RULES: dict[str, Rule] = {
     "health/": public(),
     "staff/login/": public(BOTH),
     "staff/logout/": public(POST),
+    # The account's own sign-in pages (accounts/signin/): every signed-in account, whatever its roles.
+    "staff/konto/inaktiv/": public(),
+    # Single sign-on: start, the provider's way back, its error pages (404 without OIDC_ISSUER).
+    "staff/sso/oidc/login/": Rule(SSO_OFF, BOTH),
+    "staff/sso/oidc/login/callback/": Rule(SSO_OFF, BOTH),
+    "staff/sso/fehler/": Rule(SSO_OFF, GET),
+    "staff/sso/abgebrochen/": public(),
+    "staff/sso/konto/": Rule(LOGIN_STEP, BOTH),
+    "staff/konto/bestaetigen/": Rule(ANY, BOTH),
+    "staff/konto/passwort/": Rule(ANY, BOTH),
+    "staff/konto/zwei-faktor/": Rule(ANY, GET),
+    "staff/konto/zwei-faktor/anmelden/": Rule(LOGIN_STEP, BOTH),
+    "staff/konto/zwei-faktor/bestaetigen/": Rule(ANY, BOTH),
+    "staff/konto/zwei-faktor/app/einrichten/": Rule(ANY, BOTH),
+    "staff/konto/zwei-faktor/app/entfernen/": Rule(ANY, BOTH),
+    "staff/konto/zwei-faktor/wiederherstellungscodes/": Rule(ANY, GET),
+    "staff/konto/zwei-faktor/wiederherstellungscodes/neu/": Rule(ANY, BOTH),
+    "staff/konto/zwei-faktor/wiederherstellungscodes/herunterladen/": Rule(ANY, GET),
     "staff/passwort/<str:uidb64>/<str:token>/": public(BOTH),
     "staff/passwort/gesetzt/": public(),
     "staff/": Rule(ANY, GET),
@@ -303,6 +325,11 @@ def judge(role: str, rule: Rule, method: str, on_a: bool, response, login: str) 
         return f"{status}"
     if method not in rule.methods:
         return None if status >= 300 else f"{status} for an unserved method"
+    if rule.kind == SSO_OFF:
+        return None if status in (401, 404) else f"{status} {location}, expected a refusal"
+    if rule.kind == LOGIN_STEP:  # signed in already: sent on; otherwise: to the login
+        signed_in = role not in ("anonymous", "respondent")
+        return None if status == 302 and (signed_in or location.startswith(login)) else f"{status} {location}"
     if allowed(role, rule, method, on_a):
         # 400: the empty POST is invalid input; the read-only admin refuses add/delete (403) by design.
         fine = status < 400 or status == 400 and method == "POST" or rule.kind == ADMIN and status in (403, 404)

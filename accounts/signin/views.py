@@ -1,0 +1,101 @@
+"""The staff login and the second-factor step, allauth's views with 429 + Retry-After when throttled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from allauth.account.adapter import get_adapter
+from allauth.account.views import LoginView
+from allauth.mfa.base.views import AuthenticateView
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from accounts.signin import sso
+from accounts.signin.throttle import refuse_if_throttled, retry_after_seconds, wait_minutes
+
+ViewFunction = Callable[..., HttpResponseBase]
+
+
+class StaffLoginView(LoginView):
+    template_name = "staff/login.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(local_login=settings.LOCAL_LOGIN_ENABLED, sso=sso.enabled(), sso_name=settings.OIDC_NAME,
+                       sso_provider=sso.PROVIDER_ID)
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.LOCAL_LOGIN_ENABLED:  # LOCAL_LOGIN_ENABLED=0: single sign-on only
+            return TemplateResponse(request, self.template_name, self.get_context_data(), status=403)
+        response = super().post(request, *args, **kwargs)
+        username = str(request.POST.get("username", ""))
+        # allauth counts failures per typed user name under this key (DefaultAccountAdapter).
+        key = get_adapter(request)._get_login_attempts_cache_key(request, username=username.strip())
+        return refuse_if_throttled(request, response, key=key, username=username[:150], stage="password")
+
+
+class SecondFactorView(AuthenticateView):
+    """The code after the password (allauth's mfa_authenticate)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        user = self.stage.login.user
+        # allauth counts wrong codes per account under this key (allauth.mfa check_rate_limit).
+        return refuse_if_throttled(request, response, key=f"mfa-auth-user-{user.pk}",
+                                   username=user.get_username(), stage="second-factor")
+
+
+login = StaffLoginView.as_view()
+authenticate_second_factor = SecondFactorView.as_view()
+
+
+def too_many_requests(request: HttpRequest) -> HttpResponse:
+    """allauth's 429 (more login forms from one address than ACCOUNT_RATE_LIMITS["login"])."""
+    response = TemplateResponse(request, "staff/signin/too_many_requests.html",
+                                {"retry_minutes": wait_minutes("login")}, status=429)
+    response["Retry-After"] = str(retry_after_seconds("login"))
+    return response
+
+
+def with_authenticator(kind: str) -> Callable[[ViewFunction], ViewFunction]:
+    """allauth answers 404 on the pages of an authenticator the account does not have (removing the
+    app, the recovery codes); the account's overview says more."""
+
+    def decorate(view: ViewFunction) -> ViewFunction:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not Authenticator.objects.filter(user_id=request.user.pk, type=kind).exists():
+                return redirect("mfa_index")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def admin_login(original: ViewFunction) -> ViewFunction:
+    """The admin's login page sends to the staff login (throttle, second factor); an account that may
+    not use the admin sees there that it lacks the right, as on every staff page."""
+
+    @wraps(original)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        user = request.user
+        if user.is_authenticated and user.is_active and user.is_staff:
+            return original(request, *args, **kwargs)
+        target = request.GET.get(REDIRECT_FIELD_NAME, "")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+            target = reverse("admin:index")
+        return redirect_to_login(target, reverse("staff:login"))
+
+    return wrapped
