@@ -13,7 +13,7 @@ from django.http import HttpRequest
 
 from accounts import audit
 from accounts.signin.middleware import END_REASON, start_session
-from accounts.signin.sso import sso_roles
+from accounts.signin.sso import apply_roles
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.signin.logged_in")
@@ -25,7 +25,7 @@ def logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
     method = str(records[0].get("method", "")) if records else ""
     detail: dict[str, Any] = {"method": method} if method else {}
     if method == "socialaccount":
-        detail["roles"] = sso_roles(user)
+        detail["roles"] = apply_roles(user, request)
     audit.record("login.succeeded", request=request, user=user, **detail)
 
 

@@ -2,8 +2,8 @@
 
 The identity provider's groups come in the claim OIDC_GROUPS_CLAIM; SSO_ROLE_MAP names the role each
 group stands for. `roles_from_groups` is the one place that mapping is read; `sso_roles` gives the
-roles of an account from its last single sign-on (allauth keeps the claims with the account), for
-the per-survey roles to apply.
+roles of an account from its last single sign-on (allauth keeps the claims with the account);
+`apply_roles` makes them the account's roles on all surveys at every sign-on.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount, SocialLogin
 from django.conf import settings
 from django.http import HttpRequest
+
+from accounts import roles
+from accounts.models import Role
 
 PROVIDER_ID = "oidc"
 
@@ -54,6 +57,18 @@ def sso_roles(user: Any) -> list[str]:
     """The roles from the account's last single sign-on ([] for a local account)."""
     account = SocialAccount.objects.filter(user_id=user.pk, provider=PROVIDER_ID).first()
     return roles_from_groups(groups_from_claims(account.extra_data)) if account else []
+
+
+def apply_roles(user: Any, request: HttpRequest | None = None) -> list[str]:
+    """At each single sign-on the identity provider decides the account's roles on all surveys: the roles
+    its groups map to are granted, other roles on all surveys revoked (each change with its audit entry).
+    Roles on single surveys, granted in the staff area, stay: the provider knows no survey."""
+    wanted = sso_roles(user)
+    for role in wanted:
+        roles.grant(user, role, None, request=request)
+    for held in Role.objects.filter(user=user, survey=None).exclude(role__in=wanted).values_list("role", flat=True):
+        roles.revoke(user, held, None, request=request)
+    return wanted
 
 
 def enabled() -> bool:

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, Role
 from accounts.signin.sso import roles_from_groups, sso_roles
 from harness.serve import free_port
 
@@ -120,8 +120,9 @@ def test_first_sign_on_creates_the_account_with_its_roles(client, sso):
     anna = User.objects.get(username="anna")
     assert anna.email == "anna@kgst.example" and not anna.has_usable_password()
     assert sso_roles(anna) == ["owner"]
-    # Signed in (no redirect to the login); the roles take effect once the per-survey roles apply them.
-    assert client.get(reverse("staff:home")).status_code == 403
+    # Signed in with the role the provider's group stands for, on all surveys.
+    assert list(Role.objects.filter(user=anna).values_list("role", "survey")) == [("owner", None)]
+    assert client.get(reverse("staff:home")).status_code == 200
     event = AuditEvent.objects.get(action="login.succeeded", actor=anna)
     assert event.detail == {"method": "socialaccount", "roles": ["owner"]}
 
@@ -138,7 +139,27 @@ def test_groups_to_several_roles_and_no_local_second_factor(client, sso, setting
     assert _sign_on(client, "bert", "Bert-Passwort-1").status_code == 302
     bert = User.objects.get(username="bert")
     assert sso_roles(bert) == ["analyst", "viewer"]
-    assert client.get(reverse("staff:home")).status_code == 403  # not sent to enrolment, not to the login
+    assert client.get(reverse("staff:home")).status_code == 200  # not sent to enrolment, not to the login
+
+
+def test_each_sign_on_sets_the_roles_on_all_surveys_and_keeps_those_of_one_survey(settings, kgst_survey):
+    from allauth.socialaccount.models import SocialAccount
+
+    from accounts import roles
+    from accounts.signin.sso import apply_roles
+
+    settings.SSO_ROLE_MAP = "kgst-admins=owner,kgst-analysten=analyst"
+    carla = User.objects.create(username="carla")
+    account = SocialAccount.objects.create(user=carla, provider="oidc", uid="carla",
+                                           extra_data={"userinfo": {settings.OIDC_GROUPS_CLAIM: ["kgst-admins"]}})
+    roles.grant(carla, "editor", kgst_survey)  # granted in the staff area, for one survey
+    assert apply_roles(carla) == ["owner"]
+    account.extra_data = {"userinfo": {settings.OIDC_GROUPS_CLAIM: ["kgst-analysten"]}}  # moved at the provider
+    account.save()
+    assert apply_roles(carla) == ["analyst"]
+    held = set(Role.objects.filter(user=carla).values_list("role", "survey__slug"))
+    assert held == {("analyst", None), ("editor", kgst_survey.slug)}
+    assert AuditEvent.objects.filter(action="role_revoked", target="carla").count() == 1
 
 
 def test_a_wrong_client_secret_is_refused(client, sso, settings):
