@@ -142,9 +142,16 @@ def suppressed_note(min_base: int) -> str:
 
 
 def _suppress_options(options: list[dict[str, Any]], base: float, min_base: int,
-                      already: list[bool] | None = None) -> bool:
-    """Suppress the small counts of one variable (and the secondaries); True if any is suppressed."""
-    hidden, base_hidden = suppression.one_way([o["count"] for o in options], base, min_base, already=already)
+                      already: list[bool] | None = None, additive: bool = True) -> bool:
+    """Suppress the small counts of one variable (and the secondaries); True if any is suppressed.
+    The options of a multiple choice do not add up to anything published (a respondent may choose
+    several, and "not chosen" is not published), so they need no secondaries: `additive` False."""
+    if additive:
+        hidden, base_hidden = suppression.one_way([o["count"] for o in options], base, min_base, already=already)
+    else:
+        hidden = [suppression.is_small(o["count"], min_base) or bool(already and already[i])
+                  for i, o in enumerate(options)]
+        base_hidden = False
     if base_hidden:
         hidden = [True] * len(options)
     for option, off in zip(options, hidden, strict=True):
@@ -171,7 +178,8 @@ def _publish_question(table: dict[str, Any], min_base: int, already: dict[str, l
             for option in holder["options"]:
                 option.update(count=None, percent=None, suppressed=True, protected=True)
             holder["suppressed_note"] = note
-        elif _suppress_options(holder["options"], holder["base"], min_base, already.get(code)):
+        elif _suppress_options(holder["options"], holder["base"], min_base, already.get(code),
+                               additive=table["type"] != "multi"):
             holder["suppressed_note"] = note
     if table["type"] == "number" and table.get("stats"):
         # the smallest and the largest value are one respondent's answer each
