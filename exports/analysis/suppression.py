@@ -11,8 +11,8 @@ from the rest keeps every equation and every published figure, so the values are
 1. primary suppression: every count with 0 < count < k;
 2. secondary suppression: while a suppressed entry is a bridge, the cheapest path of published entries
    that closes a cycle through it is suppressed too (Dijkstra; cost = the count, so the smallest
-   counts go first; zeros and totals only when nothing else closes the cycle, because a zero on a
-   cycle can block the ±1 move and a suppressed total costs every percentage of its line).
+   counts go first; totals only when no count closes the cycle, because a suppressed total costs
+   every percentage of its line, and zeros last of all: the ±1 move must not take a zero below 0).
 
 For a one-way table (options adding up to the base) this is the usual rule: if exactly one count is
 suppressed, the next smallest is suppressed too. For a cross-tab with its margins it gives at least two
@@ -27,8 +27,8 @@ from collections.abc import Hashable, Sequence
 from itertools import count as counter
 
 OUTSIDE = "outside"
-ZERO_COST = 1e6  # suppress a zero only when no count closes the cycle
-TOTAL_COST = 1e9  # a total (base, row total) last of all
+TOTAL_COST = 1e9  # a total (base, row total) only when no count closes the cycle
+ZERO_COST = 1e12  # a zero last of all: two zeros on a cycle block the ±1 move (and a zero row total fixes its row)
 FIXED = float("inf")  # published elsewhere: never suppressed here
 
 Node = Hashable
