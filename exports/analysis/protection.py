@@ -16,7 +16,12 @@ count is None and carries `suppressed`; its percentage is None and carries `prot
 What is *not* suppressed, and why: the number of respondents, and a table's base and "Fehlend" (shown,
 not answered). The base is implied by every published percentage (count / percent), and Fehlend is
 the number shown the question minus the base, so hiding either would be a pretence; neither is a group
-an outsider can name. A base below the minimum base is suppressed with its whole table.
+an outsider can name. A base below the minimum base is suppressed with its whole table. The number
+of members invited per Land or size class (the report's response rates, the register column of the
+representativeness tables) is the association's member register, which is public; the responses
+next to it are suppressed. A weighted table is judged by its weighted counts (the unweighted count
+per option is not at hand); the cross-tabs' suppression treats a multiple choice as if it added up,
+which only suppresses more than needed.
 
 Per-response data is left out of the publication variant altogether (no k-anonymised data sheet): in
 a survey about municipalities' social media, many answers (uses Facebook, since when, how many posts)
