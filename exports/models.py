@@ -45,7 +45,7 @@ class ExportJob(models.Model):
     # One of the formats in exports/formats/exporters/ (a callable: a new format needs no migration).
     format = models.CharField(max_length=5, choices=registry.choices, default=registry.DEFAULT)
     include_partial = models.BooleanField(default=False)
-    # Publication variant: no identifying columns (AGS, name, free texts, e-mail answers).
+    # Publication variant: tables only, small counts suppressed (analysis/protection.py); xlsx and pdf only.
     publication = models.BooleanField(default=False)
     # What the analyst chose for the Kreuztabellen sheet and weighting (exports.analysis.crosstab.Spec.as_dict).
     options = models.JSONField(default=dict, blank=True)

@@ -4,8 +4,12 @@ Overview (survey, field period, responses, response rate, data as of), the respo
 and by size class, the representativeness table, then every question of the questionnaire, page by
 page in questionnaire order, with its chart, table, base and missing answers. Everything comes from
 one snapshot (aggregation.snapshot) and passes small-cell protection (protection.py) before it is
-rendered: the report never shows a percentage whose base is below the survey's minimum base, and it
-holds no free text and nothing that names a municipality, so every variant of it may be published.
+rendered, under the publication rules (protection.publishable_table): no count below the survey's
+minimum base — options, cross-classified responses by Land and size class, respondents in the
+representativeness tables — and enough secondary suppressions that none can be computed back from
+the totals. It holds no free text and nothing that names a municipality, so it may be published as it
+is; the publication variant of the PDF is the PDF. When the survey has another wave, the report ends
+with the comparison in time order (waves.compare), reworded questions flagged with both wordings.
 
 The same template body serves the staff page (with print styles) and the PDF, which an export job
 of format "pdf" renders (exports/formats/exporters/pdf.py).
@@ -23,7 +27,7 @@ from surveys.models import Survey
 from surveys.structure import get_structure
 from surveys.texts.in_words import condition_in_words
 
-from . import aggregation, protection
+from . import aggregation, protection, suppression, waves
 from .representativeness import representativeness
 
 
@@ -35,7 +39,20 @@ def _rate_rows(counts: dict[str, tuple[int, int]], order: list[tuple[str, str]],
             continue
         rows.append({"code": code, "label": label, "invited": invited, "responses": answered,
                      "rate": answered / invited, "protected": protection.is_small(invited, min_base)})
+    _suppress_counts(rows, "responses", min_base, ("rate",))
     return rows
+
+
+def _suppress_counts(rows: list[dict[str, Any]], key: str, min_base: int, shares: tuple[str, ...]) -> bool:
+    """Suppress the small counts `key` of rows that add up to a published total (one-way rule), with
+    the shares computed from them; True if any is suppressed."""
+    hidden, _total = suppression.one_way([r[key] for r in rows], sum(r[key] for r in rows), min_base,
+                                         fixed=[False] * len(rows))
+    for row, off in zip(rows, hidden, strict=True):
+        if off:
+            row[key] = None
+            row.update(dict.fromkeys(shares), protected=True, suppressed=True)
+    return any(hidden)
 
 
 def response_rates(survey: Survey, include_partial: bool = False) -> dict[str, Any]:
@@ -71,12 +88,16 @@ def _protect_representativeness(tables: dict[str, Any], min_base: int) -> dict[s
         if small:
             table["chi2"] = table["p_value"] = None
             table["protected_note"] = protection.footnote(min_base, table["respondents_total"])
+        elif _suppress_counts(table["rows"], "respondents", min_base, ("respondent_share", "difference_points")):
+            # the test statistic is a function of every count: it could give a suppressed one away
+            table["chi2"] = table["p_value"] = None
+            table["protected_note"] = protection.suppressed_note(min_base)
     return tables
 
 
 def _pages(survey: Survey, tables: list[dict[str, Any]]) -> list[dict[str, Any]]:
     structure = get_structure(survey)
-    by_code = {t["code"]: protection.protect_question(t, survey.min_base) for t in tables}
+    by_code = {t["code"]: protection.publishable_table(t, survey.min_base) for t in tables}
     pages = []
     for page in structure.pages:
         questions = []
@@ -106,4 +127,5 @@ def build(survey: Survey, include_partial: bool = False) -> dict[str, Any]:
         "overview": overview, "as_of": as_of, "min_base": survey.min_base, "rates": rates,
         "representativeness": _protect_representativeness(repr_tables, survey.min_base),
         "pages": _pages(survey, questions),
+        "waves": waves.with_other_wave(survey, include_partial, publication=True),
     }

@@ -4,16 +4,22 @@ difference in percentage points and each base; questions that exist in one wave 
 Waves share variable codes (a wave is a copy of a survey), so codes are the key. The older wave
 (field period start, then creation) is always `first`, and a difference is later − earlier,
 whichever wave the comparison is opened from; a question reworded between the waves carries its
-old and new wording (`changed`). Both sides are
-the ordinary frequency tables (`aggregation`, counted in PostgreSQL) with small-cell protection
-applied: a protected share is not compared either.
+old and new wording (`changed`), and so does a question whose text or option labels were changed
+in either wave while answers were coming in (`field_changes`, from the change history: a change
+after the wave's first response). Both sides are the ordinary frequency tables (`aggregation`,
+counted in PostgreSQL) with small-cell protection applied — with `publication`, the publication
+rules (protection.publishable_tables) — and a protected share is not compared either. The staff
+page, the workbook's Wellen sheet and the report all show this one result.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from surveys.models import Question, Survey
+from django.db.models import Min
+
+from responses.models import Response
+from surveys.models import Question, Survey, SurveyChange
 
 from . import aggregation, protection
 
@@ -113,17 +119,62 @@ def wave_name(survey: Survey) -> str:
     return survey.title
 
 
-def compare(one: Survey, other: Survey, include_partial: bool = False) -> dict[str, Any]:
+def _definition_labels(qdef: dict[str, Any]) -> dict[str, str]:
+    """{code: label} of a question definition's options and rows ("row:<code>"), as `_labels`."""
+    labels = {o["code"]: o["label"] for o in qdef.get("options") or []}
+    labels.update({f"row:{r['code']}": r["label"] for r in qdef.get("rows") or []})
+    return labels
+
+
+def field_phase_changes(survey: Survey) -> dict[str, list[dict[str, Any]]]:
+    """{question code: [its rewordings after the survey's first response]}, oldest first: each with
+    `at`, the text before and after and the changed option/row labels (the change history)."""
+    started = Response.objects.filter(survey=survey).aggregate(first=Min("started_at"))["first"]
+    if started is None:
+        return {}
+    out: dict[str, list[dict[str, Any]]] = {}
+    changes = (SurveyChange.objects.filter(survey=survey, action=SurveyChange.Action.CHANGED,
+                                           target__startswith="Frage ", at__gte=started).order_by("at", "pk"))
+    for change in changes:
+        before, after = change.before, change.after
+        if "text" not in before or "text" not in after:
+            continue  # a move, not a rewording
+        la, lb = _definition_labels(before), _definition_labels(after)
+        labels = [{"code": code.removeprefix("row:"), "first": la[code], "second": lb[code]}
+                  for code in la if code in lb and la[code] != lb[code]]
+        if before["text"] == after["text"] and not labels:
+            continue
+        out.setdefault(after.get("code") or change.target.removeprefix("Frage "), []).append({
+            "at": change.at.isoformat(), "first_text": before["text"], "second_text": after["text"],
+            "text_changed": before["text"] != after["text"], "labels": labels})
+    return out
+
+
+def with_other_wave(survey: Survey, include_partial: bool = False, publication: bool = False) -> dict[str, Any] | None:
+    """The comparison with the survey's other wave (the newest other survey sharing question codes),
+    for the workbook and the report; None without one. In time order whichever side it is made for."""
+    others = comparable_surveys(survey)
+    return compare(survey, others[0], include_partial, publication) if others else None
+
+
+def compare(one: Survey, other: Survey, include_partial: bool = False, publication: bool = False) -> dict[str, Any]:
     """The two waves in time order, whichever is opened: `first` is the older, differences are
     later − earlier."""
     first, second = in_time_order(one, other)
     tables = []
     for survey in (first, second):
         raw = aggregation.compute_tables(survey, include_partial)
-        tables.append(protection.protect_tables(raw, survey.min_base))
+        tables.append(protection.publishable_tables(raw, survey.min_base) if publication
+                      else protection.protect_tables(raw, survey.min_base))
     result = compare_tables(*tables)
+    during = [field_phase_changes(first), field_phase_changes(second)]
+    for q in result["questions"]:
+        q["field_changes"] = [{"wave": name, **c} for name, by_code in zip(("first", "second"), during, strict=True)
+                              for c in by_code.get(q["code"], [])]
     result.update(first=first.slug, second=second.slug, first_title=first.title, second_title=second.title,
                   first_name=wave_name(first), second_name=wave_name(second),
-                  changed=[{"code": q["code"], **q["changed"]} for q in result["questions"] if q["changed"]])
+                  changed=[{"code": q["code"], **q["changed"]} for q in result["questions"] if q["changed"]],
+                  changed_in_field=[{"code": q["code"], "changes": q["field_changes"]}
+                                    for q in result["questions"] if q["field_changes"]])
     return result
 

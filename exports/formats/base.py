@@ -29,7 +29,7 @@ class ExportRequest:
 
     survey: Survey
     include_partial: bool = False
-    publication: bool = False  # leave out what identifies a member (analysis/protection.py)
+    publication: bool = False  # aggregates only, counts suppressed (analysis/protection.py)
     options: dict[str, Any] | None = None  # a cross-tab choice: analysis.crosstab.Spec.as_dict()
     progress: Progress = no_progress
 
@@ -50,6 +50,9 @@ class Exporter:
     position: ClassVar[int] = 100
     # Inserted after the survey's slug in the download name, e.g. "_ergebnisbericht".
     download_label: ClassVar[str] = ""
+    # Offers the publication variant: aggregates only (the workbook, the report). A per-response
+    # format cannot be published (analysis/protection.py says why) and refuses it.
+    publishable: ClassVar[bool] = False
 
     def export(self, path: Path | str, request: ExportRequest) -> int:
         """Write the file to `path`; returns the number of responses it counts."""

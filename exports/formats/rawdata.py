@@ -50,16 +50,17 @@ class DataExporter(Exporter):
         with aggregation.snapshot():
             tables: dict[str, Any] = {}
             if self.with_tables:
-                tables = variants.result_tables(survey, aggregation.compute_tables(survey, include_partial), spec)
+                tables = variants.result_tables(survey, aggregation.compute_tables(survey, include_partial), spec,
+                                                publication=request.publication)
             report(5)
             cols = datarows.columns(survey)
+            if request.publication:  # tables only: no per-response data (analysis/protection.py)
+                return self.write(path, RawData(survey, variants.publication(cols), iter(()), tables, report))
             total = max(1, datarows.count_rows(survey, include_partial))
             rows = datarows.iter_rows(survey, cols, include_partial, _chunk_size(),
                                       on_chunk=lambda done: report(5 + int(85 * done / total)))
             if spec is not None and spec.weighted:
                 cols, rows = variants.with_weights(survey, cols, rows, include_partial)
-            if request.publication:
-                cols, rows = variants.publication(cols, rows)
             return self.write(path, RawData(survey, cols, rows, tables, report))
 
     def write(self, path: Path | str, data: RawData) -> int:

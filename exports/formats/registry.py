@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 from surveys.models import Survey
 
@@ -64,6 +65,19 @@ def choices() -> list[tuple[str, str | Promise]]:
     return [(e.identifier, e.verbose_name) for e in exporters().values()]
 
 
+class PublicationNotAvailable(ValueError):
+    """The publication variant was asked of a per-response format."""
+
+
+def publication_refusal(fmt: str) -> str:
+    """The German message for a publication variant of format `fmt`, or "" if it has one."""
+    if get(fmt).publishable:
+        return ""
+    names = ", ".join(str(e.verbose_name) for e in exporters().values() if e.publishable)
+    return str(_("Die Veröffentlichungsfassung enthält keine Einzeldaten, nur Tabellen: Es gibt sie als %(names)s, "
+                 "nicht als %(format)s.") % {"names": names, "format": get(fmt).verbose_name})
+
+
 def build_export(survey: Survey, fmt: str, path: Path | str, include_partial: bool = False,
                  progress: Progress | None = None, *, publication: bool = False,
                  options: dict[str, Any] | None = None) -> int:
@@ -71,7 +85,10 @@ def build_export(survey: Survey, fmt: str, path: Path | str, include_partial: bo
     responses it holds. The export job and `export_results` both build files through this.
 
     `options` is a cross-tab choice (crosstab.Spec.as_dict): it fills the Kreuztabellen sheet and,
-    when weighted, adds a weight column; `publication` leaves out identifying columns."""
+    when weighted, adds a weight column; `publication` writes what may be published (aggregates with
+    counts suppressed; only formats with `publishable`, others raise PublicationNotAvailable)."""
+    if publication and not get(fmt).publishable:
+        raise PublicationNotAvailable(publication_refusal(fmt))
     report = progress or no_progress
     request = ExportRequest(survey, include_partial, publication, options, report)
     count = get(fmt)().export(path, request)

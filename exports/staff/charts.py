@@ -6,8 +6,8 @@ chart's width, so a chart fits 320 px as well as a wide column. Each option is a
 its percentage first (so the value never depends on reading a bar or a colour), then its label,
 wrapped onto further lines — and a bar below it. The bar colour (#0a58ca) has 6.3:1 against the
 white page and 5.4:1 against its light track. Protected percentages (small-cell protection) get
-a dash and no bar. Screen readers get the chart as one image with a name; its numbers are in the
-table beside it.
+a dash and no bar (–† where the count is suppressed under the publication rules). Screen readers
+get the chart as one image with a name; its numbers are in the table beside it.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ def bar_chart(options: list[dict[str, Any]]) -> dict[str, Any]:
     for option in options:
         protected = bool(option.get("protected"))
         value = option.get("percent")
-        head = "–*" if protected else (percent_text(value) if value is not None else "–")
+        # † a suppressed count (publication rules), * a protected percentage, as in the tables
+        head = "–†" if option.get("suppressed") else "–*" if protected else (
+            percent_text(value) if value is not None else "–")
         lines = textwrap.wrap(str(option.get("label", "")), WRAP - len(head) - 1) or [""]
         first, rest = lines[0], textwrap.wrap(" ".join(lines[1:]), WRAP) if len(lines) > 1 else []
         baselines = []

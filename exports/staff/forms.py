@@ -90,7 +90,8 @@ class ExportForm(forms.Form):
     include_partial = forms.BooleanField(label=_("Begonnene, nicht abgeschickte Antworten einbeziehen"),
                                          required=False, widget=forms.CheckboxInput(attrs=_CHECK))
     publication = forms.BooleanField(
-        label=_("Veröffentlichungsfassung (ohne AGS, Namen, Einwohnerzahl, Freitexte und E-Mail-Angaben)"),
+        label=_("Veröffentlichungsfassung (nur Tabellen: keine Einzeldaten, kleine Fallzahlen unterdrückt; "
+                "Excel-Arbeitsmappe oder Ergebnisbericht)"),
         required=False, widget=forms.CheckboxInput(attrs=_CHECK))
     by = forms.ChoiceField(label=_("Kreuztabellen"), required=False,
                            widget=forms.Select(attrs={"class": "form-select"}))
@@ -112,6 +113,8 @@ class ExportForm(forms.Form):
         data = super().clean()
         if data.get("filter") and data["filter"] not in self.known:
             self.add_error(None, _("Unbekannte Filtervariable %(var)s.") % {"var": data["filter"]})
+        if data.get("publication") and data.get("format") and registry.publication_refusal(data["format"]):
+            self.add_error("publication", registry.publication_refusal(data["format"]))
         if data.get("filter") and not data.get("values"):
             self.add_error(None, _("Für den Filter %(var)s sind keine Werte gewählt.") % {"var": data["filter"]})
         return data

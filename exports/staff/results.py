@@ -32,6 +32,12 @@ def _weighted(request: HttpRequest) -> bool:
     return request.GET.get("gewichtet") == "1"
 
 
+def _publication(request: HttpRequest) -> bool:
+    """`?veroeffentlichung=1`, and always for a viewer (no access to single responses): the tables as
+    they may be published."""
+    return request.GET.get("veroeffentlichung") == "1" or not can(request, "raw_data")
+
+
 def _when(iso: str | None) -> datetime | None:
     return datetime.fromisoformat(iso) if iso else None
 
@@ -72,7 +78,8 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     Stored result sets are unweighted; `?gewichtet=1` shows the choice questions weighted (counted
     when asked, cached like the cross-tabs). The "Stand" names when the tables were counted and the
     newest change they include; when answers changed since, the page says so and when the worker
-    will count again (exports/jobs/refresh.py)."""
+    will count again (exports/jobs/refresh.py). `?veroeffentlichung=1` shows them under the
+    publication rules: every count below the minimum base suppressed (protection.publishable_tables)."""
     survey = get_object_or_404(Survey, slug=slug)
     include_partial = partial(request)
     weighted = _weighted(request)
@@ -87,7 +94,10 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
             tables = {**done.tables, "questions": data["questions"], "respondents": data["data_stamp"]["responses"]}
             stamp = {"computed_at": _when(data["computed_at"]), **data["data_stamp"]}
             weighting = data["weighting"]
-        tables = protection.protect_tables(tables, survey.min_base)
+        if _publication(request):
+            tables = protection.publishable_tables(tables, survey.min_base)
+        else:
+            tables = protection.protect_tables(tables, survey.min_base)
     current = data_stamp(survey, include_partial) if done else None
     stale = bool(done and "responses" in (stamp or {}) and current != {k: stamp[k] for k in current})
     planned = refresh.planned_at(survey.pk)
@@ -101,7 +111,7 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
         "stamp": stamp, "stale": stale, "weighted": weighted and weighting is not None, "weighting": weighting,
         "planned_at": datetime.fromtimestamp(planned, tz=UTC) if planned else None,
         "auto_refresh": refresh.window() > 0,
-        "include_partial": include_partial, "active_tab": "results",
+        "include_partial": include_partial, "active_tab": "results", "publication": _publication(request),
         "min_base_form": MinBaseForm(instance=survey) if can(request, "manage") else None,
         # without access to single responses (viewers), a minimum or maximum of few answers is one of them
         "protect_stats": not can(request, "raw_data"),

@@ -76,3 +76,21 @@ def test_results_page(app_url, new_context, results_world, lang):
     page.set_viewport_size({"width": 320, "height": 800})
     check_accessibility(page, f"{label} weighted at 320 px")
     screenshot(page, f"results-weighted-{lang}-320")
+
+
+def test_results_page_publication_view(app_url, new_context, results_world):
+    """`?veroeffentlichung=1`: the tables as they may be published — counts below the minimum base and
+    the secondaries are dashes with a footnote, in the tables and the charts; axe 0 at 1280 and 320 px."""
+    results_world.min_base = 8
+    results_world.save(update_fields=["min_base"])
+    page = _log_in(new_context, app_url, "de")
+    page.goto(f"{app_url}/staff/befragungen/{results_world.slug}/ergebnisse/?veroeffentlichung=1")
+    expect(page.locator(".results-options")).to_contain_text("Veröffentlichungsfassung:")
+    dashes = page.locator("table.freq-table td", has_text="–†")
+    assert dashes.count() >= 2  # never exactly one, by construction
+    expect(page.locator(".protected-note").filter(has_text="Mindestbasis von 8").first).to_be_visible()
+    check_accessibility(page, "results publication view")
+    screenshot(page, "publish-results-1280")
+    page.set_viewport_size({"width": 320, "height": 800})
+    check_accessibility(page, "results publication view at 320 px")
+    screenshot(page, "publish-results-320")

@@ -2,7 +2,7 @@
 
 from openpyxl import load_workbook
 
-SHEETS = ["Übersicht", "Codebuch", "Daten", "Ergebnisse", "Kreuztabellen", "Diagramme"]
+SHEETS = ["Übersicht", "Codebuch", "Daten", "Ergebnisse", "Kreuztabellen", "Diagramme", "Wellen"]
 BASE = "Basis (gültige Antworten)"
 MISSING = "Fehlend (gezeigt, nicht beantwortet)"
 

@@ -73,16 +73,6 @@ def test_rds_holds_variable_and_value_labels(kgst_survey, kgst_structure, tmp_pa
     assert df["E1_strategie"].isna().all()  # never shown: NA, not a level
 
 
-def test_rds_publication_variant_keeps_labels_without_identifying_columns(kgst_survey, kgst_structure, tmp_path):
-    three_respondents(kgst_survey, kgst_structure)
-    path = tmp_path / "pub.rds"
-    build_export(kgst_survey, "rds", path, publication=True)
-    columns = _columns(path)
-    assert not {"ags", "name", "einwohner", "A1_bereich_6_text", "H1_anmerkungen"} & set(columns)
-    assert "nicht gewählt" in _text(columns["B2_zweck_1"][1]["levels"])
-    assert all("label" in attrs for _, attrs in columns.values())
-
-
 def test_rds_values_round_trip(kgst_survey, generated, tmp_path):
     """Every cell as the raw data rows hold it: hostile texts, emoji, long texts, missing numbers."""
     generated(60, seed=5, partial_share=0.3, nasty=True)

@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from exports.analysis import aggregation, protection
 from exports.formats import registry
 from exports.jobs import exportjob
 from exports.models import DownloadLog, ExportJob
@@ -89,6 +90,23 @@ PUBLISHED = [
 ]
 
 
+def _suppressed(survey) -> dict[str, set[str]]:
+    """{variable: option codes the report suppresses} under the publication rules."""
+    hidden: dict[str, set[str]] = {}
+    for table in aggregation.compute_tables(survey)["questions"]:
+        published = protection.publishable_table(table, survey.min_base)
+        for holder in published.get("rows", [published]):
+            hidden[holder["code"]] = {o["code"] for o in holder.get("options", []) if o.get("suppressed")}
+    return hidden
+
+
+def suppressed_row(section: str, label: str, code: str) -> bool:
+    """The row of option `code` shows a dash for the count (publication rules)."""
+    lines = section.splitlines()
+    return any(re.search(rf"\s{code}\s+–†\s+–\*\s*$", line) and label[:20] in " ".join(lines[max(0, i - 1):i + 1])
+               for i, line in enumerate(lines))
+
+
 def test_report_pdf_holds_the_published_reference_figures(reference_set, kgst_structure, tmp_path):
     path = tmp_path / "bericht.pdf"
     assert registry.build_export(reference_set, "pdf", path) == 318
@@ -99,17 +117,27 @@ def test_report_pdf_holds_the_published_reference_figures(reference_set, kgst_st
     assert list(parts) == codes, "every question, in questionnaire order"
     assert re.search(r"Abgeschickte Antworten\s+318\b", text)
     assert re.search(r"Ausgewertet\s+318 Antworten", text)
+    hidden = _suppressed(reference_set)
+    assert hidden["E3_monitoring"] >= {"4"}  # 3 of 133: below the minimum base, so not in the report
     for code, option, label, count, base, published in PUBLISHED:
+        if option in hidden[code]:
+            assert suppressed_row(parts[code], label, option), (code, option)
+            assert footer_number(parts[code], "Basis (gültige Antworten)") == base, code
+            continue
         pct = row_percent(parts[code], label, option, count)
         assert pct == pytest.approx(100 * count / base, abs=0.05), (code, option)
         assert round(pct) == published, (code, option, pct)
         assert footer_number(parts[code], "Basis (gültige Antworten)") == base, code
-    # published as sums of two answers: "56 % gar nicht oder nur teilweise", "jede zehnte plant"
-    c2 = parts["C2_ziele_intern"]
-    assert round(row_percent(c2, "teilweise", "3", 30) + row_percent(c2, "gar nicht", "4", 9)) == 56
-    g2 = parts["G2_einfuehrung"]
-    assert round(row_percent(g2, "Ja, in den nächsten 12 Monaten", "1", 5)
-                 + row_percent(g2, "Ja, später", "2", 9)) == 10
+    # published as sums of two answers: "56 % gar nicht oder nur teilweise", "jede zehnte plant" — where
+    # the minimum base suppresses one of them (C2: 9 "gar nicht" protect 3 "vollständig"), it is a dash
+    for code, pair, published in (("C2_ziele_intern", (("teilweise", "3", 30), ("gar nicht", "4", 9)), 56),
+                                  ("G2_einfuehrung", (("Ja, in den nächsten 12 Monaten", "1", 5),
+                                                      ("Ja, später", "2", 9)), 10)):
+        if any(option in hidden[code] for _, option, _ in pair):
+            assert all(suppressed_row(parts[code], label, option) for label, option, _ in pair
+                       if option in hidden[code])
+        else:
+            assert round(sum(row_percent(parts[code], *row) for row in pair)) == published
     for code, missing in (("B3_dauer", 10), ("C2_ziele_intern", 10), ("G1_ausbau", 22), ("G2_einfuehrung", 6),
                           ("B1_nutzung", 0)):
         assert footer_number(parts[code], "Fehlend (gezeigt, nicht beantwortet)") == missing, code
@@ -140,12 +168,14 @@ def test_small_cells_are_protected_throughout_the_pdf(kgst_survey, kgst_structur
     text = pdf_text(path)
     parts = sections(text, [q.code for q in kgst_structure.questions])
     # a large base keeps its percentages
-    assert row_percent(parts["B1_nutzung"], "Nein", "2", 37) == 92.5
-    # a base of 3: counts stay, percentages become a dash with the footnote
+    assert row_percent(parts["A1_bereich"], "Verwaltungsführung", "1", 40) == 100.0
+    # 3 "Ja" of 40: the count is suppressed, and the 37 "Nein" with it (else 40 − 37 gives it away)
+    assert suppressed_row(parts["B1_nutzung"], "Ja", "1") and suppressed_row(parts["B1_nutzung"], "Nein", "2")
+    # a base of 3: counts, base and percentages become a dash, and the note does not name the base
     b3 = parts["B3_dauer"]
-    assert re.search(r"^\s*seit 12 bis 24 Monaten\s+2\s+3\s+–\*", b3, re.M), b3
-    assert not re.search(r"\d+,\d %", b3), b3
-    assert "Basis unter 5 (n = 3): Prozentwerte nicht ausgewiesen." in b3
+    assert suppressed_row(b3, "seit 12 bis 24 Monaten", "2"), b3
+    assert not re.search(r"\d+,\d %", b3) and "n = 3" not in b3, b3
+    assert "Basis unter 5: Anzahlen und Prozentwerte nicht ausgewiesen." in b3
     assert not re.search(r"\d+,\d %", parts["B2_zweck"])
     # number statistics of three answers are not shown either
     a2 = parts["A2_beschaeftigte"]
@@ -162,8 +192,9 @@ def test_small_register_cells_protect_response_rates(kgst_survey, kgst_structure
     path = tmp_path / "bericht.pdf"
     registry.build_export(kgst_survey, "pdf", path)
     text = pdf_text(path)
-    assert re.search(r"^\s*Bremen\s+2\s+2\s+–\*", text, re.M), text[:4000]
-    assert re.search(r"^\s*Bayern\s+10\s+10\s+100,0 %", text, re.M)
+    # 2 answers from Bremen are suppressed, and Bayern's 10 with them (else 12 − 10 gives them away)
+    assert re.search(r"^\s*Bremen\s+2\s+–†\s+–\*", text, re.M), text[:4000]
+    assert re.search(r"^\s*Bayern\s+10\s+–†\s+–\*", text, re.M), text[:4000]
 
 
 def test_report_page_for_analysts_with_protection(analyst_client, kgst_survey, kgst_structure):
@@ -173,8 +204,8 @@ def test_report_page_for_analysts_with_protection(analyst_client, kgst_survey, k
     assert response.status_code == 200
     html = response.content.decode()
     assert "B3_dauer – Seit wann nutzt Ihre Kommune Social Media?" in html
-    assert "Basis unter 5 (n = 3): Prozentwerte nicht ausgewiesen." in html
-    assert "92,5 %" in html and 'value="pdf"' in html
+    assert "Basis unter 5: Anzahlen und Prozentwerte nicht ausgewiesen." in html and "(n = 3)" not in html
+    assert "100,0 %" in html and 'value="pdf"' in html
     # every question in questionnaire order, and the report is linked from the results pages
     positions = [html.index(f'id="rep-q-{q.code}"') for q in kgst_structure.questions]
     assert positions == sorted(positions)
@@ -222,5 +253,5 @@ def test_report_pdf_on_a_real_worker(real_celery, kgst_survey, kgst_structure, a
     pdf = tmp_path / "job.pdf"
     pdf.write_bytes(b"".join(download.streaming_content))
     text = pdf_text(pdf)
-    assert "Ergebnisbericht" in text and "Basis unter 5 (n = 3)" in text
+    assert "Ergebnisbericht" in text and "Basis unter 5: Anzahlen und Prozentwerte" in text
     assert DownloadLog.objects.get().user == analyst_user

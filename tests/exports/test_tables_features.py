@@ -2,11 +2,8 @@
 cross-tabs in the workbook, chi-square and raking against hand-computed figures, and waves."""
 
 import copy
-import csv
 import math
 
-import pandas as pd
-import pyreadr
 import pyreadstat
 import pytest
 from django.core.management import call_command
@@ -15,7 +12,7 @@ from openpyxl import load_workbook
 
 from exports.analysis import aggregation, waves
 from exports.analysis.representativeness import chi_square, comparison, rake, rake_weights, representativeness
-from exports.formats.registry import build_export
+from exports.formats.registry import PublicationNotAvailable, build_export
 from exports.jobs.exportjob import run_job
 from exports.models import DownloadLog, ExportJob, ResultSet
 from harness.answer_data import Plan, insert_plans
@@ -89,42 +86,26 @@ def test_workbook_protects_results_and_crosstabs(kgst_survey, kgst_structure, tm
 # --- publication variant and formats --------------------------------------------------------
 
 
-def test_publication_csv_leaves_out_identifying_columns(kgst_survey, kgst_structure, tmp_path):
+def test_publication_workbook_has_no_per_response_data(kgst_survey, kgst_structure, tmp_path):
+    """The publication variant is tables only (protection.py says why): its Daten sheet names the
+    variables but holds no row, and nothing identifying appears anywhere."""
     three_respondents(kgst_survey, kgst_structure)
-    full, pub = tmp_path / "full.csv", tmp_path / "pub.csv"
-    build_export(kgst_survey, "csv", full)
-    build_export(kgst_survey, "csv", pub, publication=True)
-    full_header = next(csv.reader(full.open(encoding="utf-8-sig"), delimiter=";"))
-    pub_rows = list(csv.reader(pub.open(encoding="utf-8-sig"), delimiter=";"))
-    assert IDENTIFYING <= set(full_header)
-    assert not IDENTIFYING & set(pub_rows[0])
-    assert {"land", "typ", "groessenklasse", "B1_nutzung", "B2_zweck_2"} <= set(pub_rows[0])
-    text = pub.read_text(encoding="utf-8-sig")
+    pub = tmp_path / "pub.xlsx"
+    build_export(kgst_survey, "xlsx", pub, publication=True)
+    wb = load_workbook(pub, read_only=True)
+    data = [r for r in wb["Daten"].iter_rows(values_only=True) if any(v is not None for v in r)]
+    assert not IDENTIFYING & set(data[0]) and {"B1_nutzung", "B2_zweck_2"} <= set(data[0])
+    assert len(data) == 2 and data[1][0].startswith("Veröffentlichungsfassung: nur Tabellen")
+    text = " ".join(str(v) for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for v in r if v)
     assert "Stabsstelle" not in text and "Ort 0" not in text and "@" not in text
-    assert len(pub_rows) == 4
 
 
-@pytest.mark.parametrize("fmt", ["sav", "dta", "rds"])
-def test_publication_stats_files(kgst_survey, kgst_structure, tmp_path, fmt):
+@pytest.mark.parametrize("fmt", ["csv", "sav", "dta", "rds"])
+def test_publication_refused_for_per_response_formats(kgst_survey, kgst_structure, tmp_path, fmt):
     three_respondents(kgst_survey, kgst_structure)
-    path = tmp_path / f"pub.{fmt}"
-    build_export(kgst_survey, fmt, path, publication=True)
-    if fmt == "rds":
-        df = pyreadr.read_r(str(path))[None]
-        assert isinstance(df["B1_nutzung"].dtype, pd.CategoricalDtype)
-        assert df["B1_nutzung"].tolist() == ["Ja"] * 3
-        assert "nicht gewählt" in list(df["B2_zweck_1"].cat.categories)
-    else:
-        reader = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
-        df, meta = reader(str(path))
-        labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
-        assert labels["B1_nutzung"].startswith("Nutzt Ihre")
-        missing = {-1: "nicht gezeigt (Filter)", -9: "keine Angabe"} if fmt == "sav" else {
-            "a": "nicht gezeigt (Filter)", "b": "keine Angabe"}  # the missing codes, labelled
-        assert meta.variable_value_labels["B1_nutzung"] == {1: "Ja", 2: "Nein", **missing}
-        assert df["B1_nutzung"].tolist() == [1, 1, 1]
-    assert not IDENTIFYING & set(df.columns)
-    assert len(df) == 3
+    with pytest.raises(PublicationNotAvailable, match="keine Einzeldaten"):
+        build_export(kgst_survey, fmt, tmp_path / f"pub.{fmt}", publication=True)
+    assert not (tmp_path / f"pub.{fmt}").exists()
 
 
 def test_full_stata_file_keeps_raw_data(kgst_survey, kgst_structure, tmp_path):
@@ -159,7 +140,7 @@ def test_export_job_with_options_and_logged_download(analyst_client, kgst_survey
     settings.MEDIA_ROOT = str(tmp_path)
     three_respondents(kgst_survey, kgst_structure)
     response = analyst_client.post(f"/staff/befragungen/{kgst_survey.slug}/exporte/neu/", {
-        "format": "dta", "publication": "on", "by": "typ", "filter": "land", "values": ["Bayern"]})
+        "format": "xlsx", "publication": "on", "by": "typ", "filter": "land", "values": ["Bayern"]})
     job = ExportJob.objects.get()
     assert response.status_code == 302
     assert job.publication and job.options["filter"] == {"variable": "land", "values": ["Bayern"]}

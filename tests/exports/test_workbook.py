@@ -136,6 +136,6 @@ def test_workbook_sheets_stream_through_the_exports_own_directory(kgst_survey, g
             seen["own"] = list((settings.MEDIA_ROOT / "exports").glob("tmp-xlsx-*/sheet-*.xml"))
 
     assert build_export(kgst_survey, "xlsx", tmp_path / "out.xlsx", progress=progress) > 0
-    assert seen["system"] == [] and len(seen["own"]) == 6  # one file per sheet
+    assert seen["system"] == [] and len(seen["own"]) == 7  # one file per sheet
     assert list(system_tmp.iterdir()) == []
     assert list((settings.MEDIA_ROOT / "exports").iterdir()) == []

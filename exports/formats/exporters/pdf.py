@@ -44,6 +44,7 @@ class ReportExporter(Exporter):
     content_type = "application/pdf"
     position = 60
     download_label = "_ergebnisbericht"
+    publishable = True  # the report always follows the publication rules (analysis/report.py)
 
     def export(self, path: Path | str, request: ExportRequest) -> int:
         return write_pdf(path, request.survey, request.include_partial, request.progress)

@@ -1,6 +1,8 @@
 """The Excel workbook (openpyxl, write-only: rows stream to disk, memory stays flat).
 
-Sheets, in this order: Übersicht, Codebuch, Daten, Ergebnisse, Kreuztabellen, Diagramme.
+Sheets, in this order: Übersicht, Codebuch, Daten, Ergebnisse, Kreuztabellen, Diagramme, Wellen (the
+comparison with the survey's other wave in time order, exports/analysis/waves.py; added last so that
+the sheets before it keep their places).
 Layout of a result table (DESIGN.md, binding): a cell with `<code> – <question text>`,
 then one row per option (label, code, count, percent), a row for the base of valid answers
 and a row for missing answers. Numbers are numbers; percentages are fractions with a
@@ -50,6 +52,10 @@ WEIGHTED_NOTE = ("Gewichtet (Raking auf Land × Größenklasse gegen das Mitglie
 UNWEIGHTED_BASE_LABEL = "Basis ungewichtet (Befragte)"
 MISSING_LABEL = "Fehlend (gezeigt, nicht beantwortet)"
 PROTECTED = "–"  # small-cell protection (exports/analysis/protection.py): no percentage below the minimum base
+# the publication variant (protection.publishable_tables): tables only, small counts suppressed
+PUBLICATION_NOTE = ("Veröffentlichungsfassung: nur Tabellen, keine Einzeldaten (keine Zeile je Antwort, keine "
+                    "Register- und Zeitangaben, keine Freitexte). Jede Anzahl unter der Mindestbasis ist "
+                    "unterdrückt (–), dazu so viele weitere, dass keine aus Summen errechnet werden kann.")
 
 
 def _cell(ws: Any, value: Any, font: Font | None = None, fmt: str | None = None, wrap: bool = False) -> Any:
@@ -98,7 +104,7 @@ class ResultWriter:
         first = self.row + 1
         for o in options:
             pct = PROTECTED if o.get("protected") else _pct(self.ws, o["percent"])
-            count = _cell(self.ws, o["count"], fmt=DECIMAL) if weighted else o["count"]
+            count = _figure(self.ws, o["count"], weighted)
             self.append([o["label"], _code(o["code"]), count, pct])
         self.locations[variable] = (first, self.row)
 
@@ -106,8 +112,8 @@ class ResultWriter:
         """Base and missing; for a weighted table (`unweighted`: the table or matrix row) as sums of
         weights, followed by the unweighted base — the number of respondents behind it."""
         if unweighted is None:
-            self.append([_cell(self.ws, BASE_LABEL, BOLD), None, base])
-            self.append([MISSING_LABEL, None, missing])
+            self.append([_cell(self.ws, BASE_LABEL, BOLD), None, PROTECTED if base is None else base])
+            self.append([MISSING_LABEL, None, PROTECTED if missing is None else missing])
             return
         self.append([_cell(self.ws, f"{BASE_LABEL}, gewichtet", BOLD), None, _cell(self.ws, base, fmt=DECIMAL)])
         self.append([f"{MISSING_LABEL}, gewichtet", None, _cell(self.ws, missing, fmt=DECIMAL)])
@@ -127,8 +133,9 @@ class ResultWriter:
                 self.title(title_text(row["code"], f"{table['text']}{DASH}{row['label']}"))
                 self.options(row["code"], row["options"], weighted)
                 self.base_missing(row["base"], row["missing"], row if weighted else None)
-                if row.get("protected_note"):
-                    self.note(row["protected_note"])
+                for key in ("protected_note", "suppressed_note"):
+                    if row.get(key):
+                        self.note(row[key])
                 self._filter_note(table)
                 self.blank()
             return
@@ -142,15 +149,16 @@ class ResultWriter:
                                     ("Maximum", "max", INTEGER)):
                 self.append([label, None, _num(self.ws, stats[key], fmt)])
         else:
-            self.append(["Anzahl Antworten", None, table["answers"]])
+            self.append(["Anzahl Antworten", None, _figure(self.ws, table["answers"], False)])
         self.base_missing(table["base"], table["missing"], table if weighted else None)
         if "weighted" in table and not weighted:
             self.note("Nicht gewichtet (nur Auswahlfragen werden gewichtet).")
         if kind == "multi":
             self.note("Mehrfachnennungen: Prozent der Befragten, die die Frage beantwortet haben "
                       "(Summe kann über 100 % liegen).")
-        if table.get("protected_note"):
-            self.note(table["protected_note"])
+        for key in ("protected_note", "suppressed_note"):
+            if table.get(key):
+                self.note(table[key])
         for variable, count in table.get("other_texts", {}).items():
             self.note(f"Freitexte {variable}: {count}")
         self._filter_note(table)
@@ -158,7 +166,8 @@ class ResultWriter:
 
     def _filter_note(self, table: dict[str, Any]) -> None:
         if table.get("condition"):
-            self.note(f"Filter: gezeigt, wenn {table['condition']} (gezeigt: {table['shown']})")
+            shown = "unter der Mindestbasis" if table["shown"] is None else table["shown"]
+            self.note(f"Filter: gezeigt, wenn {table['condition']} (gezeigt: {shown})")
 
 
 def _code(code: str) -> int | str:
@@ -173,8 +182,10 @@ def _pct(ws: Any, value: float | None) -> Any:
 
 def _figure(ws: Any, value: float | None, weighted: bool) -> Any:
     """A count, base or missing figure: a sum of weights gets one decimal (never 5.999999999999999
-    in "General"), a plain count stays a whole number."""
-    if value is None or not weighted:
+    in "General"), a plain count stays a whole number, a suppressed one (None) is a dash."""
+    if value is None:
+        return PROTECTED
+    if not weighted:
         return value
     return _cell(ws, value, fmt=DECIMAL)
 
@@ -206,6 +217,8 @@ def write_overview(ws: Any, survey: Any, tables: dict[str, Any]) -> None:
         ("Befragte in den Auswertungen", tables["respondents"], INTEGER),
         ("Datenstand", _naive(ov["as_of"]), DATETIME),
     ]
+    if tables.get("publication"):
+        rows.append(("Fassung", PUBLICATION_NOTE, None))
     if "weighting" in tables:
         rows.append(("Ergebnistabellen", "gewichtet (Raking auf Land × Größenklasse gegen das Mitgliederregister); "
                      "ungewichtete Basis je Tabelle", None))
@@ -214,7 +227,8 @@ def write_overview(ws: Any, survey: Any, tables: dict[str, Any]) -> None:
     ws.append([])
     for text in (
         "Blätter: Codebuch (Variablen und Wertelabels), Daten (eine Zeile je Antwort), Ergebnisse "
-        "(Häufigkeiten), Kreuztabellen (nach Land und Größenklasse), Diagramme.",
+        "(Häufigkeiten), Kreuztabellen (nach Land und Größenklasse), Diagramme, Wellen (Vergleich mit der anderen "
+        "Welle: ältere zuerst, Differenz = neuere − ältere, geänderte Wortlaute markiert).",
         "Prozentwerte beziehen sich auf die gültigen Antworten derjenigen, denen die Frage gezeigt wurde (Basis); "
         "fehlende Antworten sind getrennt ausgewiesen.",
     ):
@@ -238,11 +252,16 @@ def write_codebook(ws: Any, cols: list[Column]) -> None:
     ws.append([_cell(ws, "Fehlende Werte", BOLD), _cell(ws, missing.CODEBOOK_NOTE, wrap=True)])
 
 
-def write_data(ws: Any, cols: list[Column], rows: Iterable[list[Any]]) -> int:
-    """The Daten sheet; returns the number of data rows written."""
+def write_data(ws: Any, cols: list[Column], rows: Iterable[list[Any]], note: str = "") -> int:
+    """The Daten sheet; returns the number of data rows written. With a `note` (the publication
+    variant) the header is followed by the note instead of rows."""
     _widths(ws, (c.width for c in cols))
     ws.freeze_panes = "A2"
     ws.append([_cell(ws, c.code, BOLD) for c in cols])
+    if note:
+        ws.append([])
+        ws.append([_cell(ws, note, Font(italic=True))])
+        return 0
     count = 0
     append = ws.append
     for row in rows:
@@ -280,8 +299,10 @@ def write_crosstabs(ws: Any, tables: dict[str, Any]) -> None:
         ws.append([_cell(ws, "Spaltenprozent", BOLD)])
         for r in x["rows"]:
             protected = x.get("protected") or [False] * len(r["percents"])
+            hidden = r.get("suppressed") or [False] * len(r["percents"])
             ws.append([r["label"], _code(r["code"]),
-                       *[PROTECTED if s else _pct(ws, p) for p, s in zip(r["percents"], protected, strict=True)]])
+                       *[PROTECTED if s or h else _pct(ws, p)
+                         for p, s, h in zip(r["percents"], protected, hidden, strict=True)]])
         ws.append([_cell(ws, BASE_LABEL, BOLD), None, *[_figure(ws, v, weighted) for v in x["bases"]]])
         if "missing" in x:
             ws.append([MISSING_LABEL, None, *[_figure(ws, v, weighted) for v in x["missing"]]])
@@ -333,6 +354,60 @@ def write_charts(ws: Any, results: ResultWriter, res_ws: Any, tables: dict[str, 
         row += 16
 
 
+POINTS = "+0.0;-0.0;0.0"
+
+
+def wording_notes(question: dict[str, Any], first_name: str, second_name: str) -> list[str]:
+    """The rewording flags of a compared question: between the waves, and during either field phase."""
+    notes = []
+    changed = question.get("changed")
+    if changed:
+        if changed["text_changed"]:
+            notes.append(f"Wortlaut geändert zwischen den Wellen: Frage in {first_name} „{changed['first_text']}“, "
+                         f"in {second_name} „{changed['second_text']}“.")
+        notes.extend(f"Antwort {lab['code']} in {first_name} „{lab['first']}“, in {second_name} „{lab['second']}“."
+                     for lab in changed["labels"])
+    for change in question.get("field_changes", []):
+        wave = first_name if change["wave"] == "first" else second_name
+        when = _naive(change["at"]).strftime("%d.%m.%Y")
+        if change["text_changed"]:
+            notes.append(f"Während der Feldphase von {wave} am {when} geändert: Frage vorher „{change['first_text']}“, "
+                         f"nachher „{change['second_text']}“.")
+        notes.extend(f"Während der Feldphase von {wave} am {when} geändert: Antwort {lab['code']} vorher "
+                     f"„{lab['first']}“, nachher „{lab['second']}“." for lab in change["labels"])
+    return notes
+
+
+def write_waves(ws: Any, result: dict[str, Any] | None) -> None:
+    """The Wellen sheet: the older wave first, difference = later − earlier (percentage points),
+    each reworded question flagged with both wordings above its table."""
+    _widths(ws, (50, 8, 22, 22, 16))
+    ws.append([_cell(ws, "Wellenvergleich", TITLE)])
+    if result is None:
+        ws.append(["Keine andere Welle dieser Befragung (keine andere Befragung mit denselben Fragecodes)."])
+        return
+    first, second = result["first_name"], result["second_name"]
+    ws.append([_cell(ws, f"Ältere Welle: {first} ({result['first_respondents']} Befragte); neuere Welle: {second} "
+                         f"({result['second_respondents']} Befragte). Differenz = neuere − ältere Welle in "
+                         "Prozentpunkten.", wrap=True)])
+    for q in result["questions"]:
+        ws.append([])
+        ws.append([_cell(ws, title_text(q["code"], q["text"]), TITLE)])
+        for note in wording_notes(q, first, second):
+            ws.append([_cell(ws, note, Font(italic=True, color="9C0006"))])
+        for v in q["variables"]:
+            if v["label"]:
+                ws.append([_cell(ws, f"{v['variable']}: {v['label']}", BOLD)])
+            ws.append([_cell(ws, h, BOLD) for h in ("Antwort", "Code", first, second, "Differenz (Punkte)")])
+            for o in v["options"]:
+                diff = o["difference_points"]
+                ws.append([o["label"], _code(o["code"]), _pct(ws, o["first"]) if o["first"] is not None else PROTECTED,
+                           _pct(ws, o["second"]) if o["second"] is not None else PROTECTED,
+                           _cell(ws, diff, fmt=POINTS) if diff is not None else None])
+            ws.append([_cell(ws, BASE_LABEL, BOLD), None, _figure(ws, v["first_base"], False),
+                       _figure(ws, v["second_base"], False)])
+
+
 def _short(text: str, limit: int = 90) -> str:
     text = clean_text(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -345,13 +420,14 @@ def write_workbook(path: Path | str, survey: Any, tables: dict[str, Any], cols: 
     number of data rows."""
     wb = SafeWorkbook(temp_dir)
     sheets = {name: wb.create_sheet(name) for name in
-              ("Übersicht", "Codebuch", "Daten", "Ergebnisse", "Kreuztabellen", "Diagramme")}
+              ("Übersicht", "Codebuch", "Daten", "Ergebnisse", "Kreuztabellen", "Diagramme", "Wellen")}
     write_overview(sheets["Übersicht"], survey, tables)
     write_codebook(sheets["Codebuch"], cols)
-    count = write_data(sheets["Daten"], cols, rows)
+    count = write_data(sheets["Daten"], cols, rows, PUBLICATION_NOTE if tables.get("publication") else "")
     results = write_results(sheets["Ergebnisse"], tables)
     write_crosstabs(sheets["Kreuztabellen"], tables)
     write_charts(sheets["Diagramme"], results, sheets["Ergebnisse"], tables)
+    write_waves(sheets["Wellen"], tables.get("waves"))
     if on_saving:
         on_saving()
     wb.save(str(path))
@@ -365,6 +441,7 @@ class WorkbookExporter(DataExporter):
     content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     position = 10
     with_tables = True
+    publishable = True
 
     def write(self, path: Path | str, data: RawData) -> int:
         # the sheets stream through a directory the sweep finds if this process is killed

@@ -3,7 +3,8 @@
 Builds the same file as an ExportJob, synchronously, through the same code. The format follows the
 file name's extension: every format in exports/formats/exporters/ names its own (.xlsx, .csv, .sav
 for SPSS, .dta for Stata, .rds for R, .pdf for the results report).
---publication leaves out what identifies a member (AGS, name, population, free texts, e-mail answers).
+--publication writes what may be published: aggregates only, every count below the survey's minimum base
+suppressed (with secondary suppression); .xlsx and .pdf only (a per-response file cannot be published).
 """
 
 from pathlib import Path
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("slug", help="survey slug, e.g. kgst-social-media-2013")
         parser.add_argument("--out", required=True, help=f"output file ({_either(registry.extensions())})")
         parser.add_argument("--publication", action="store_true",
-                            help="publication variant: no AGS, name, population, free texts or e-mail answers")
+                            help="publication variant: tables only, small counts suppressed (.xlsx or .pdf)")
         parser.add_argument("--include-partial", action="store_true",
                             help="count responses that were started but not submitted")
 
@@ -43,6 +44,10 @@ class Command(BaseCommand):
         if exporter is None:
             raise CommandError(f"Cannot tell the format from {out.name!r}: "
                                f"use a {_either(registry.extensions())} file name.")
+        if options["publication"] and not exporter.publishable:
+            allowed = ", ".join(e.extensions[0] for e in registry.exporters().values() if e.publishable)
+            raise CommandError(f"The publication variant holds no per-response data, only tables: use a "
+                               f"{allowed} file name, not {out.suffix}.")
         partial_file = out.with_name(out.name + ".part")
         try:
             partial_file.parent.mkdir(parents=True, exist_ok=True)
