@@ -12,6 +12,8 @@ urlpatterns = [
     path("health/", include("config.health")),
     path("admin/", admin.site.urls),
     path("staff/", include("config.staff_urls")),
+    path("api/v1/", include("exports.api.urls")),
+    path("odata/", include("exports.odata.urls")),
     path("", include("surveys.urls")),
     path("", include("responses.urls")),
     path("", include("invitations.urls")),

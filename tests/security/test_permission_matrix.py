@@ -26,6 +26,9 @@ from surveys.definition.views import _store_upload as _store_definition_upload
 pytestmark = pytest.mark.django_db
 
 PUBLIC, TOKEN, ANALYST, STAFF, ADMIN = "public", "token", "analyst", "staff", "admin"
+# The REST API and the OData feed take an API key only, never a session: 401 for every role here
+# (404 for a path the API does not have); what a key may do is tests/api/ and tests/odata/.
+APIKEY = "apikey"
 ROLES = ("anonymous", "respondent", "analyst", "staff", "superuser")
 LEVEL = {"anonymous": 0, "respondent": 0, "analyst": 1, "staff": 2, "superuser": 3}
 NEED = {ANALYST: 1, STAFF: 2, ADMIN: 3}
@@ -121,6 +124,21 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "s/<str:token>/fragebogen.pdf": (TOKEN, ("GET",)),
     "abmelden/<str:token>/": (TOKEN, ("GET", "POST")),
     "abmelden/<str:token>/ein-klick/": (TOKEN, ("GET", "POST")),
+    "staff/api-schluessel/": (ANALYST, ("GET", "POST")),
+    "staff/api-schluessel/<int:pk>/widerrufen/": (ANALYST, ("POST",)),
+    "api/v1/schema/": (PUBLIC, ("GET",)),
+    "api/v1/docs/": (ANALYST, ("GET",)),
+    "api/v1/surveys/": (APIKEY, ("GET",)),
+    "api/v1/surveys/<slug:slug>/": (APIKEY, ("GET",)),
+    "api/v1/surveys/<slug:slug>/definition/": (APIKEY, ("GET",)),
+    "api/v1/surveys/<slug:slug>/members/": (APIKEY, ("GET",)),
+    "api/v1/surveys/<slug:slug>/responses/": (APIKEY, ("GET",)),
+    "api/v1/surveys/<slug:slug>/results/": (APIKEY, ("GET",)),
+    "api/v1/surveys/<slug:slug>/crosstabs/": (APIKEY, ("GET",)),
+    "api/v1/surveys/<slug:slug>/exports/": (APIKEY, ("GET", "POST")),
+    "api/v1/exports/<int:pk>/": (APIKEY, ("GET",)),
+    "api/v1/exports/<int:pk>/file/": (APIKEY, ("GET",)),
+    "api/v1/^.*$": (APIKEY, ("GET",)),
 }
 ADMIN_PUBLIC = {"admin:login": ("GET", "POST"), "admin:logout": ("POST",)}  # every other admin route: superusers only
 
@@ -226,6 +244,8 @@ def judge(role: str, access: str, method: str, served: tuple, response, login: s
     location = response.get("Location", "")
     if status >= 500:
         return f"{status}"
+    if access == APIKEY:
+        return None if status in (401, 404) else f"{status}, expected 401 without an API key"
     if method not in served:
         return None if status >= 300 else f"{status} for an unserved method"
     allowed = access in (PUBLIC, TOKEN) or LEVEL[role] >= NEED[access]
