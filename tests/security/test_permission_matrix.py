@@ -139,6 +139,10 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "api/v1/exports/<int:pk>/": (APIKEY, ("GET",)),
     "api/v1/exports/<int:pk>/file/": (APIKEY, ("GET",)),
     "api/v1/^.*$": (APIKEY, ("GET",)),
+    "odata/<slug:slug>/": (APIKEY, ("GET",)),
+    "odata/<slug:slug>/$metadata": (APIKEY, ("GET",)),
+    "odata/<slug:slug>/<str:name>/$count": (APIKEY, ("GET",)),
+    "odata/<slug:slug>/<str:name>": (APIKEY, ("GET",)),
 }
 ADMIN_PUBLIC = {"admin:login": ("GET", "POST"), "admin:logout": ("POST",)}  # every other admin route: superusers only
 
