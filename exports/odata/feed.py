@@ -51,12 +51,13 @@ class ResponseSource:
         self.names = [property_name(c.code) for c in self.cols]
         self.builder = datarows.RowBuilder(survey, self.cols)
         self.base = Response.objects.filter(survey=survey, status=Response.Status.SUBMITTED)
+        self.zone = timezone.get_current_timezone()
 
     def entity(self, head: tuple, row: list[Any]) -> dict[str, Any]:
         entity: dict[str, Any] = {"id": head[0]}
         for name, value in zip(self.names, row, strict=True):
-            if isinstance(value, datetime):
-                value = timezone.make_aware(value)  # the rows hold naive local times (as the files do)
+            if isinstance(value, datetime):  # the rows hold naive local times (as the files do)
+                value = value.replace(tzinfo=self.zone)  # fold is kept: the exact inverse of localtime
             entity[name] = value
         return entity
 
@@ -84,13 +85,13 @@ class ResponseSource:
             order.append(expression.desc(nulls_last=True) if descending else expression.asc(nulls_first=True))
         return selected, order + ["id"]
 
-    def rows(self, options: Options, token: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(token after this entity, entity) in the requested order, from `token` on."""
+    def rows(self, options: Options, token: str, chunk: int = SCAN_CHUNK) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(token after this entity, entity) in the requested order, from `token` on, read `chunk` at a time."""
         if not options.orderby or options.orderby == [("id", False)]:
             last = _token_number(token, "k") if token else 0
             while True:
                 heads = list(self.base.filter(id__gt=last).order_by("id")
-                             .values_list(*datarows.HEAD_FIELDS)[:SCAN_CHUNK])
+                             .values_list(*datarows.HEAD_FIELDS)[:chunk])
                 if not heads:
                     return
                 for head, row in zip(heads, datarows.build_rows(self.builder, heads), strict=True):
@@ -99,7 +100,7 @@ class ResponseSource:
         selected, order = self._order(options.orderby)
         offset = _token_number(token, "o") if token else 0
         while True:
-            heads = list(selected.order_by(*order).values_list(*datarows.HEAD_FIELDS)[offset:offset + SCAN_CHUNK])
+            heads = list(selected.order_by(*order).values_list(*datarows.HEAD_FIELDS)[offset:offset + chunk])
             if not heads:
                 return
             for head, row in zip(heads, datarows.build_rows(self.builder, heads), strict=True):
@@ -124,7 +125,7 @@ class ListSource:
     def __init__(self, entities: list[dict[str, Any]]) -> None:
         self.entities = entities
 
-    def rows(self, options: Options, token: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    def rows(self, options: Options, token: str, chunk: int = 0) -> Iterator[tuple[str, dict[str, Any]]]:
         entities = self.entities
         for name, descending in reversed(options.orderby):
             present = [e for e in entities if e.get(name) is not None]
@@ -145,7 +146,9 @@ def page(source: ResponseSource | ListSource, options: Options, size: int) -> Pa
     entities: list[dict[str, Any]] = []
     skipped = 0
     last_token = ""
-    for token, entity in source.rows(options, options.skiptoken):
+    # without $filter one more than the page tells whether there is a next one: read no further
+    chunk = SCAN_CHUNK if options.filter is not None else min(SCAN_CHUNK, options.skip + limit + 1)
+    for token, entity in source.rows(options, options.skiptoken, chunk):
         if options.filter is not None and not options.filter(entity):
             last_token = token
             continue

@@ -50,10 +50,10 @@ class _Refused(Exception):
         self.response = response
 
 
-def _sets(key: ApiKey, survey: Survey) -> dict[str, EntitySet]:
+def _sets(key: ApiKey, survey: Survey, source: feed.ResponseSource) -> dict[str, EntitySet]:
     sets: dict[str, EntitySet] = {}
     if keys.allows(key, survey, "responses"):
-        sets["Responses"] = responses_set(feed.ResponseSource(survey).cols)
+        sets["Responses"] = responses_set(source.cols)
     if keys.allows(key, survey, "definition"):
         sets["ValueLabels"] = VALUE_LABELS
     if keys.allows(key, survey, "results"):
@@ -61,7 +61,7 @@ def _sets(key: ApiKey, survey: Survey) -> dict[str, EntitySet]:
     return sets
 
 
-def _open(request: HttpRequest, slug: str) -> tuple[ApiKey, Survey, dict[str, EntitySet]]:
+def _open(request: HttpRequest, slug: str) -> tuple[feed.ResponseSource, dict[str, EntitySet]]:
     try:
         key = keys.authenticate(request)
     except keys.KeyRefused as refused:
@@ -73,11 +73,12 @@ def _open(request: HttpRequest, slug: str) -> tuple[ApiKey, Survey, dict[str, En
     if survey is None:
         keys.refuse(request, key, None, "odata")
         raise _Refused(error(404, "NotFound", f"No survey {slug!r} for this API key."))
-    sets = _sets(key, survey)
+    source = feed.ResponseSource(survey)
+    sets = _sets(key, survey, source)
     if not sets:
         keys.refuse(request, key, survey, "odata")
         raise _Refused(error(403, "Forbidden", "This API key may not read this survey's feed."))
-    return key, survey, sets
+    return source, sets
 
 
 View = Callable[..., HttpResponse]
@@ -104,7 +105,7 @@ def _root(request: HttpRequest, slug: str) -> str:
 @_guarded
 def service(request: HttpRequest, slug: str) -> HttpResponse:
     """The service document: the entity sets this key may read."""
-    _key, _survey, sets = _open(request, slug)
+    _source, sets = _open(request, slug)
     body = {"@odata.context": _root(request, slug) + "$metadata",
             "value": [{"name": name, "kind": "EntitySet", "url": name} for name in sets]}
     return _headers(HttpResponse(json.dumps(body), content_type=JSON))
@@ -112,27 +113,27 @@ def service(request: HttpRequest, slug: str) -> HttpResponse:
 
 @_guarded
 def metadata(request: HttpRequest, slug: str) -> HttpResponse:
-    _key, _survey, sets = _open(request, slug)
+    _source, sets = _open(request, slug)
     return _headers(HttpResponse(metadata_xml(list(sets.values())), content_type="application/xml;charset=utf-8"))
 
 
-def _source(name: str, survey: Survey) -> feed.ResponseSource | feed.ListSource:
+def _source(name: str, responses: feed.ResponseSource) -> feed.ResponseSource | feed.ListSource:
     if name == "Responses":
-        return feed.ResponseSource(survey)
+        return responses
     if name == "ValueLabels":
-        return feed.ListSource(feed.value_labels(feed.ResponseSource(survey).cols))
-    return feed.ListSource(feed.results(survey))
+        return feed.ListSource(feed.value_labels(responses.cols))
+    return feed.ListSource(feed.results(responses.survey))
 
 
 @_guarded
 def entity_set(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     """A page of an entity set; @odata.nextLink leads to the next."""
-    _key, survey, sets = _open(request, slug)
+    responses, sets = _open(request, slug)
     if name not in sets:
         return error(404, "NotFound", f"No entity set {name!r} for this API key.")
     chosen = sets[name]
     options = parse(request.GET, chosen.prop_map())
-    source = _source(name, survey)
+    source = _source(name, responses)
     size = settings.ODATA_PAGE_SIZE
     asked = _MAXPAGESIZE.search(request.headers.get("Prefer", ""))
     if asked and 0 < int(asked.group(1)) < size:  # a client may ask for smaller pages, never larger
@@ -160,9 +161,9 @@ def entity_set(request: HttpRequest, slug: str, name: str) -> HttpResponse:
 @_guarded
 def entity_count(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     """/<set>/$count: the number of entities (after $filter) as plain text."""
-    _key, survey, sets = _open(request, slug)
+    responses, sets = _open(request, slug)
     if name not in sets:
         return error(404, "NotFound", f"No entity set {name!r} for this API key.")
     options = parse({"$filter": request.GET.get("$filter", "")}, sets[name].prop_map())
-    count = _source(name, survey).count(options)
+    count = _source(name, responses).count(options)
     return _headers(HttpResponse(str(count), content_type="text/plain;charset=utf-8"))
