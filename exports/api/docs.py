@@ -35,10 +35,13 @@ def operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
             op = item.get(method)
             if op is None:
                 continue
-            responses = []
+            responses, errors = [], []
             for code, response in op.get("responses", {}).items():
                 kinds = [f"{ctype}: {_schema_name(body.get('schema', {}))}"
                          for ctype, body in response.get("content", {}).items()]
+                if code.startswith(("4", "5")):
+                    errors.append(code)  # all of them problem details: one line on the page
+                    continue
                 responses.append({"code": code, "description": response.get("description", ""), "body": kinds})
             out.append({
                 "id": op.get("operationId", f"{method}{path}"), "method": method.upper(), "path": path,
@@ -49,7 +52,7 @@ def operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
                                for p in op.get("parameters", [])],
                 "request": [f"{ctype}: {_schema_name(body.get('schema', {}))}"
                             for ctype, body in op.get("requestBody", {}).get("content", {}).items()],
-                "responses": responses,
+                "responses": responses, "errors": errors,
             })
     return out
 

@@ -71,11 +71,13 @@ class ExportJobSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request is not None else path
 
 
-def _format_choices() -> list[tuple[str, Any]]:
-    return [(identifier, str(label)) for identifier, label in registry.choices()]
-
-
 class ExportRequestSerializer(serializers.Serializer):
-    format = serializers.ChoiceField(choices=_format_choices(), default=registry.DEFAULT)
+    format = serializers.ChoiceField(choices=[], default=registry.DEFAULT)
     include_partial = serializers.BooleanField(default=False)
     publication = serializers.BooleanField(default=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # the formats are found on first use: importing every exporter (numpy, pyreadstat, openpyxl)
+        # when the URLs load would cost every web process ~40 MB for an endpoint seldom used
+        self.fields["format"].choices = [(identifier, str(label)) for identifier, label in registry.choices()]
