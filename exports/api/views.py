@@ -5,6 +5,8 @@ Every survey view looks the survey up among those the key may see (else 404) and
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from exports import tasks
-from exports.analysis import aggregation, datarows, missing, protection
+from exports.analysis import aggregation, crosstab, datarows, missing, protection
 from exports.formats import registry
 from exports.jobs import exportjob
 from exports.models import ApiKey, DownloadLog, ExportJob
@@ -241,21 +243,43 @@ class Results(ApiView):
         return Response({k: tables[k] for k in ("respondents", "min_base", "overview", "questions", "computed_at")})
 
 
-@extend_schema(parameters=[PARTIAL, OpenApiParameter("by", str, enum=list(aggregation.DIMENSIONS),
-                                                     description="Only the cross-tabs by this register variable.")],
-               responses={200: OpenApiTypes.OBJECT, 400: PROBLEM, **ERRORS})
+@extend_schema(parameters=[
+    PARTIAL,
+    OpenApiParameter("by", str, description="The variable to split by: a register variable (land, groessenklasse, "
+                     "typ, …) or a choice variable's code; default land."),
+    OpenApiParameter("filter", str, description="Only respondents whose variable `filter` has one of `values`."),
+    OpenApiParameter("values", str, description="Comma-separated codes for `filter`."),
+    OpenApiParameter("weighted", int, enum=[0, 1], description="1 weights by raking on Land × size class."),
+], responses={200: OpenApiTypes.OBJECT, 400: PROBLEM, **ERRORS})
 class Crosstabs(ApiView):
-    """Every choice variable by Land and by size class: counts, column percentages, bases."""
+    """Every choice variable split by one variable (as the staff page "Kreuztabellen"): counts, column
+    percentages, bases; small columns protected."""
 
     def get(self, request: Request, slug: str) -> Response:
         survey = survey_for(request, slug, "results")
-        by = request.query_params.get("by")
-        if by is not None and by not in aggregation.DIMENSIONS:
-            raise exceptions.ValidationError({"by": [f"One of {', '.join(aggregation.DIMENSIONS)}."]})
-        tables = protected_tables(survey, request.query_params.get("partial") == "1")
-        crosstabs = [x for x in tables["crosstabs"] if by is None or x["by"] == by]
-        return Response({"respondents": tables["respondents"], "min_base": tables["min_base"],
-                         "crosstabs": crosstabs})
+        params = request.query_params
+        known = crosstab.variable_map(survey)
+        by = params.get("by", "land")
+        if by not in known:
+            raise exceptions.ValidationError({"by": ["A register variable or a choice variable's code."]})
+        chosen_filter = None
+        if params.get("filter"):
+            if params["filter"] not in known:
+                raise exceptions.ValidationError({"filter": ["A register variable or a choice variable's code."]})
+            values = crosstab.parse_values(params.get("values", "").split(","))
+            if not values:
+                raise exceptions.ValidationError({"values": ["The codes to keep, comma-separated."]})
+            chosen_filter = crosstab.Filter(params["filter"], values)
+        spec = crosstab.Spec(by=by, filter=chosen_filter, include_partial=params.get("partial") == "1",
+                             weighted=params.get("weighted") == "1")
+        chosen = hashlib.sha256(json.dumps(spec.as_dict(), sort_keys=True).encode()).hexdigest()[:32]
+        key = f"api-crosstabs:{survey.pk}:{data_version(survey)}:{chosen}"
+        result = cached(key, lambda: crosstab.compute(survey, spec))
+        return Response({
+            "spec": spec.as_dict(), "description": crosstab.describe(spec, known),
+            "respondents": result["respondents"], "min_base": survey.min_base,
+            "crosstabs": [protection.protect_crosstab(x, survey.min_base) for x in result["crosstabs"]],
+        })
 
 
 class ExportJobs(ApiView):

@@ -26,11 +26,21 @@ def test_small_cells_have_no_percentages(client, answered, analyst_user, make_ke
     assert options and all(o["percent"] is None and o["protected"] for o in options)
 
 
-def test_crosstabs_by_dimension(client, answered, analyst_user, make_key, empty_cache):
+def test_crosstabs_as_the_staff_page_computes_them(client, answered, analyst_user, make_key, empty_cache):
+    from exports.analysis import crosstab
+
     key = make_key(analyst_user)
     url = f"/api/v1/surveys/{answered.slug}/crosstabs/"
-    body = client.get(url + "?by=land", **bearer(key)).json()
-    assert body["crosstabs"] and {x["by"] for x in body["crosstabs"]} == {"land"}
+    body = client.get(url, {"by": "groessenklasse", "filter": "land", "values": "Bayern,Hessen"}, **bearer(key)).json()
+    spec = crosstab.Spec(by="groessenklasse", filter=crosstab.Filter("land", ("Bayern", "Hessen")))
+    expected = crosstab.compute(answered, spec)
+    assert body["spec"] == spec.as_dict() and body["respondents"] == expected["respondents"]
+    firsts = [x["rows"][0]["counts"] for x in expected["crosstabs"]]
+    assert [x["rows"][0]["counts"] for x in body["crosstabs"]] == firsts
     table = body["crosstabs"][0]
     assert len(table["bases"]) == len(table["columns"]) and "protected" in table
-    assert client.get(url + "?by=farbe", **bearer(key)).status_code == 400
+    by_answer = client.get(url, {"by": "A1_bereich", "weighted": "1"}, **bearer(key))
+    assert by_answer.status_code == 200 and by_answer.json()["spec"]["weighted"] is True
+    for wrong in ({"by": "farbe"}, {"filter": "farbe", "values": "1"}, {"filter": "land"}):
+        bad = client.get(url, wrong, **bearer(key))
+        assert bad.status_code == 400 and bad["Content-Type"] == "application/problem+json", wrong
