@@ -49,6 +49,14 @@ PROBLEM = inline_serializer("Problem", {
 ERRORS = {401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 429: PROBLEM}
 
 
+def paged(name: str, item: serializers.Serializer) -> Any:
+    """A cursor page of `item`s, as the OpenAPI description shows it."""
+    return inline_serializer(name, {
+        "next": serializers.URLField(allow_null=True, help_text="The next page, null on the last."),
+        "previous": serializers.URLField(allow_null=True), "results": item,
+    })
+
+
 class ApiView(APIView):
     """Every API view: errors in English whatever language the staff area is in."""
 
@@ -129,7 +137,7 @@ class Definition(ApiView):
         return Response(data)
 
 
-@extend_schema(responses={200: MemberSerializer(many=True), **ERRORS},
+@extend_schema(responses={200: paged("MemberPage", MemberSerializer(many=True)), **ERRORS},
                parameters=[OpenApiParameter("page_size", int, description="At most 1000.")])
 class Members(ApiView):
     """The invited members and their invitation status (no contact data)."""
@@ -180,13 +188,18 @@ def response_objects(survey: Survey, cols: list[datarows.Column], heads: list[tu
                      labels: bool) -> list[dict[str, Any]]:
     """One dict per response: its values by variable code (and with `labels`, the labels of coded values)."""
     builder = datarows.RowBuilder(survey, cols)
+    codes = [c.code for c in cols]
+    times = [i for i, c in enumerate(cols) if c.kind == "meta" and c.code != "status"]
+    labelled = [(i, c) for i, c in enumerate(cols) if c.value_labels or c.has_missing_codes]
     out = []
     for head, row in zip(heads, datarows.build_rows(builder, heads), strict=True):
+        for i in times:  # the only values JSON cannot take as they are
+            if row[i] is not None:
+                row[i] = row[i].isoformat()
         item: dict[str, Any] = {"id": head[0], "updated_at": _json_value(updated[head[0]]),
-                                "values": {c.code: _json_value(v) for c, v in zip(cols, row, strict=True)}}
+                                "values": dict(zip(codes, row, strict=True))}
         if labels:
-            item["labels"] = {c.code: c.value_labels.get(v) or missing.LABELS.get(v)
-                              for c, v in zip(cols, row, strict=True) if c.value_labels or c.has_missing_codes}
+            item["labels"] = {c.code: c.value_labels.get(row[i]) or missing.LABELS.get(row[i]) for i, c in labelled}
         out.append(item)
     return out
 
@@ -199,11 +212,11 @@ def response_objects(survey: Survey, cols: list[datarows.Column], heads: list[tu
         OpenApiParameter("labels", int, enum=[0, 1], description="1 adds the labels of coded values."),
         OpenApiParameter("page_size", int, description="At most 1000."),
     ],
-    responses={200: ResponseRowSerializer(many=True), 400: PROBLEM, **ERRORS})
+    responses={200: paged("ResponsePage", ResponseRowSerializer(many=True)), 400: PROBLEM, **ERRORS})
 class Responses(ApiView):
     """Responses, one object per response, values as codes; paged by a stable cursor (`next`)."""
 
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: Request, slug: str) -> HttpResponse:
         survey = survey_for(request, slug, "responses")
         chosen = request.query_params.get("status", "submitted")
         if chosen not in STATUSES:
@@ -219,8 +232,11 @@ class Responses(ApiView):
         updated = {h["id"]: h["updated_at"] for h in page}
         cols = datarows.columns(survey)
         rows = response_objects(survey, cols, heads, updated, request.query_params.get("labels") == "1")
-        # plain dicts already (ResponseRowSerializer describes them): a serializer pass would cost a third
-        return paginator.get_paginated_response(rows)
+        # plain dicts already (ResponseRowSerializer describes them): written straight to JSON, without a
+        # serializer or renderer pass that would hold a second copy of every page
+        body = paginator.get_paginated_response(rows).data
+        return HttpResponse(json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+                            content_type="application/json")
 
 
 def protected_tables(survey: Survey, include_partial: bool) -> dict[str, Any]:
