@@ -67,7 +67,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
-    "rest_framework",
+    # not "rest_framework": the API needs none of its templates or models, and its German catalog
+    # would override Django's own for shared messages ("Die übertragene Datei ist leer." on uploads)
     "drf_spectacular",
     "accounts",
     "surveys",

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 SCHEMATHESIS = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "schemathesis"
 
 
-def test_no_server_error_for_generated_requests(app_url, kgst_survey, staff_user):  # noqa: F811
+def test_no_server_error_for_generated_requests(app_url, kgst_survey, staff_user, tmp_path):  # noqa: F811
     from exports.api import keys
 
     assert SCHEMATHESIS.exists() or shutil.which("schemathesis"), "schemathesis is in requirements-dev.lock"
@@ -29,6 +29,6 @@ def test_no_server_error_for_generated_requests(app_url, kgst_survey, staff_user
          "--checks", "not_a_server_error", "--header", f"Authorization: Bearer {key}",
          "--exclude-method", "POST", "--max-examples", "12", "--generation-deterministic",
          "--phases", "examples,coverage,fuzzing", "--request-timeout", "60", "--no-color"],
-        capture_output=True, text=True, timeout=900)
+        capture_output=True, text=True, timeout=900, cwd=tmp_path)  # its cache (.schemathesis/) goes there
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     assert "passed" in done.stdout.lower() or "No issues found" in done.stdout, done.stdout[-3000:]
