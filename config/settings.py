@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    # not "rest_framework": the API needs none of its templates or models, and its German catalog
+    # would override Django's own for shared messages ("Die übertragene Datei ist leer." on uploads)
+    "drf_spectacular",
     "accounts",
     "surveys",
     "invitations",
@@ -376,6 +379,33 @@ RESULTS_REFRESH_SECONDS = envint("RESULTS_REFRESH_SECONDS", "60")
 REGISTER_UPLOAD_MAX_BYTES = envint("REGISTER_UPLOAD_MAX_BYTES", str(5 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = REGISTER_UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = REGISTER_UPLOAD_MAX_BYTES
+
+# The REST API (/api/v1/, exports/api/) and the OData feed (/odata/, exports/odata/): personal API keys
+# only (no session, so no CSRF question), errors as RFC 9457 problem details, throttled per key.
+API_KEY_MAX_DAYS = envint("API_KEY_MAX_DAYS", "365")
+API_KEY_DEFAULT_DAYS = envint("API_KEY_DEFAULT_DAYS", "90")
+API_PAGE_SIZE = envint("API_PAGE_SIZE", "500")
+ODATA_PAGE_SIZE = envint("ODATA_PAGE_SIZE", "500")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["exports.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.FormParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["exports.api.authentication.KeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": os.getenv("API_THROTTLE_RATE", "600/min")},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "exports.api.problems.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Rücklauf API",
+    "DESCRIPTION": "Read-only access to surveys, members, responses, result tables and export files. "
+                   "Authenticate with a personal API key (staff area → API-Schlüssel) as "
+                   "`Authorization: Bearer KEY` or as the password of HTTP Basic (any user name).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

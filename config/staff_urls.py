@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("invitations.staff_urls")),
     path("", include("responses.staff_urls")),
     path("", include("exports.staff.urls")),
+    path("", include("exports.api.staff_urls")),
 ]

@@ -14,6 +14,8 @@ urlpatterns = [
     # Sign-in (allauth, by its own URL names) before the staff area that shares the prefix.
     path("staff/", include("accounts.signin.urls")),
     path("staff/", include("config.staff_urls")),
+    path("api/v1/", include("exports.api.urls")),
+    path("odata/", include("exports.odata.urls")),
     path("", include("surveys.urls")),
     path("", include("responses.urls")),
     path("", include("invitations.urls")),

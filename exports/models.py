@@ -87,3 +87,33 @@ class DownloadLog(models.Model):
 
     def __str__(self) -> str:
         return f"Download of job {self.job_id} by {self.user_id} at {self.downloaded_at}"
+
+
+class ApiKey(models.Model):
+    """A personal, read-only key for the REST API and the OData feed (exports/api/keys.py).
+
+    Only the SHA-256 of the key is stored; `prefix` (shown in the list, unique) finds the row and the
+    hash is compared in constant time. A key never grants more than its user's role on a survey:
+    exports/api/access.py decides at every request."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys",
+                             verbose_name=_("Person"))
+    name = models.CharField(_("Bezeichnung"), max_length=100)
+    prefix = models.CharField(_("Präfix"), max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    # null = every survey the user may see
+    survey = models.ForeignKey(Survey, null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys",
+                               verbose_name=_("Befragung"))
+    read_only = models.BooleanField(_("Nur lesen"), default=True)
+    created_at = models.DateTimeField(_("Erstellt"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("Gültig bis"))
+    last_used_at = models.DateTimeField(_("Zuletzt benutzt"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("Widerrufen"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("API-Schlüssel")
+        verbose_name_plural = _("API-Schlüssel")
+
+    def __str__(self) -> str:
+        return f"{self.prefix} ({self.name})"

@@ -231,6 +231,24 @@ def count_rows(survey: Survey, include_partial: bool) -> int:
     return Response.objects.filter(survey=survey, status__in=statuses(include_partial)).count()
 
 
+# What a row needs of a response besides its answers, in RowBuilder.row's order (after the id).
+HEAD_FIELDS = (
+    "id", "invitation__member__ags", "invitation__member__name", "invitation__member__land",
+    "invitation__member__typ", "invitation__member__einwohner", "invitation__member__groessenklasse",
+    "status", "started_at", "submitted_at",
+)
+
+
+def build_rows(builder: RowBuilder, heads: list[tuple]) -> list[list[Any]]:
+    """The rows of responses given as HEAD_FIELDS tuples: their answers read in one query."""
+    ids = [h[0] for h in heads]
+    answers: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
+    if ids:
+        for rid, variable, value in _answers_of(ids):
+            answers[rid].append((variable, value))
+    return [builder.row(head[1:], answers[head[0]], head[7] != Response.Status.SUBMITTED) for head in heads]
+
+
 def iter_rows(survey: Survey, cols: list[Column], include_partial: bool = False, chunk_size: int = CHUNK_SIZE,
               on_chunk: Callable[[int], None] | None = None) -> Iterator[list[Any]]:
     """Rows of the data matrix in response order, `chunk_size` responses per query."""
@@ -239,22 +257,11 @@ def iter_rows(survey: Survey, cols: list[Column], include_partial: bool = False,
     last_id = 0
     done = 0
     while True:
-        heads = list(
-            base.filter(id__gt=last_id).values_list(
-                "id", "invitation__member__ags", "invitation__member__name", "invitation__member__land",
-                "invitation__member__typ", "invitation__member__einwohner", "invitation__member__groessenklasse",
-                "status", "started_at", "submitted_at",
-            )[:chunk_size]
-        )
+        heads = list(base.filter(id__gt=last_id).values_list(*HEAD_FIELDS)[:chunk_size])
         if not heads:
             return
-        ids = [h[0] for h in heads]
-        answers: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
-        for rid, variable, value in _answers_of(ids):
-            answers[rid].append((variable, value))
-        for head in heads:
-            yield builder.row(head[1:], answers[head[0]], head[7] != Response.Status.SUBMITTED)
-        last_id = ids[-1]
+        yield from build_rows(builder, heads)
+        last_id = heads[-1][0]
         done += len(heads)
         if on_chunk:
             on_chunk(done)

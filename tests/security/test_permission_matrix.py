@@ -37,6 +37,9 @@ PUBLIC, TOKEN, ANY, SURVEY, GLOBAL, ADMIN = "public", "token", "any", "survey", 
 LOGIN_STEP = "login step"
 # Single sign-on is not configured here (no OIDC_ISSUER): its pages answer 404, its error page 401.
 SSO_OFF = "sso off"
+# The REST API and the OData feed take an API key only, never a session: 401 for every role here
+# (404 for a path the API does not have); what a key may do is tests/api/ and tests/odata/.
+APIKEY = "apikey"
 ON_A = ("owner", "editor", "field", "analyst", "viewer")  # each held on survey A only
 # "staff": owner of all surveys (the role the group "staff" became), the superuser: everything
 ROLES = ("anonymous", "respondent", *ON_A, "staff", "superuser")
@@ -76,6 +79,25 @@ RULES: dict[str, Rule] = {
     "health/": public(),
     "staff/login/": public(BOTH),
     "staff/logout/": public(POST),
+    "staff/api-schluessel/": Rule(ANY, BOTH),
+    "staff/api-schluessel/<int:pk>/widerrufen/": Rule(ANY, POST),
+    "api/v1/schema/": public(),
+    "api/v1/docs/": Rule(ANY, GET),
+    "api/v1/surveys/": Rule(APIKEY, GET),
+    "api/v1/surveys/<slug:slug>/": Rule(APIKEY, GET),
+    "api/v1/surveys/<slug:slug>/definition/": Rule(APIKEY, GET),
+    "api/v1/surveys/<slug:slug>/members/": Rule(APIKEY, GET),
+    "api/v1/surveys/<slug:slug>/responses/": Rule(APIKEY, GET),
+    "api/v1/surveys/<slug:slug>/results/": Rule(APIKEY, GET),
+    "api/v1/surveys/<slug:slug>/crosstabs/": Rule(APIKEY, GET),
+    "api/v1/surveys/<slug:slug>/exports/": Rule(APIKEY, BOTH),
+    "api/v1/exports/<int:pk>/": Rule(APIKEY, GET),
+    "api/v1/exports/<int:pk>/file/": Rule(APIKEY, GET),
+    "api/v1/^.*$": Rule(APIKEY, GET),
+    "odata/<slug:slug>/": Rule(APIKEY, GET),
+    "odata/<slug:slug>/$metadata": Rule(APIKEY, GET),
+    "odata/<slug:slug>/<str:name>/$count": Rule(APIKEY, GET),
+    "odata/<slug:slug>/<str:name>": Rule(APIKEY, GET),
     # The account's own sign-in pages (accounts/signin/): every signed-in account, whatever its roles.
     "staff/konto/inaktiv/": public(),
     # Single sign-on: start, the provider's way back, its error pages (404 without OIDC_ISSUER).
@@ -323,6 +345,8 @@ def judge(role: str, rule: Rule, method: str, on_a: bool, response, login: str) 
     location = response.get("Location", "")
     if status >= 500:
         return f"{status}"
+    if rule.kind == APIKEY:
+        return None if status in (401, 404) else f"{status}, expected 401 without an API key"
     if method not in rule.methods:
         return None if status >= 300 else f"{status} for an unserved method"
     if rule.kind == SSO_OFF:

@@ -103,6 +103,9 @@ ACCESS: dict[str, tuple[str, set[str]]] = {
     "access_revoke": ("staff", POST),
     "survey_audit": ("staff", GET),
     "survey_audit_csv": ("staff", GET),
+    # a person's own API keys (exports/api/staff.py); what a key may read: tests/api/
+    "api_keys": ("analyst", BOTH),
+    "api_key_revoke": ("analyst", POST),
 }
 # Analyst-readable pages that must render (200) for analysts, not just "not forbidden".
 ANALYST_PAGES = {"home", "survey_detail", "dashboard", "results", "exports", "export_detail", "survey_texts",
