@@ -97,8 +97,9 @@ def test_viewer_sees_no_minimum_or_maximum_of_few_answers(analyst_client, kgst_s
     kgst_survey.min_base = 1000
     kgst_survey.save(update_fields=["min_base"])
     html = _page(client, kgst_survey)
-    assert "Maximum" not in html and "Kennwerte nicht ausgewiesen" in html
-    assert "Maximum" in _page(analyst_client, kgst_survey)  # analysts see single responses anyway
+    # Viewers always get the publication view: no minimum or maximum row, a note says why.
+    assert '<th scope="row">Maximum</th>' not in html and "werden nicht ausgewiesen" in html
+    assert '<th scope="row">Maximum</th>' in _page(analyst_client, kgst_survey)  # analysts see single responses
     kgst_survey.min_base = 1
     kgst_survey.save(update_fields=["min_base"])
     assert "Maximum" in _page(client, kgst_survey)

@@ -145,19 +145,19 @@ def test_refusals_are_odata_errors_and_audited(client, answered, analyst_user, m
     assert AuditEvent.objects.filter(action="api.request", outcome="refused").count() == 2
 
 
-def test_viewer_sees_only_aggregates(client, answered, make_key, empty_cache, monkeypatch):
-    """A key without "responses" (issue L's viewer) gets Results only: no Responses set at all."""
+def test_viewer_sees_only_aggregates(client, answered, make_key, empty_cache):
+    """A viewer's key (aggregated results only, accounts/roles.py) gets no Responses set at all."""
     from django.contrib.auth.models import User
 
-    from exports.api import access
+    from accounts import roles
 
     viewer = User.objects.create_user("viewer", "v@example.org", "x")
-    monkeypatch.setattr(access, "capabilities", lambda user, survey=None: frozenset({"results"})
-                        if user.username == "viewer" else frozenset())
+    roles.grant(viewer, roles.VIEWER, answered)
     key = make_key(viewer)
     service = client.get(f"/odata/{answered.slug}/", **basic(key)).json()
-    assert [s["name"] for s in service["value"]] == ["Results"]
-    assert b"Responses" not in client.get(f"/odata/{answered.slug}/$metadata", **basic(key)).content
+    names = [s["name"] for s in service["value"]]
+    assert "Responses" not in names and "Results" in names
+    assert b'EntitySet Name="Responses"' not in client.get(f"/odata/{answered.slug}/$metadata", **basic(key)).content
     assert client.get(f"/odata/{answered.slug}/Responses", **basic(key)).status_code == 404
     results = client.get(f"/odata/{answered.slug}/Results", {"$filter": "protected eq false"}, **basic(key)).json()
     assert results["value"] and all(r["percent"] is not None or r["base"] == 0 for r in results["value"])
