@@ -33,7 +33,7 @@ from surveys.definition.export import export_definition
 from surveys.definition.write import dump_yaml
 from surveys.models import Survey
 
-from . import keys
+from . import access, keys
 from .serializers import (
     ExportJobSerializer,
     ExportRequestSerializer,
@@ -239,11 +239,24 @@ class Responses(ApiView):
                             content_type="application/json")
 
 
-def protected_tables(survey: Survey, include_partial: bool) -> dict[str, Any]:
-    """The result tables with small-cell protection, cached while the data is unchanged."""
+def result_tables(survey: Survey, include_partial: bool) -> dict[str, Any]:
+    """The result tables as counted, cached while the data is unchanged (never served as they are)."""
     key = f"api-results:{survey.pk}:{int(include_partial)}:{data_version(survey)}"
-    tables = cached(key, lambda: aggregation.compute_tables(survey, include_partial))
+    return cached(key, lambda: aggregation.compute_tables(survey, include_partial))
+
+
+def protected_tables(survey: Survey, include_partial: bool, *, publish: bool = False) -> dict[str, Any]:
+    """The result tables with small-cell protection, or with `publish` (a key that may not read single
+    responses: a viewer's) as they may be published; cached while the data is unchanged."""
+    tables = result_tables(survey, include_partial)
+    if publish:
+        return protection.publishable_tables(tables, survey.min_base)
     return protection.protect_tables(tables, survey.min_base)
+
+
+def publishes_only(request: Request, survey: Survey) -> bool:
+    """A key without single responses (a viewer's) gets aggregates under the publication rules."""
+    return not access.can(request.user, survey, "responses")
 
 
 PARTIAL = OpenApiParameter("partial", int, enum=[0, 1], description="1 counts partial responses too.")
@@ -255,7 +268,8 @@ class Results(ApiView):
 
     def get(self, request: Request, slug: str) -> Response:
         survey = survey_for(request, slug, "results")
-        tables = protected_tables(survey, request.query_params.get("partial") == "1")
+        tables = protected_tables(survey, request.query_params.get("partial") == "1",
+                                  publish=publishes_only(request, survey))
         return Response({k: tables[k] for k in ("respondents", "min_base", "overview", "questions", "computed_at")})
 
 
@@ -291,10 +305,17 @@ class Crosstabs(ApiView):
         chosen = hashlib.sha256(json.dumps(spec.as_dict(), sort_keys=True).encode()).hexdigest()[:32]
         key = f"api-crosstabs:{survey.pk}:{data_version(survey)}:{chosen}"
         result = cached(key, lambda: crosstab.compute(survey, spec))
+        if publishes_only(request, survey):
+            # with the one-way tables of the same respondents, so that "Gesamt" gives nothing away
+            one_way = result_tables(survey, spec.include_partial)["questions"] if not chosen_filter else []
+            published = protection.publishable_tables({"questions": one_way, "crosstabs": result["crosstabs"]},
+                                                      survey.min_base, same_respondents=not chosen_filter)
+            crosstabs = published["crosstabs"]
+        else:
+            crosstabs = [protection.protect_crosstab(x, survey.min_base) for x in result["crosstabs"]]
         return Response({
             "spec": spec.as_dict(), "description": crosstab.describe(spec, known),
-            "respondents": result["respondents"], "min_base": survey.min_base,
-            "crosstabs": [protection.protect_crosstab(x, survey.min_base) for x in result["crosstabs"]],
+            "respondents": result["respondents"], "min_base": survey.min_base, "crosstabs": crosstabs,
         })
 
 

@@ -174,10 +174,13 @@ def value_labels(cols: list[datarows.Column]) -> list[dict[str, Any]]:
     return out
 
 
-def results(survey: Survey) -> list[dict[str, Any]]:
-    """The frequency tables as rows, small cells protected (what a viewer may see)."""
+def results(survey: Survey, *, publish: bool = False) -> list[dict[str, Any]]:
+    """The frequency tables as rows: small cells protected, or with `publish` (a viewer's key) as they
+    may be published, every count below the minimum base and its secondaries suppressed."""
     key = f"odata-results:{survey.pk}:{data_version(survey)}"
-    tables = protection.protect_tables(cached(key, lambda: compute_tables(survey)), survey.min_base)
+    tables = cached(key, lambda: compute_tables(survey))
+    tables = (protection.publishable_tables(tables, survey.min_base) if publish
+              else protection.protect_tables(tables, survey.min_base))
     out: list[dict[str, Any]] = []
     for table in tables["questions"]:
         groups = table.get("rows") or ([table] if "options" in table else [])
@@ -188,7 +191,7 @@ def results(survey: Survey) -> list[dict[str, Any]]:
                 out.append({"id": len(out) + 1, "question": table["code"], "variable": variable, "text": text,
                             "code": option["code"], "label": option["label"], "count": option["count"],
                             "percent": option["percent"], "base": group.get("base"),
-                            "protected": bool(option.get("protected"))})
+                            "protected": bool(option.get("protected") or option.get("suppressed"))})
     return out
 
 

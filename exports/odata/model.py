@@ -88,10 +88,10 @@ RESULTS = EntitySet("Results", "Result", (
     Prop("text", "Edm.String", "Fragetext"),
     Prop("code", "Edm.String", "Antwortcode"),
     Prop("label", "Edm.String", "Antwort"),
-    Prop("count", "Edm.Int32", "Anzahl"),
+    Prop("count", "Edm.Int32", "Anzahl; leer, wenn sie nicht veröffentlicht werden darf"),
     Prop("percent", "Edm.Double", "Anteil an der Basis (0 bis 1); leer, wenn die Basis unter der Mindestbasis liegt"),
     Prop("base", "Edm.Int32", "Basis (gültige Antworten)"),
-    Prop("protected", "Edm.Boolean", "Anteil wegen kleiner Basis nicht ausgewiesen"),
+    Prop("protected", "Edm.Boolean", "Anteil oder Anzahl wegen kleiner Zahlen nicht ausgewiesen"),
 ))
 
 

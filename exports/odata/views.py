@@ -117,12 +117,13 @@ def metadata(request: HttpRequest, slug: str) -> HttpResponse:
     return _headers(HttpResponse(metadata_xml(list(sets.values())), content_type="application/xml;charset=utf-8"))
 
 
-def _source(name: str, responses: feed.ResponseSource) -> feed.ResponseSource | feed.ListSource:
+def _source(name: str, responses: feed.ResponseSource, sets: dict[str, Any]) -> feed.ResponseSource | feed.ListSource:
     if name == "Responses":
         return responses
     if name == "ValueLabels":
         return feed.ListSource(feed.value_labels(responses.cols))
-    return feed.ListSource(feed.results(responses.survey))
+    # A key that may not read single responses (a viewer's) gets the results as they may be published.
+    return feed.ListSource(feed.results(responses.survey, publish="Responses" not in sets))
 
 
 @_guarded
@@ -133,7 +134,7 @@ def entity_set(request: HttpRequest, slug: str, name: str) -> HttpResponse:
         return error(404, "NotFound", f"No entity set {name!r} for this API key.")
     chosen = sets[name]
     options = parse(request.GET, chosen.prop_map())
-    source = _source(name, responses)
+    source = _source(name, responses, sets)
     size = settings.ODATA_PAGE_SIZE
     asked = _MAXPAGESIZE.search(request.headers.get("Prefer", ""))
     if asked and 0 < int(asked.group(1)) < size:  # a client may ask for smaller pages, never larger
@@ -165,5 +166,5 @@ def entity_count(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     if name not in sets:
         return error(404, "NotFound", f"No entity set {name!r} for this API key.")
     options = parse({"$filter": request.GET.get("$filter", "")}, sets[name].prop_map())
-    count = _source(name, responses).count(options)
+    count = _source(name, responses, sets).count(options)
     return _headers(HttpResponse(str(count), content_type="text/plain;charset=utf-8"))

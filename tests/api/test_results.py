@@ -44,3 +44,29 @@ def test_crosstabs_as_the_staff_page_computes_them(client, answered, analyst_use
     for wrong in ({"by": "farbe"}, {"filter": "farbe", "values": "1"}, {"filter": "land"}):
         bad = client.get(url, wrong, **bearer(key))
         assert bad.status_code == 400 and bad["Content-Type"] == "application/problem+json", wrong
+
+
+def test_a_viewer_key_gets_the_tables_as_they_may_be_published(client, answered, analyst_user, make_key,
+                                                                 empty_cache):
+    """Issue M: every count below the minimum base suppressed for viewers (not only its percentage),
+    the same rules as the publication variant; analysts keep the counts."""
+    from django.contrib.auth.models import User
+
+    from accounts import roles
+
+    viewer = User.objects.create_user("vera", "v@example.org", "x")
+    roles.grant(viewer, roles.VIEWER, answered)
+    answered.min_base = 8
+    answered.save(update_fields=["min_base"])
+    url = f"/api/v1/surveys/{answered.slug}/results/"
+    published = client.get(url, **bearer(make_key(viewer))).json()
+    expected = protection.publishable_tables(aggregation.compute_tables(answered), answered.min_base)
+    assert [q.get("options") for q in published["questions"]] == [q.get("options") for q in expected["questions"]]
+    small = [o for q in published["questions"] for o in q.get("options", []) if o.get("suppressed")]
+    assert small and all(o["count"] is None for o in small)
+    counted = client.get(url, **bearer(make_key(analyst_user))).json()
+    assert all(o["count"] is not None for q in counted["questions"] for o in q.get("options", []))
+    crosstabs = client.get(f"/api/v1/surveys/{answered.slug}/crosstabs/", {"by": "land"},
+                           **bearer(make_key(viewer))).json()["crosstabs"]
+    counts = [c for x in crosstabs for row in x["rows"] for c in row["counts"]]
+    assert None in counts and all(c is None or c == 0 or c >= answered.min_base for c in counts)

@@ -162,3 +162,10 @@ def test_viewer_sees_only_aggregates(client, answered, make_key, empty_cache):
     results = client.get(f"/odata/{answered.slug}/Results", {"$filter": "protected eq false"}, **basic(key)).json()
     assert results["value"] and all(r["percent"] is not None or r["base"] == 0 for r in results["value"])
     assert len(feed.results(answered)) >= len(results["value"])
+    # Counts below the minimum base are suppressed for a viewer, as in the publication variant.
+    answered.min_base = 8
+    answered.save(update_fields=["min_base"])
+    hidden = client.get(f"/odata/{answered.slug}/Results", {"$filter": "protected eq true"}, **basic(key)).json()
+    assert any(r["count"] is None for r in hidden["value"])
+    assert all(r["count"] is None or r["count"] == 0 or r["count"] >= 8
+               for r in client.get(f"/odata/{answered.slug}/Results", **basic(key)).json()["value"])
