@@ -69,7 +69,6 @@ def _seed(n: int) -> str:
     from exports.api import keys
     from harness.answer_data import generate
     from surveys.models import Survey
-    from surveys.permissions import role_group
     from surveys.structure import get_structure
 
     survey = Survey.objects.get(slug=SLUG)
@@ -79,7 +78,9 @@ def _seed(n: int) -> str:
     from django.contrib.auth.models import User
 
     user = User.objects.create_user("bench", "bench@example.org", "bench-password-123")
-    user.groups.add(role_group("staff"))
+    from accounts import roles
+
+    roles.grant(user, roles.OWNER)
     return keys.create_key(user, "bench", survey, 1).plain
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpRequest
@@ -72,15 +73,16 @@ class Uploads:
             return None
         return StoredUpload(entry["filename"], entry["data"])
 
-    def parsed(self, user_id: int, key: str, build: Callable[[], T]) -> T:
+    def parsed(self, user_id: int, key: str, build: Callable[[], T], *, variant: str = "") -> T:
         """What `build` makes of the upload under `key`: built once, then kept beside its bytes.
 
         Reading a spreadsheet is the slow part of a preview (seconds near the size limits): a reload
         of the preview and the confirming POST read the kept result. It is the server's own reading of
         the kept bytes, so it is as trustworthy as they are; what depends on the database is the
-        caller's to look up again. A cache that is down only means building it again.
+        caller's to look up again. A cache that is down only means building it again. `variant` keeps
+        results apart that differ by more than the file, e.g. messages worded in the page's language.
         """
-        cache_key = self._cache_key(user_id, key) + ":parsed"
+        cache_key = self._cache_key(user_id, key) + ":parsed" + (f":{variant}" if variant else "")
         try:
             kept = cache.get(cache_key)
         except Exception:  # noqa: BLE001 - the cache is an optimisation here
@@ -93,4 +95,5 @@ class Uploads:
         return value
 
     def discard(self, user_id: int, key: str) -> None:
-        cache.delete_many([self._cache_key(user_id, key), self._cache_key(user_id, key) + ":parsed"])
+        base = self._cache_key(user_id, key)
+        cache.delete_many([base, base + ":parsed", *(f"{base}:parsed:{code}" for code, _name in settings.LANGUAGES)])

@@ -23,6 +23,7 @@ from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -181,7 +182,9 @@ def definition_preview(request: HttpRequest, digest: str) -> HttpResponse:
                                   "verworfen). Bitte laden Sie sie erneut hoch."))
         return redirect("staff:definition_upload")
     # The file is read once per upload; what it would change is checked again on every view and before storing.
-    report = _report(stored.filename, UPLOADS.parsed(request.user.pk, key, lambda: _read(stored.filename, stored.data)))
+    # Kept per language: the places in the messages are worded when the file is read.
+    read = UPLOADS.parsed(request.user.pk, key, lambda: _read(stored.filename, stored.data), variant=get_language())
+    report = _report(stored.filename, read)
     if request.method == "POST":
         if not report.can_apply:
             messages.error(request, _("Die Datei enthält Fehler und wurde nicht übernommen. Es wurde nichts "

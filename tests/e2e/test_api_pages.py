@@ -14,10 +14,10 @@ pytestmark = pytest.mark.browser
 def test_keys_and_docs_pages(app_url, new_context, kgst_survey):
     from django.contrib.auth.models import User
 
+    from accounts import roles
     from exports.models import ApiKey
-    from surveys.permissions import role_group
 
-    User.objects.create_user("staff", "staff@example.org", PASSWORD).groups.add(role_group("staff"))
+    roles.grant(User.objects.create_user("staff", "staff@example.org", PASSWORD), roles.OWNER)
     page = new_context().new_page()
     log_in(page, app_url)
     page.goto(f"{app_url}/staff/api-schluessel/")

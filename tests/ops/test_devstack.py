@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -34,12 +35,22 @@ VERSION_RE = re.compile(r'name="_version" value="([^"]*)"')
 KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
 
 
+@pytest.fixture
+def reachable_dir():
+    """A folder the PostgreSQL system user can reach when the tests run as root.
+
+    Not under pytest's tmp_path: pytest resets /tmp/pytest-of-<user> to 0700 whenever another test
+    process sets up its own temporary folders, which would lock the server out mid-test.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="ruecklauf-devstack-"))
+    folder.chmod(0o711)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def reachable(target: Path) -> Path:
-    """As root, PostgreSQL runs as another user, who must reach its folders (pytest's are 0700)."""
     target.mkdir(parents=True, exist_ok=True)
-    for folder in [*reversed(target.parents), target]:
-        if folder.stat().st_uid == os.geteuid():
-            folder.chmod(folder.stat().st_mode | 0o011)
+    target.chmod(0o711)
     return target
 
 
@@ -112,8 +123,8 @@ print(sorted({m.group(0) for part in parts for m in re.finditer(r"http://[0-9.:]
 """
 
 
-def test_make_run_on_a_fresh_clone_takes_answers_and_stops_cleanly(tmp_path):
-    clone = fresh_clone(tmp_path / "clone")
+def test_make_run_on_a_fresh_clone_takes_answers_and_stops_cleanly(reachable_dir, tmp_path):
+    clone = fresh_clone(reachable_dir / "clone")
     port = free_port()
     log = tmp_path / "make-run.log"
     with open(log, "wb") as out:
@@ -175,9 +186,9 @@ def test_make_run_on_a_fresh_clone_takes_answers_and_stops_cleanly(tmp_path):
     assert not (clone / "var/devstack.json").exists()
 
 
-def test_a_second_start_after_a_kill_cleans_up(tmp_path):
+def test_a_second_start_after_a_kill_cleans_up(reachable_dir):
     """SIGKILL of the supervisor: its children stop with it; the servers stopped by the next start at the latest."""
-    clone = fresh_clone(tmp_path / "clone")
+    clone = fresh_clone(reachable_dir / "clone")
     python = str(clone / ".venv/bin/python")
     first = subprocess.Popen([python, "-m", "devstack", "exec", "--", "sleep", "300"], cwd=clone,
                              env=developer_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -202,11 +213,11 @@ ON_THE_EMBEDDED_SERVER = ["tests/responses/test_flow.py", "tests/responses/test_
                           "tests/exports/test_reference.py", "tests/exports/test_free_texts.py"]
 
 
-def test_respondent_and_export_tests_pass_on_the_embedded_server(tmp_path):
+def test_respondent_and_export_tests_pass_on_the_embedded_server(reachable_dir):
     env = {key: value for key, value in os.environ.items()
            if key not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "RUECKLAUF_EMBEDDED",
                           "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_ADDOPTS")}
-    env.update(RUECKLAUF_TESTING="1", RUECKLAUF_VAR=str(reachable(tmp_path / "var")))
+    env.update(RUECKLAUF_TESTING="1", RUECKLAUF_VAR=str(reachable(reachable_dir / "var")))
     python = str(ROOT / ".venv/bin/python")
     done = subprocess.run([python, "-m", "devstack", "exec", "--profile", "test", "--", python, "-m", "pytest",
                            "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *ON_THE_EMBEDDED_SERVER],

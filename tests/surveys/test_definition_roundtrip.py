@@ -109,20 +109,22 @@ def test_every_new_field_is_stored_and_written_back(tmp_path):
 ALPHABET = "abcdefghijklmnopqrstuvwxyzABCXYZäöüßÄÖÜ€„“–0123456789 .,;:!?'\"=+-@#&()[]{}/\\*%$\n"
 texts = st.text(ALPHABET, min_size=1, max_size=25).map(str.strip).filter(bool)
 maybe = st.one_of(st.none(), texts)
+# Texts that become mail headers (sender name, subjects) refuse line breaks (issue L).
+header_texts = st.one_of(st.none(), texts.map(lambda text: " ".join(text.split())).filter(bool))
 
 
 @st.composite
 def definitions(draw) -> dict:
     counter = iter(range(1, 10_000))
     data = {"slug": draw(st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True)), "title": draw(texts)}
-    for key in ("title_en", "intro", "intro_en", "closing_text", "closing_text_en", "privacy_notice", "organisers",
-                "sender_name"):
+    for key in ("title_en", "intro", "intro_en", "closing_text", "closing_text_en", "privacy_notice", "organisers"):
         data[key] = draw(maybe)
+    data["sender_name"] = draw(header_texts)
     data["estimated_minutes"] = draw(st.one_of(st.none(), st.integers(1, 1000)))
     data["contact_email"] = draw(st.sampled_from([None, "befragung@kgst.de"]))
     data["field_period"] = {"opens": draw(st.sampled_from([None, "2025-03-01"])),
                             "closes": draw(st.sampled_from([None, "2025-04-30"]))}
-    data["emails"] = {kind: {"subject": draw(maybe), "body": draw(maybe)} for kind in ("invitation", "reminder")}
+    data["emails"] = {kind: {"subject": draw(header_texts), "body": draw(maybe)} for kind in ("invitation", "reminder")}
     asked: list[dict] = []  # choice/number variables asked so far: what conditions may refer to
     pages = []
     for p_index in range(draw(st.integers(1, 3))):
