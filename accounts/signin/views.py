@@ -13,7 +13,7 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -30,8 +30,9 @@ class StaffLoginView(LoginView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.update(local_login=settings.LOCAL_LOGIN_ENABLED, sso=sso.enabled(), sso_name=settings.OIDC_NAME,
-                       sso_provider=sso.PROVIDER_ID)
+        context.update(local_login=settings.LOCAL_LOGIN_ENABLED, sso=sso.enabled(), oidc=sso.oidc_enabled(),
+                       sso_name=settings.OIDC_NAME, sso_provider=sso.PROVIDER_ID, saml=sso.saml_enabled(),
+                       saml_name=settings.SAML_NAME, saml_slug=sso.SAML_SLUG)
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -97,5 +98,18 @@ def admin_login(original: ViewFunction) -> ViewFunction:
                                                require_https=request.is_secure()):
             target = reverse("admin:index")
         return redirect_to_login(target, reverse("staff:login"))
+
+    return wrapped
+
+
+def saml_only(view: ViewFunction) -> ViewFunction:
+    """allauth's SAML views answer only while SAML is configured (its ACS would otherwise take any
+    POST and send it on); 404 otherwise, like the OpenID Connect pages without an issuer."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not sso.saml_enabled():
+            raise Http404
+        return view(request, *args, **kwargs)
 
     return wrapped
