@@ -110,6 +110,9 @@ def saml_only(view: ViewFunction) -> ViewFunction:
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not sso.saml_enabled():
             raise Http404
+        # python3-saml reads the Host header itself; without one (HTTP/1.0) Django's host, checked
+        # against ALLOWED_HOSTS, takes its place rather than a KeyError.
+        request.META.setdefault("HTTP_HOST", request.get_host())
         return view(request, *args, **kwargs)
 
     return wrapped

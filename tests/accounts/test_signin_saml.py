@@ -103,13 +103,6 @@ def configure(settings, idp: dict[str, str]) -> None:
 
 
 @pytest.fixture
-def client(client):
-    """Browsers send the Host header, which python3-saml reads directly; Django's test client does not."""
-    client.defaults["HTTP_HOST"] = "testserver"
-    return client
-
-
-@pytest.fixture
 def saml(settings, provider):
     base, cert, _other = provider
     configure(settings, {"entity_id": f"{base}/metadata", "sso_url": f"{base}/sso", "x509cert": cert})
