@@ -463,6 +463,8 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SSO_ORIGINS = sorted({f"{part.scheme}://{part.netloc}" for part in map(urlsplit, (
+    OIDC_ISSUER, SAML_IDP_SSO_URL, SAML_IDP_METADATA_URL)) if part.scheme in ("http", "https") and part.netloc})
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -470,7 +472,9 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'"],
         "script-src": ["'self'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
+        # The single sign-on buttons' forms are answered with a redirect to the identity provider,
+        # which browsers check against form-action too.
+        "form-action": ["'self'", *SSO_ORIGINS],
         "base-uri": ["'none'"],
         "object-src": ["'none'"],
     }
