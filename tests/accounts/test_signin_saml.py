@@ -3,8 +3,13 @@ pysaml2's IdP on a free loopback port, signing with xmlsec1): sign-on through th
 created with the roles its groups map to, logout, an assertion signed by another key refused, an
 expired assertion refused, the IdP read from its metadata URL, the SP's metadata, the start-up checks."""
 
+import json
+import os
 import re
+import subprocess
+import sys
 from html import unescape
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,6 +21,7 @@ from accounts.models import AuditEvent, Role
 from accounts.signin.sso import sso_roles
 from config.settings import saml_app
 
+from .conftest import post_login
 from .saml_idp.process import self_signed, start_idp, stop_idp
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
@@ -120,6 +126,15 @@ def test_an_expired_assertion_is_refused(client, saml, caplog):
     refused(client, "otto", "Otto-Passwort-1", caplog, "Could not validate timestamp: expired")
 
 
+def test_local_login_switched_off_with_saml_only(client, saml, settings, staff_user):
+    settings.OIDC_ISSUER, settings.LOCAL_LOGIN_ENABLED = "", False
+    page = client.get(reverse("staff:login")).content.decode()
+    assert "Anmelden mit Landes-Anmeldung" in page and 'id="id_password"' not in page
+    assert post_login(client, "staff").status_code == 403
+    assert sign_on(client, "bert", "Bert-Passwort-1").status_code == 302
+    assert client.get(reverse("staff:home")).status_code == 200
+
+
 def test_the_identity_provider_from_its_metadata_url(client, settings, provider):
     base = provider[0]
     configure(settings, {"metadata_url": f"{base}/metadata", "entity_id": f"{base}/metadata"})
@@ -156,3 +171,17 @@ def test_production_checks_of_the_saml_settings(settings):
     assert check_sign_in() == []
     settings.SAML_IDP_SSO_URL, settings.SAML_IDP_METADATA_URL = "", "https://adfs.example.org/metadata.xml"
     assert check_sign_in() == []
+
+
+def test_settings_from_the_environment_allow_the_providers_in_form_action():
+    """The buttons' redirect to the identity provider is a form submission for the browser's CSP."""
+    env = {**os.environ, "SAML_IDP_ENTITY_ID": "https://adfs.example.org/adfs/services/trust",
+           "SAML_IDP_SSO_URL": "https://adfs.example.org/adfs/ls/", "SAML_IDP_X509CERT": "MIIC",
+           "OIDC_ISSUER": "https://sso.example.org:8443/realms/kgst", "SITE_URL": "https://umfrage.example.org"}
+    code = ("import json, config.settings as s; print(json.dumps([s.CONTENT_SECURITY_POLICY['DIRECTIVES']"
+            "['form-action'], s.SOCIALACCOUNT_PROVIDERS['saml']['APPS'][0]['settings']['sp']]))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    form_action, sp = json.loads(out.stdout.strip().splitlines()[-1])
+    assert form_action == ["'self'", "https://adfs.example.org", "https://sso.example.org:8443"]
+    assert sp == {"entity_id": "https://umfrage.example.org/staff/sso/saml/idp/metadata/"}
