@@ -37,7 +37,7 @@ urlpatterns = [
     # consumer service), …/metadata/, …/sls/; 404 while SAML is not configured.
     path(f"{SAML}login/", saml_only(saml_views.login), name="saml_login"),
     path(f"{SAML}acs/", saml_only(saml_views.acs), name="saml_acs"),
-    path(f"{SAML}acs/finish/", saml_only(saml_views.finish_acs), name="saml_finish_acs"),
+    path(f"{SAML}acs/finish/", saml_only(views.finish_saml_sign_on), name="saml_finish_acs"),
     path(f"{SAML}metadata/", saml_only(saml_views.metadata), name="saml_metadata"),
     path(f"{SAML}sls/", saml_only(saml_views.sls), name="saml_sls"),
     path("sso/fehler/", social_views.login_error, name="socialaccount_login_error"),

@@ -10,6 +10,9 @@ from allauth.account.adapter import get_adapter
 from allauth.account.views import LoginView
 from allauth.mfa.base.views import AuthenticateView
 from allauth.mfa.models import Authenticator
+from allauth.socialaccount.helpers import render_authentication_error
+from allauth.socialaccount.providers.saml import views as saml_views
+from allauth.socialaccount.providers.saml.utils import get_app_or_404
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
@@ -18,6 +21,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from lxml.etree import XMLSyntaxError
 
 from accounts.signin import sso
 from accounts.signin.throttle import refuse_if_throttled, retry_after_seconds, wait_minutes
@@ -116,3 +120,13 @@ def saml_only(view: ViewFunction) -> ViewFunction:
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def finish_saml_sign_on(request: HttpRequest, organization_slug: str) -> HttpResponseBase:
+    """allauth's end of the SAML sign-on; an answer that is not XML at all (python3-saml's parser
+    raises, allauth catches only its own errors) is refused like any other bad answer, not a 500."""
+    try:
+        return saml_views.finish_acs(request, organization_slug=organization_slug)
+    except XMLSyntaxError:
+        provider = get_app_or_404(request, organization_slug).get_provider(request)
+        return render_authentication_error(request, provider)

@@ -185,3 +185,13 @@ def test_settings_from_the_environment_allow_the_providers_in_form_action():
     form_action, sp = json.loads(out.stdout.strip().splitlines()[-1])
     assert form_action == ["'self'", "https://adfs.example.org", "https://sso.example.org:8443"]
     assert sp == {"entity_id": "https://umfrage.example.org/staff/sso/saml/idp/metadata/"}
+
+
+@pytest.mark.parametrize("posted", [{}, {"SAMLResponse": "kein base64!"}, {"SAMLResponse": "PG5pY2h0LXhtbA=="},
+                                    {"SAMLResponse": "PGEvPg==", "RelayState": "https://evil.example/"}])
+def test_a_broken_answer_at_the_acs_is_refused_without_an_error(client, saml, posted):
+    acs = client.post(reverse("saml_acs", kwargs={"organization_slug": "idp"}), posted)
+    assert acs.status_code == 302
+    answer = client.get(acs["Location"])
+    assert answer.status_code == 401 and "Anmeldung nicht möglich" in answer.content.decode()
+    assert client.get(reverse("staff:home")).status_code == 302
