@@ -8,6 +8,7 @@ checks refuse that setup with DEBUG=0.
 import os
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     # not "rest_framework": the API needs none of its templates or models, and its German catalog
     # would override Django's own for shared messages ("Die übertragene Datei ist leer." on uploads)
     "drf_spectacular",
@@ -276,6 +278,44 @@ SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": [{
     "provider_id": "oidc", "name": OIDC_NAME, "client_id": OIDC_CLIENT_ID, "secret": OIDC_CLIENT_SECRET,
     "settings": {"server_url": OIDC_ISSUER, "oauth_pkce_enabled": True},
 }] if OIDC_ISSUER else []}}
+# Single sign-on over SAML 2.0 (accounts/signin/sso.py): on when SAML_IDP_METADATA_URL or
+# SAML_IDP_ENTITY_ID is set. The identity provider comes from its metadata (SAML_IDP_METADATA_URL with
+# SAML_IDP_ENTITY_ID) or from SAML_IDP_ENTITY_ID + SAML_IDP_SSO_URL + SAML_IDP_X509CERT; its groups
+# come in the attribute SAML_GROUPS_ATTRIBUTE and map to roles by the same SSO_ROLE_MAP. The SP's
+# metadata, ACS and entity id (default: the metadata URL) are under SITE_URL + /staff/sso/saml/idp/.
+SAML_IDP_METADATA_URL = os.getenv("SAML_IDP_METADATA_URL", "")
+SAML_IDP_ENTITY_ID = os.getenv("SAML_IDP_ENTITY_ID", "")
+SAML_IDP_SSO_URL = os.getenv("SAML_IDP_SSO_URL", "")
+SAML_IDP_X509CERT = os.getenv("SAML_IDP_X509CERT", "")
+SAML_SP_ENTITY_ID = os.getenv("SAML_SP_ENTITY_ID") or (f"{SITE_URL}/staff/sso/saml/idp/metadata/" if SITE_URL else "")
+SAML_GROUPS_ATTRIBUTE = os.getenv("SAML_GROUPS_ATTRIBUTE", "groups")
+SAML_NAME = os.getenv("SAML_NAME", "SAML")
+SAML_ENABLED = bool(SAML_IDP_METADATA_URL or SAML_IDP_ENTITY_ID)
+
+
+def saml_app(idp: dict[str, str], sp_entity_id: str = "", name: str = SAML_NAME) -> dict[str, Any]:
+    """allauth's SAML app (client_id "idp" is the slug in its URLs): signed assertions only, no
+    sign-on started by the identity provider (no request of ours to answer)."""
+    return {"client_id": "idp", "name": name, "settings": {
+        "idp": idp, **({"sp": {"entity_id": sp_entity_id}} if sp_entity_id else {}),
+        "attribute_mapping": {
+            "uid": ["urn:oasis:names:tc:SAML:attribute:subject-id", "uid", "urn:oid:0.9.2342.19200300.100.1.1"],
+            "username": ["uid", "urn:oid:0.9.2342.19200300.100.1.1", "username",
+                         "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"],
+            "email": ["email", "mail", "urn:oid:0.9.2342.19200300.100.1.3",
+                      "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"],
+            "first_name": ["givenName", "urn:oid:2.5.4.42",
+                           "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname"],
+            "last_name": ["sn", "urn:oid:2.5.4.4", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname"],
+        },
+        "advanced": {"want_assertion_signed": True, "reject_idp_initiated_sso": True, "strict": True},
+    }}
+
+
+SOCIALACCOUNT_PROVIDERS["saml"] = {"APPS": [saml_app(
+    {"metadata_url": SAML_IDP_METADATA_URL, "entity_id": SAML_IDP_ENTITY_ID} if SAML_IDP_METADATA_URL else
+    {"entity_id": SAML_IDP_ENTITY_ID, "sso_url": SAML_IDP_SSO_URL, "x509cert": SAML_IDP_X509CERT},
+    SAML_SP_ENTITY_ID)] if SAML_ENABLED else []}
 # The Django admin (/admin/), behind the staff login and its second factor; 0 removes it.
 ADMIN_ENABLED = envbool("ADMIN_ENABLED", "1")
 
@@ -423,6 +463,8 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SSO_ORIGINS = sorted({f"{part.scheme}://{part.netloc}" for part in map(urlsplit, (
+    OIDC_ISSUER, SAML_IDP_SSO_URL, SAML_IDP_METADATA_URL)) if part.scheme in ("http", "https") and part.netloc})
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -430,7 +472,9 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'"],
         "script-src": ["'self'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
+        # The single sign-on buttons' forms are answered with a redirect to the identity provider,
+        # which browsers check against form-action too.
+        "form-action": ["'self'", *SSO_ORIGINS],
         "base-uri": ["'none'"],
         "object-src": ["'none'"],
     }

@@ -1,8 +1,10 @@
-"""Single sign-on over OpenID Connect (allauth's `openid_connect` provider, configured by OIDC_*).
+"""Single sign-on over OpenID Connect (allauth's `openid_connect` provider, configured by OIDC_*) and
+SAML 2.0 (allauth's `saml` provider, configured by SAML_*).
 
-The identity provider's groups come in the claim OIDC_GROUPS_CLAIM; SSO_ROLE_MAP names the role each
-group stands for. `roles_from_groups` is the one place that mapping is read; `sso_roles` gives the
-roles of an account from its last single sign-on (allauth keeps the claims with the account);
+The identity provider's groups come in the claim OIDC_GROUPS_CLAIM or the SAML attribute
+SAML_GROUPS_ATTRIBUTE; SSO_ROLE_MAP names the role each group stands for. `roles_from_groups` is the
+one place that mapping is read; `sso_roles` gives the roles of an account from its last single sign-on
+(allauth keeps the claims or the SAML attributes with the account);
 `apply_roles` makes them the account's roles on all surveys at every sign-on.
 """
 
@@ -20,6 +22,9 @@ from accounts import roles
 from accounts.models import Role
 
 PROVIDER_ID = "oidc"
+SAML_PROVIDER_ID = "saml"
+# allauth's SAML app's client_id, the slug in its URLs (/staff/sso/saml/idp/…).
+SAML_SLUG = "idp"
 
 
 def role_map() -> dict[str, list[str]]:
@@ -53,10 +58,20 @@ def groups_from_claims(claims: dict[str, Any]) -> list[str]:
     return []
 
 
+def groups_from_attributes(attributes: dict[str, Any]) -> list[str]:
+    """The groups attribute of a SAML assertion (allauth keeps {name: [values]})."""
+    value = attributes.get(settings.SAML_GROUPS_ATTRIBUTE) or []
+    return [value] if isinstance(value, str) else [str(item) for item in value]
+
+
 def sso_roles(user: Any) -> list[str]:
-    """The roles from the account's last single sign-on ([] for a local account)."""
-    account = SocialAccount.objects.filter(user_id=user.pk, provider=PROVIDER_ID).first()
-    return roles_from_groups(groups_from_claims(account.extra_data)) if account else []
+    """The roles from the account's last single sign-on, by whichever protocol ([] for a local account)."""
+    account = (SocialAccount.objects.filter(user_id=user.pk, provider__in=(PROVIDER_ID, SAML_PROVIDER_ID))
+               .order_by("-last_login", "-pk").first())
+    if account is None:
+        return []
+    extract = groups_from_attributes if account.provider == SAML_PROVIDER_ID else groups_from_claims
+    return roles_from_groups(extract(account.extra_data))
 
 
 def apply_roles(user: Any, request: HttpRequest | None = None) -> list[str]:
@@ -71,8 +86,17 @@ def apply_roles(user: Any, request: HttpRequest | None = None) -> list[str]:
     return wanted
 
 
-def enabled() -> bool:
+def oidc_enabled() -> bool:
     return bool(settings.OIDC_ISSUER)
+
+
+def saml_enabled() -> bool:
+    return bool(settings.SAML_ENABLED)
+
+
+def enabled() -> bool:
+    """Any single sign-on configured."""
+    return oidc_enabled() or saml_enabled()
 
 
 class SingleSignOnAdapter(DefaultSocialAccountAdapter):

@@ -8,6 +8,7 @@ from allauth.mfa.recovery_codes import views as recovery_views
 from allauth.mfa.totp import views as totp_views
 from allauth.socialaccount import views as social_views
 from allauth.socialaccount.providers.openid_connect import views as oidc_views
+from allauth.socialaccount.providers.saml import views as saml_views
 from django.contrib.auth.decorators import login_required
 from django.urls import path
 from django.views.decorators.http import require_POST
@@ -22,6 +23,8 @@ with_app = views.with_authenticator(Authenticator.Type.TOTP)
 with_codes = views.with_authenticator(Authenticator.Type.RECOVERY_CODES)
 MFA = "konto/zwei-faktor/"
 CODES = f"{MFA}wiederherstellungscodes/"
+SAML = "sso/saml/<slug:organization_slug>/"
+saml_only = views.saml_only
 
 urlpatterns = [
     path("login/", views.login, name="account_login"),
@@ -30,6 +33,13 @@ urlpatterns = [
     path("sso/oidc/login/", oidc_views.login, {"provider_id": sso.PROVIDER_ID}, name="openid_connect_login"),
     path("sso/oidc/login/callback/", oidc_views.callback, {"provider_id": sso.PROVIDER_ID},
          name="openid_connect_callback"),
+    # SAML 2.0 (allauth's views, by its URL names): /staff/sso/saml/idp/login/, …/acs/ (the assertion
+    # consumer service), …/metadata/, …/sls/; 404 while SAML is not configured.
+    path(f"{SAML}login/", saml_only(saml_views.login), name="saml_login"),
+    path(f"{SAML}acs/", saml_only(saml_views.acs), name="saml_acs"),
+    path(f"{SAML}acs/finish/", saml_only(views.finish_saml_sign_on), name="saml_finish_acs"),
+    path(f"{SAML}metadata/", saml_only(saml_views.metadata), name="saml_metadata"),
+    path(f"{SAML}sls/", saml_only(saml_views.sls), name="saml_sls"),
     path("sso/fehler/", social_views.login_error, name="socialaccount_login_error"),
     path("sso/abgebrochen/", social_views.login_cancelled, name="socialaccount_login_cancelled"),
     path("sso/konto/", social_views.signup, name="socialaccount_signup"),

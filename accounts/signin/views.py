@@ -10,14 +10,18 @@ from allauth.account.adapter import get_adapter
 from allauth.account.views import LoginView
 from allauth.mfa.base.views import AuthenticateView
 from allauth.mfa.models import Authenticator
+from allauth.socialaccount.helpers import render_authentication_error
+from allauth.socialaccount.providers.saml import views as saml_views
+from allauth.socialaccount.providers.saml.utils import get_app_or_404
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from lxml.etree import XMLSyntaxError
 
 from accounts.signin import sso
 from accounts.signin.throttle import refuse_if_throttled, retry_after_seconds, wait_minutes
@@ -30,8 +34,9 @@ class StaffLoginView(LoginView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.update(local_login=settings.LOCAL_LOGIN_ENABLED, sso=sso.enabled(), sso_name=settings.OIDC_NAME,
-                       sso_provider=sso.PROVIDER_ID)
+        context.update(local_login=settings.LOCAL_LOGIN_ENABLED, sso=sso.enabled(), oidc=sso.oidc_enabled(),
+                       sso_name=settings.OIDC_NAME, sso_provider=sso.PROVIDER_ID, saml=sso.saml_enabled(),
+                       saml_name=settings.SAML_NAME, saml_slug=sso.SAML_SLUG)
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -99,3 +104,29 @@ def admin_login(original: ViewFunction) -> ViewFunction:
         return redirect_to_login(target, reverse("staff:login"))
 
     return wrapped
+
+
+def saml_only(view: ViewFunction) -> ViewFunction:
+    """allauth's SAML views answer only while SAML is configured (its ACS would otherwise take any
+    POST and send it on); 404 otherwise, like the OpenID Connect pages without an issuer."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not sso.saml_enabled():
+            raise Http404
+        # python3-saml reads the Host header itself; without one (HTTP/1.0) Django's host, checked
+        # against ALLOWED_HOSTS, takes its place rather than a KeyError.
+        request.META.setdefault("HTTP_HOST", request.get_host())
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def finish_saml_sign_on(request: HttpRequest, organization_slug: str) -> HttpResponseBase:
+    """allauth's end of the SAML sign-on; an answer that is not XML at all (python3-saml's parser
+    raises, allauth catches only its own errors) is refused like any other bad answer, not a 500."""
+    try:
+        return saml_views.finish_acs(request, organization_slug=organization_slug)
+    except XMLSyntaxError:
+        provider = get_app_or_404(request, organization_slug).get_provider(request)
+        return render_authentication_error(request, provider)

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.django_db
 PUBLIC, TOKEN, ANY, SURVEY, GLOBAL, ADMIN = "public", "token", "any", "survey", "global", "admin"
 # The second step of a login: without a login in progress it sends everybody back to the login.
 LOGIN_STEP = "login step"
-# Single sign-on is not configured here (no OIDC_ISSUER): its pages answer 404, its error page 401.
+# Single sign-on is not configured here (no OIDC_ISSUER, no SAML_IDP_*): its pages answer 404, its error page 401.
 SSO_OFF = "sso off"
 # The REST API and the OData feed take an API key only, never a session: 401 for every role here
 # (404 for a path the API does not have); what a key may do is tests/api/ and tests/odata/.
@@ -103,6 +103,11 @@ RULES: dict[str, Rule] = {
     # Single sign-on: start, the provider's way back, its error pages (404 without OIDC_ISSUER).
     "staff/sso/oidc/login/": Rule(SSO_OFF, BOTH),
     "staff/sso/oidc/login/callback/": Rule(SSO_OFF, BOTH),
+    "staff/sso/saml/<slug:organization_slug>/login/": Rule(SSO_OFF, BOTH),
+    "staff/sso/saml/<slug:organization_slug>/acs/": Rule(SSO_OFF, BOTH),
+    "staff/sso/saml/<slug:organization_slug>/acs/finish/": Rule(SSO_OFF, BOTH),
+    "staff/sso/saml/<slug:organization_slug>/metadata/": Rule(SSO_OFF, GET),
+    "staff/sso/saml/<slug:organization_slug>/sls/": Rule(SSO_OFF, BOTH),
     "staff/sso/fehler/": Rule(SSO_OFF, GET),
     "staff/sso/abgebrochen/": public(),
     "staff/sso/konto/": Rule(LOGIN_STEP, BOTH),
@@ -250,7 +255,7 @@ def _objects(survey, invitation, tmp_path) -> dict:
     answered = Response.objects.create(survey=survey, invitation=invitation, status="submitted",
                                        submitted_at=timezone.now())
     return {"slug": survey.slug, "pk": job.pk, "message_id": message.pk, "response_id": answered.pk,
-            "ags": invitation.member.ags, "variable": "H1_anmerkungen",
+            "ags": invitation.member.ags, "variable": "H1_anmerkungen", "organization_slug": "idp",
             # P2 and B1_nutzung: later conditions need them, so the editor's empty-POST delete/move refuse
             "page_id": survey.pages.get(code="P2").pk, "question_id": survey.questions.get(code="B1_nutzung").pk}
 
