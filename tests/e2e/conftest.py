@@ -12,8 +12,12 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from .server import LiveServer, gunicorn_server
+
+# Assertions wait as long as actions do: on a loaded 2-core machine a page save can take over 5 s.
+expect.set_options(timeout=15_000)
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
 # body (fixtures, checking stored answers) are plain synchronous code and safe here.
