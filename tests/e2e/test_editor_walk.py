@@ -109,6 +109,9 @@ def add_question(page, qdef: dict, check: Checked) -> None:
         fill_items(page, "zeilen", qdef["rows"])
     if "options" in qdef:
         fill_items(page, "optionen", qdef["options"])
+    # The live check (JS) answers each typed field with a request that rewrites its hint; a click while
+    # one is in flight can land on a node being replaced, so save once the page is quiet.
+    page.wait_for_load_state("networkidle")
     page.get_by_role("button", name="Speichern", exact=True).click()
     expect(page.locator(".messages")).to_contain_text(f"Die Frage {qdef['code']} wurde gespeichert.")
 
